@@ -1,0 +1,49 @@
+# Beffroi — every target bootstraps what it needs and is safe to rerun.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.beffroi-installed
+BEFFROI_CACHE ?= $(HOME)/.cache/beffroi
+export BEFFROI_CACHE
+export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help bootstrap apt venv lint test test-fast demo clean lab-image
+
+help:
+	@echo "make demo   validate the Moselle inventory, render Évrange, write its dossiers"
+	@echo "make test   lint + the whole test suite (installs what it needs)"
+
+# --- bootstrap --------------------------------------------------------------------------------
+APT_STAMP := /var/lib/beffroi-apt.stamp
+apt: $(APT_STAMP)
+$(APT_STAMP): scripts/apt-packages.txt
+	scripts/install-apt.sh scripts/apt-packages.txt
+	@touch $@
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml requirements/lock.txt | $(APT_STAMP)
+	test -x $(PY) || /usr/bin/python3 -m venv --system-site-packages $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements/lock.txt -e '.[control,dev]'
+	scripts/install-simulators.sh $(VENV)
+	@touch $@
+
+bootstrap: apt venv
+
+# --- jobs ---------------------------------------------------------------------------------------
+lint: bootstrap
+	$(VENV)/bin/ruff check beffroi recorder network tests benchmarks plugins
+	$(VENV)/bin/mypy
+	$(VENV)/bin/yamllint -s .
+	$(VENV)/bin/ansible-lint --profile production -q roles playbooks
+
+test: bootstrap lint
+	scripts/run-tests.sh
+
+demo: bootstrap
+	$(VENV)/bin/beffroi demo
+
+clean:
+	rm -rf build out .pytest_cache .mypy_cache .ruff_cache
