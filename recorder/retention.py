@@ -1,0 +1,144 @@
+"""Retention: purge by age (RET-1/RET-2) and by disk pressure, never touching a legal hold.
+
+Every destruction writes a register entry (REG-1) from the purge itself. When disk pressure
+could only be relieved by deleting held video, the purge stops and raises an alarm instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from recorder import timeutil
+from recorder.index import Hold, Segment
+from recorder.state import State
+
+log = logging.getLogger("recorder.retention")
+DAY = 86400.0
+
+
+@dataclass
+class PurgeResult:
+    """What one retention pass did."""
+
+    now: float
+    destroyed_age: list[Segment] = field(default_factory=list)
+    destroyed_pressure: list[Segment] = field(default_factory=list)
+    held_kept: int = 0
+    alarm: bool = False
+    free_percent: float = 100.0
+    journal_files_pruned: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-friendly summary (CLI output, journal entry)."""
+        return {
+            "now": timeutil.iso(self.now),
+            "destroyed_age": len(self.destroyed_age),
+            "destroyed_disk_pressure": len(self.destroyed_pressure),
+            "held_kept": self.held_kept,
+            "alarm_only_held_video_left": self.alarm,
+            "free_percent": round(self.free_percent, 2),
+            "journal_files_pruned": self.journal_files_pruned,
+        }
+
+
+def free_percent(path: os.PathLike[str] | str) -> float:
+    """Free space available to the recorder on the filesystem holding path, in %."""
+    st = os.statvfs(path)
+    return 100.0 * st.f_bavail / st.f_blocks if st.f_blocks else 0.0
+
+
+def is_held(seg: Segment, holds: list[Hold]) -> bool:
+    """True when any active hold covers the segment."""
+    return any(h.covers(seg) for h in holds)
+
+
+def _destroy(state: State, seg: Segment, reason: str, now: float) -> None:
+    path = state.abspath(seg.path)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        log.warning("segment already gone", extra={"segment": seg.path})
+    state.index.mark_purged(seg.id, now, reason)
+    # REG-1: the date of destruction of the images, written by the purge itself.
+    state.register.append("destruction", {
+        "camera": seg.camera, "path": seg.path, "sha256": seg.sha256,
+        "start": timeutil.iso(seg.start), "end": timeutil.iso(seg.end), "reason": reason,
+        "destroyed_at": timeutil.iso(timeutil.now()),
+    })
+
+
+def purge(state: State, now: float,
+          free_fn: Callable[[], float] | None = None) -> PurgeResult:
+    """Run retention once at instant `now` (injectable for tests).
+
+    1. age: destroy non-held segments that ended more than retention_days ago (RET-1/RET-2);
+    2. disk pressure: while free space < min_free_percent, destroy the oldest non-held segment;
+       if only held video is left, stop and alarm;
+    3. journal: drop monthly journal files older than journal_retention_days (JRN-2).
+    """
+    conf = state.config
+    measure = free_fn or (lambda: free_percent(conf.storage_root))
+    result = PurgeResult(now=now)
+    holds = state.index.holds()
+    cutoff = now - conf.retention_days * DAY
+    for seg in state.index.segments(end=cutoff):
+        if seg.end > cutoff:
+            continue
+        if is_held(seg, holds):
+            result.held_kept += 1
+            continue
+        _destroy(state, seg, f"age>{conf.retention_days}d (RET-1)", now)
+        result.destroyed_age.append(seg)
+
+    result.free_percent = measure()
+    if result.free_percent < conf.min_free_percent:
+        candidates = [s for s in state.index.segments() if not is_held(s, holds)]
+        candidates.sort(key=lambda s: (s.start, s.id))
+        for seg in candidates:
+            if result.free_percent >= conf.min_free_percent:
+                break
+            _destroy(state, seg, f"disk pressure (free < {conf.min_free_percent:g}%)", now)
+            result.destroyed_pressure.append(seg)
+            result.free_percent = measure()
+        if result.free_percent < conf.min_free_percent:
+            result.alarm = True
+            held = len(state.index.segments())
+            log.error("disk pressure: only held video left; not deleting it",
+                      extra={"free_percent": result.free_percent, "held_segments": held})
+            state.journal.append("alarm", {"what": "disk pressure relievable only by deleting "
+                                           "held video; purge stopped", "held_segments": held,
+                                           "free_percent": round(result.free_percent, 2)})
+    result.journal_files_pruned = state.journal.prune_before(
+        now - conf.journal_retention_days * DAY)
+    if result.destroyed_age or result.destroyed_pressure or result.journal_files_pruned:
+        state.journal.append("purge", {"user": "system", **result.summary()})
+    return result
+
+
+def add_hold(state: State, ref: str, camera: str, start: float, end: float, by: str) -> Hold:
+    """Place a legal hold and journal it."""
+    hold = state.index.add_hold(ref, camera, start, end, timeutil.now(), by)
+    state.journal.append("hold_add", {"user": by, "hold": hold.id, "ref": ref, "camera": camera,
+                                      "from": timeutil.iso(start), "to": timeutil.iso(end)})
+    return hold
+
+
+def release_hold(state: State, hold_id: int, by: str) -> Hold | None:
+    """Release a hold (its video becomes purgeable again) and journal it."""
+    hold = state.index.release_hold(hold_id, timeutil.now(), by)
+    if hold is not None:
+        state.journal.append("hold_release", {"user": by, "hold": hold.id, "ref": hold.ref})
+    return hold
+
+
+def oldest_unheld_age(state: State, now: float) -> float:
+    """Age in seconds of the oldest non-held segment's end (RET-2 metric); 0 if none."""
+    holds = state.index.holds()
+    for seg in state.index.segments():
+        if not is_held(seg, holds):
+            return max(0.0, now - seg.start)
+    return 0.0
