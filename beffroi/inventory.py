@@ -1,0 +1,130 @@
+"""Loading an inventory directory (department, crisis cell, sites) into models plus findings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from beffroi.compliance import citation
+from beffroi.findings import BeffroiError, Finding
+from beffroi.model import CrisisCell, Department, Site
+from beffroi.schema_errors import findings_from_validation
+from beffroi.yamlsource import Source, load_yaml
+
+DEPARTMENT_FILE = "department.yml"
+CRISIS_CELL_FILE = "crisis-cell.yml"
+SITES_DIR = "sites"
+VAULT_DIR = "vault"
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class Inventory:
+    """A department's inventory: its models, where each came from, and load findings."""
+
+    root: Path
+    department: Department | None = None
+    crisis_cell: CrisisCell | None = None
+    sites: dict[str, Site] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)  # slug / "department" / …
+    entries: list[tuple[Site, Source]] = field(default_factory=list)  # every parsed site file
+    findings: list[Finding] = field(default_factory=list)
+
+    def site(self, slug: str) -> Site:
+        """The site `slug`, or a BeffroiError listing the known ones."""
+        if slug not in self.sites:
+            known = ", ".join(sorted(self.sites)) or "none"
+            raise BeffroiError(f"no valid site '{slug}' in {self.root} (known: {known})")
+        return self.sites[slug]
+
+    def site_file(self, slug: str) -> Path:
+        """Where site `slug` is declared."""
+        return self.root / SITES_DIR / f"{slug}.yml"
+
+    def vault_file(self, slug: str) -> Path:
+        """Where site `slug`'s secrets are kept (ansible-vault)."""
+        return self.root / VAULT_DIR / f"{slug}.yml"
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the working directory when it is below it."""
+    try:
+        return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
+    except ValueError:
+        return str(path)
+
+
+def _parse(model: type[M], path: Path, inv: Inventory, key: str) -> M | None:
+    from beffroi.rules.engineering import clear_secrets
+
+    source, findings = load_yaml(path, display_path(path))
+    inv.findings.extend(findings)
+    if source is None:
+        return None
+    inv.sources[key] = source
+    inv.findings.extend(clear_secrets(source))
+    if not isinstance(source.data, dict):
+        inv.findings.append(Finding(source.file, 1, "ENG-SCHEMA", "",
+                                    f"expected a mapping at the top of the file, got "
+                                    f"{type(source.data).__name__}",
+                                    citation=citation("ENG-SCHEMA"),
+                                    hint="the file must be `key: value` pairs"))
+        return None
+    data: dict[str, Any] = {k: v for k, v in source.data.items()}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        inv.findings.extend(findings_from_validation(exc, model, source))
+        return None
+
+
+def find_root(path: Path) -> tuple[Path, Path | None]:
+    """(inventory root, the single site file asked for or None)."""
+    if path.is_dir():
+        return path, None
+    if path.parent.name == SITES_DIR:
+        return path.parent.parent, path
+    return path.parent, path
+
+
+def load_inventory(path: Path) -> Inventory:
+    """Load everything under an inventory directory; problems become findings."""
+    root, only = find_root(path)
+    inv = Inventory(root=root)
+    dept_path = root / DEPARTMENT_FILE
+    if not dept_path.is_file():
+        inv.findings.append(Finding(display_path(dept_path), 1, "ENG-SCHEMA", "",
+                                    "department defaults file not found",
+                                    citation=citation("ENG-SCHEMA"),
+                                    hint=f"an inventory holds {DEPARTMENT_FILE}, "
+                                         f"{CRISIS_CELL_FILE} and {SITES_DIR}/<slug>.yml"))
+    else:
+        inv.department = _parse(Department, dept_path, inv, "department")
+    cell_path = root / CRISIS_CELL_FILE
+    if cell_path.is_file():
+        inv.crisis_cell = _parse(CrisisCell, cell_path, inv, "crisis-cell")
+    site_paths = sorted((root / SITES_DIR).glob("*.yml")) if (root / SITES_DIR).is_dir() else []
+    if only is not None and only not in site_paths and only.resolve() not in [
+            p.resolve() for p in site_paths]:
+        site_paths.append(only)
+    for site_path in site_paths:
+        key = f"site:{site_path.stem}"
+        site = _parse(Site, site_path, inv, key)
+        if site is not None:
+            source = inv.sources.pop(key)
+            inv.entries.append((site, source))
+            if site.slug not in inv.sites:  # duplicates are reported by ENG-SLUG
+                inv.sites[site.slug] = site
+                inv.sources[site.slug] = source
+    return inv
+
+
+def today() -> date:
+    """The validation date (BEFFROI_TODAY=YYYY-MM-DD pins it for reproducible runs)."""
+    pinned = os.environ.get("BEFFROI_TODAY")
+    return date.fromisoformat(pinned) if pinned else date.today()

@@ -1,0 +1,22 @@
+"""The departmental crisis cell: WireGuard hub and live viewers (ACC-4)."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Interface
+
+from pydantic import Field
+
+from beffroi.model.base import Hostname, NonEmpty, Port, Strict
+
+
+class CrisisCell(Strict):
+    """`crisis-cell.yml`: the hub every commune firewall connects to."""
+
+    name: NonEmpty
+    hostname: Hostname
+    address: NonEmpty = Field(description="Postal address of the cell (dossiers)")
+    wan_address: IPv4Interface
+    vpn_address: IPv4Address
+    wireguard_port: Port = 51820
+    wireguard_public_key: str = Field(pattern=r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
+    services: list[NonEmpty] = Field(description="Services watching live (SDIS, PN, GN…)")

@@ -1,0 +1,274 @@
+"""A commune site: the single source of truth for one commune's video-protection system."""
+
+from __future__ import annotations
+
+from datetime import date
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Literal
+
+from pydantic import Field
+
+from beffroi.model.base import Hostname, Identifier, NonEmpty, Port, Slug, Strict
+
+Right = Literal["live", "playback", "export"]
+Regime = Literal["directive_2016_680", "rgpd"]
+
+
+class PoliceContact(Strict):
+    """The police/gendarmerie unit the request names (Cerfa 13806*04)."""
+
+    unit: NonEmpty
+    phone: NonEmpty
+
+
+class Controller(Strict):
+    """The data controller: the commune (AUTH-4 for the public highway)."""
+
+    name: NonEmpty
+    kind: Literal["commune", "epci", "private"] = "commune"
+    mayor: NonEmpty
+    address: NonEmpty
+    email: NonEmpty
+    phone: NonEmpty
+    dpo_contact: NonEmpty = Field(description="DPO e-mail or address (signage, AIPD)")
+    access_right_contact: NonEmpty = Field(description="Where people exercise their rights")
+    police_contact: PoliceContact
+    info_url: NonEmpty = Field(description="Level-2 information page (signage)")
+
+
+class Installer(Strict):
+    """Who installs and maintains the system (prefectoral request)."""
+
+    name: NonEmpty
+    certification: NonEmpty
+    maintainer: NonEmpty
+
+
+class Purpose(Strict):
+    """One purpose of L251-2 with its data-protection regime (AUTH-3, AUTH-5)."""
+
+    code: int = Field(ge=1, le=11, description="Item number of CSI L251-2 (1°..11°)")
+    label: NonEmpty
+    regime: Regime | None = Field(None, description="AUTH-5: directive_2016_680 or rgpd")
+
+
+class Recipient(Strict):
+    """A service outside the commune receiving images (ACC-3)."""
+
+    service: NonEmpty
+    kind: Literal["sdis", "police_nationale", "gendarmerie", "douanes", "police_municipale",
+                  "other"]
+    live_only: bool = True
+    retention_days: int = Field(0, ge=0, description="How long the recipient keeps images")
+    legal_basis: str = ""
+
+
+class Authorization(Strict):
+    """The prefectoral authorization (AUTH-1/2) and what it allows."""
+
+    request_type: Literal["initial", "renewal", "modification"] = "initial"
+    arrete_ref: str = ""
+    issued: date | None = None
+    expires: date | None = None
+    retention_days: int
+    max_retention_days: int | None = Field(None, ge=1)
+    min_retention_days: int | None = Field(None, ge=0)
+    retention_justification: NonEmpty
+    purposes: list[Purpose]
+    recipients: list[Recipient] = Field(default_factory=list)
+    commissioning_notice_sent: date | None = Field(None, description="REG-2")
+
+
+class Habilitation(Strict):
+    """A named person allowed to see images (ACC-1..3)."""
+
+    id: Identifier
+    name: NonEmpty
+    role: Literal["maire", "adjoint", "live", "admin"]
+    rights: list[Right] = Field(default_factory=list)
+    delegation: str = Field("", description="adjoint: arrêté of delegated police powers (ACC-2)")
+    service: str = Field("", description="live: the recipient service (ACC-3)")
+    email: str = ""
+
+
+class Recording(Strict):
+    """The recorded stream (CAM-1..3)."""
+
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    fps: int = Field(ge=1, le=120)
+    codec: Literal["h264", "h265"] = "h264"
+    bitrate_kbps: int = Field(ge=64)
+
+
+class Rect(Strict):
+    """A rectangle in normalised image coordinates (0..1)."""
+
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+    w: float = Field(gt=0, le=1)
+    h: float = Field(gt=0, le=1)
+
+    def contains(self, other: Rect) -> bool:
+        """True when `other` lies entirely inside this rectangle."""
+        eps = 1e-9
+        return (self.x - eps <= other.x and self.y - eps <= other.y
+                and other.x + other.w <= self.x + self.w + eps
+                and other.y + other.h <= self.y + self.h + eps)
+
+
+class PrivateZone(Strict):
+    """A dwelling, its entrance or any private place in the field of view (CAM-5)."""
+
+    id: Identifier
+    description: NonEmpty
+    area: Rect
+
+
+class PrivacyMask(Strict):
+    """A privacy mask programmed on the camera."""
+
+    id: Identifier
+    area: Rect
+
+
+class Camera(Strict):
+    """One camera of the mast (narrow field or context)."""
+
+    name: Hostname
+    role: Literal["narrow", "context"]
+    ip: IPv4Address
+    model: NonEmpty
+    location: NonEmpty = Field(description="Location text shown with the video (CAM-4)")
+    placement: Literal["outdoor", "indoor"] = "outdoor"
+    public_highway: bool = True
+    covered_area: NonEmpty = Field(description="What the camera films (dossier)")
+    purposes: list[int] = Field(description="Codes of the site's purposes (AUTH-3)")
+    recording: Recording
+    capture_fps: int = Field(ge=1, le=120, description="Real sensor rate (CAM-3)")
+    audio: bool = False
+    analytics: list[str] = Field(default_factory=list)
+    night_mode: Literal["ir", "low_light", "site_lighting", "none"]
+    private_zones: list[PrivateZone] = Field(default_factory=list)
+    privacy_masks: list[PrivacyMask] = Field(default_factory=list)
+    switch_port: NonEmpty
+    onvif_port: Port = 80
+    rtsp_path: NonEmpty = "/stream1"
+
+
+class Vlan(Strict):
+    """A VLAN and its subnet."""
+
+    id: int = Field(ge=2, le=4094)
+    subnet: IPv4Network
+
+
+class Link(Strict):
+    """The camera mast → mairie link (CAM-8, NET-4)."""
+
+    kind: Literal["fibre", "copper", "wireless"] = "fibre"
+    capacity_mbps: int = Field(ge=1)
+    encryption: str = ""
+
+
+class Network(Strict):
+    """Commune LAN: camera VLAN, management VLAN, uplink VLAN, the mast link, the WAN."""
+
+    camera_vlan: Vlan
+    management_vlan: Vlan
+    uplink_vlan_id: int = Field(ge=2, le=4094)
+    link: Link
+    wan_address: IPv4Interface = Field(description="Firewall address on the collect network")
+    wan_gateway: IPv4Address
+
+
+class Ups(Strict):
+    """The 2000 VA UPS watched by NUT."""
+
+    model: NonEmpty
+    va: int = Field(ge=500)
+    driver: NonEmpty = "usbhid-ups"
+    shutdown_battery_percent: int = Field(30, ge=5, le=90)
+
+
+class Storage(Strict):
+    """Recording storage of the NVR (CAM-9)."""
+
+    mount: NonEmpty = "/srv/beffroi/video"
+    capacity_gb: int = Field(ge=1)
+    disks: int = Field(2, ge=1)
+    raid: Literal["none", "raid1", "raid5", "raid6"] = "raid1"
+
+
+class Nvr(Strict):
+    """The recording server running `recorder/`."""
+
+    hostname: Hostname
+    ip: IPv4Address
+    storage: Storage
+    ups: Ups
+    segment_seconds: int | None = Field(None, ge=2, le=600)
+
+
+class Firewall(Strict):
+    """Firewall + VPN concentrator (spoke of the crisis-cell hub, NET-2)."""
+
+    hostname: Hostname
+    camera_ip: IPv4Address
+    management_ip: IPv4Address
+    vpn_kind: Literal["wireguard"] = "wireguard"
+    vpn_address: IPv4Address
+    wireguard_public_key: str = Field(pattern=r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
+    wan_open_ports: list[Port] = Field(default_factory=list,
+                                       description="Extra WAN ports opened in clear (NET-2)")
+
+
+class SwitchPorts(Strict):
+    """Port plan of the core switch; unlisted ports are shut."""
+
+    count: int = Field(8, ge=4, le=52)
+    prefix: NonEmpty = "GigabitEthernet0/"
+    first: int = Field(1, ge=0)
+    uplink: NonEmpty
+    nvr: NonEmpty
+    firewall: NonEmpty
+    workstation: NonEmpty
+
+
+class Switch(Strict):
+    """The core switch in the mairie."""
+
+    hostname: Hostname
+    platform: Literal["ios", "procurve"] = "ios"
+    model: NonEmpty
+    ip: IPv4Address
+    ports: SwitchPorts
+
+
+class Workstation(Strict):
+    """The operator workstation (24\" screen)."""
+
+    hostname: Hostname
+    ip: IPv4Address
+
+
+class Site(Strict):
+    """`sites/<slug>.yml`: one commune."""
+
+    commune: NonEmpty
+    slug: Slug
+    site_id: int = Field(ge=1, le=4095, description="Unique; drives the addressing plan")
+    insee: str = Field(pattern=r"^\d{5}$|^2[AB]\d{3}$")
+    population: int = Field(ge=0)
+    controller: Controller
+    installer: Installer
+    authorization: Authorization
+    habilitations: list[Habilitation]
+    cameras: list[Camera]
+    network: Network
+    nvr: Nvr
+    switch: Switch
+    firewall: Firewall
+    workstation: Workstation
+    ntp_servers: list[NonEmpty] | None = Field(None, description="Override department sources")
+    notes: str = ""

@@ -1,0 +1,72 @@
+"""Pydantic validation errors turned into findings with a line, a field path and a hint."""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from beffroi.compliance import citation
+from beffroi.findings import Finding
+from beffroi.yamlsource import Source, dotted
+
+
+def _model_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model class that owns the last element of `loc` (for "did you mean")."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        current = _unwrap(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The BaseModel inside list[...] / X | None annotations, if any."""
+    for arg in (annotation, *typing.get_args(annotation)):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+        for inner in typing.get_args(arg):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return inner
+    return annotation
+
+
+def findings_from_validation(exc: ValidationError, model: type[BaseModel], source: Source
+                             ) -> Iterable[Finding]:
+    """One finding per pydantic error, located in the YAML source."""
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
+        # pydantic adds union-member tags ("function-after[...]") to locs: keep real keys only.
+        loc = tuple(p for p in loc if isinstance(p, int) or "[" not in p)
+        kind = err["type"]
+        line = source.line_of(loc)
+        path = dotted(loc)
+        if kind == "extra_forbidden":
+            owner = _model_at(model, loc)
+            known = sorted(owner.model_fields) if owner else []
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+            hint = (f"did you mean '{close[0]}'?" if close
+                    else f"allowed keys here: {', '.join(known)}" if known else "remove it")
+            yield Finding(source.file, line, "ENG-UNKNOWN-KEY", path,
+                          f"unknown key '{loc[-1]}'", citation=citation("ENG-UNKNOWN-KEY"),
+                          hint=hint)
+        elif kind == "missing":
+            yield Finding(source.file, line, "ENG-SCHEMA", path,
+                          f"required field '{loc[-1]}' is missing",
+                          citation=citation("ENG-SCHEMA"),
+                          hint="add it (see `beffroi schema` for the site-file shape)")
+        else:
+            got = err.get("input")
+            shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
+            yield Finding(source.file, line, "ENG-SCHEMA", path,
+                          f"{err['msg']} (got {shown[:60]})", citation=citation("ENG-SCHEMA"),
+                          hint="fix the value's type or format")

@@ -1,0 +1,124 @@
+"""`beffroi site new`: add a commune with allocated addressing and fresh secrets."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from argon2 import PasswordHasher
+
+from beffroi import vault
+from beffroi.addressing import max_sites, plan
+from beffroi.findings import BeffroiError, has_errors
+from beffroi.inventory import SITES_DIR, Inventory, load_inventory
+from beffroi.validate import site_findings
+
+SITE_TEMPLATE = "site-template.yml.j2"
+CAMERAS = ("cam-mairie-narrow", "cam-mairie-context")
+
+
+@dataclass(frozen=True)
+class NewSite:
+    """What `site new` wrote."""
+
+    slug: str
+    site_id: int
+    site_file: Path
+    vault_file: Path
+
+
+def slugify(name: str) -> str:
+    """'Roussy-le-Village' → 'roussy-le-village'; 'Évrange' → 'evrange'."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def person_id(name: str) -> str:
+    """'Marie Lefèvre' → 'mlefevre' (initial + surname), the ACC-1 account id."""
+    parts = slugify(name).split("-")
+    return (parts[0][:1] + "".join(parts[1:]))[:32] if len(parts) > 1 else parts[0]
+
+
+def next_site_id(inv: Inventory) -> int:
+    """The smallest site_id no site file uses yet."""
+    used = {site.site_id for site, _src in inv.entries}
+    for source in inv.sources.values():  # files that failed validation still hold their id
+        if isinstance(source.data, dict) and isinstance(source.data.get("site_id"), int):
+            used.add(source.data["site_id"])
+    assert inv.department is not None
+    for candidate in range(1, max_sites(inv.department.addressing) + 1):
+        if candidate not in used:
+            return candidate
+    raise BeffroiError(f"the pool {inv.department.addressing.pool} is full")
+
+
+def site_secrets(slug: str, mayor_id: str) -> tuple[dict[str, Any], str]:
+    """Fresh secrets of a site (NET-3, ACC-5) and the WireGuard public key."""
+    private, public = vault.wireguard_keypair()
+    mayor_password = vault.password()
+    return {
+        "wireguard_private_key": private,
+        "nvr_signing_key": vault.ed25519_private_pem(),
+        "switch": {"username": f"bf-{slug}"[:32], "password": vault.password(),
+                   "enable_secret": vault.password()},
+        "cameras": {name: {"username": f"bf-{name}"[:32], "password": vault.password()}
+                    for name in CAMERAS},
+        "recorder_users": {mayor_id: {"initial_password": mayor_password,
+                                      "password_hash": PasswordHasher().hash(mayor_password)}},
+    }, public
+
+
+def render_site_file(inv: Inventory, template_dir: Path, values: dict[str, Any]) -> str:
+    """The new site file's text from the department template."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             autoescape=False)
+    return env.get_template(SITE_TEMPLATE).render(**values)
+
+
+def new_site(root: Path, name: str, mayor: str = "Maire Àdésigner", insee: str = "57000",
+             population: int = 0, today: date | None = None) -> NewSite:
+    """Create `sites/<slug>.yml` and `vault/<slug>.yml`; refuse to overwrite anything."""
+    slug = slugify(name)
+    if not slug:
+        raise BeffroiError(f"'{name}' gives an empty slug: use the commune's name")
+    inv = load_inventory(root)
+    if inv.department is None:
+        raise BeffroiError(f"{root} has no valid department.yml", inv.findings)
+    site_file, vault_file = root / SITES_DIR / f"{slug}.yml", inv.vault_file(slug)
+    for existing in (site_file, vault_file):
+        if existing.exists():
+            raise BeffroiError(f"commune '{name}' already exists ({existing}); nothing was "
+                               "changed. Edit that file, or choose another name.")
+    if slug in inv.sites:
+        raise BeffroiError(f"slug '{slug}' is already used by another site file")
+    site_id = next_site_id(inv)
+    mayor_id = person_id(mayor)
+    secrets, public = site_secrets(slug, mayor_id)
+    text = render_site_file(inv, root, {
+        "commune": name, "slug": slug, "site_id": site_id, "insee": insee,
+        "population": population, "mayor": mayor, "mayor_id": mayor_id,
+        "created": (today or date.today()).isoformat(),
+        "retention_days": inv.department.defaults.retention_days,
+        "addressing": inv.department.addressing,
+        "plan": plan(inv.department.addressing, site_id, len(CAMERAS)),
+        "wireguard_public_key": public})
+    site_file.parent.mkdir(parents=True, exist_ok=True)
+    with site_file.open("x", encoding="utf-8") as out:
+        out.write(text)
+    try:
+        vault.write_vault(vault_file, secrets)
+        findings = site_findings(load_inventory(root), slug, today)
+        if has_errors(findings):
+            raise BeffroiError(f"the new site {slug} does not validate; nothing was kept",
+                               findings)
+    except BaseException:
+        site_file.unlink(missing_ok=True)
+        vault_file.unlink(missing_ok=True)
+        raise
+    return NewSite(slug, site_id, site_file, vault_file)

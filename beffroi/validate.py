@@ -1,0 +1,50 @@
+"""Validation: load an inventory, run every rule, return sorted findings."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from beffroi.findings import Finding
+from beffroi.inventory import Inventory, find_root, load_inventory, today
+from beffroi.rules import INVENTORY_RULES, SITE_RULES, SiteCheck
+
+
+def check_inventory(inv: Inventory, when: date | None = None) -> list[Finding]:
+    """All findings of an already loaded inventory (load findings included)."""
+    found = list(inv.findings)
+    if inv.department is None:
+        return sorted(set(found))
+    day = when or today()
+    for site, source in inv.entries:
+        check = SiteCheck(site, inv.department, inv.crisis_cell, source, day)
+        for _rule_id, rule in SITE_RULES:
+            found.extend(rule(check))
+    for _rule_id, inv_rule in INVENTORY_RULES:
+        found.extend(inv_rule(inv))
+    return sorted(set(found))
+
+
+def validate_path(path: Path, when: date | None = None) -> tuple[Inventory, list[Finding]]:
+    """Validate an inventory directory or one site file (with its department around it)."""
+    inv = load_inventory(path)
+    findings = check_inventory(inv, when)
+    _root, only = find_root(path)
+    if only is not None:
+        keep = {inv.sources[k].file for k in ("department", "crisis-cell") if k in inv.sources}
+        target = only.resolve()
+        findings = [f for f in findings
+                    if f.file in keep or Path(f.file).resolve() == target]
+    return inv, findings
+
+
+def site_findings(inv: Inventory, slug: str, when: date | None = None) -> list[Finding]:
+    """Findings that concern one site (its file plus department-level files)."""
+    findings = check_inventory(inv, when)
+    own = inv.sources.get(slug)
+    keep = {inv.sources[k].file for k in ("department", "crisis-cell") if k in inv.sources}
+    if own is not None:
+        keep.add(own.file)
+    else:
+        keep.add(str(inv.site_file(slug)))
+    return [f for f in findings if f.file in keep or Path(f.file).stem == slug]
