@@ -1,0 +1,69 @@
+"""Prometheus metrics of the recorder, served at /metrics by the API."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+from recorder.retention import free_percent
+
+STATES = ("starting", "recording", "backoff", "stopped")
+
+
+class Metrics:
+    """All recorder metrics in a private registry (no process-global state)."""
+
+    def __init__(self, storage_root: Path) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.camera_state = Gauge("recorder_camera_state", "1 for the camera's current state",
+                                  ["camera", "state"], registry=r)
+        self.last_segment_end = Gauge("recorder_last_segment_end_timestamp_seconds",
+                                      "UTC end of the camera's last indexed segment",
+                                      ["camera"], registry=r)
+        self.last_segment_age = Gauge("recorder_last_segment_age_seconds",
+                                      "Seconds since the camera's last indexed segment ended",
+                                      ["camera"], registry=r)
+        self.segments = Counter("recorder_segments_total", "Segments indexed", ["camera"],
+                                registry=r)
+        self.bytes = Counter("recorder_recorded_bytes_total", "Bytes of video indexed",
+                             ["camera"], registry=r)
+        self.gaps = Counter("recorder_gaps_total", "Recording gaps detected", ["camera"],
+                            registry=r)
+        self.gap_seconds = Counter("recorder_gap_seconds_total", "Seconds without recording",
+                                   ["camera"], registry=r)
+        self.restarts = Counter("recorder_ffmpeg_starts_total", "ffmpeg processes started",
+                                ["camera"], registry=r)
+        self.purged = Counter("recorder_purged_segments_total", "Segments destroyed by the "
+                              "purge", ["reason"], registry=r)
+        self.disk_alarm = Gauge("recorder_disk_alarm", "1 when only held video is left to free "
+                                "space (purge stopped)", registry=r)
+        self.oldest_unheld_age = Gauge("recorder_oldest_unheld_segment_age_seconds",
+                                       "Age of the oldest non-held segment (RET-2)", registry=r)
+        self.clock_synced = Gauge("recorder_clock_synchronised", "TIME-1 sync check result",
+                                  registry=r)
+        headroom = Gauge("recorder_disk_free_percent", "Free space on the storage filesystem",
+                         registry=r)
+        headroom.set_function(lambda: free_percent(storage_root) if storage_root.exists()
+                              else 0.0)
+        self._ends: dict[str, float] = {}
+
+    def set_state(self, camera: str, state: str) -> None:
+        """Record a camera's supervisor state."""
+        for s in STATES:
+            self.camera_state.labels(camera, s).set(1 if s == state else 0)
+
+    def segment_indexed(self, camera: str, end: float, size: int) -> None:
+        """Count a new segment."""
+        self.segments.labels(camera).inc()
+        self.bytes.labels(camera).inc(size)
+        self.last_segment_end.labels(camera).set(end)
+        self._ends[camera] = end
+
+    def render(self) -> bytes:
+        """Text exposition format."""
+        for camera, end in self._ends.items():
+            self.last_segment_age.labels(camera).set(max(0.0, time.time() - end))
+        return generate_latest(self.registry)

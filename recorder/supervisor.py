@@ -1,0 +1,254 @@
+"""One supervised ffmpeg per camera: restart with capped exponential backoff, index every
+closed segment (SHA-256, size, UTC start/end, TIME-1 validity), register it (REG-1), detect
+gaps, and repair the index after a crash.
+
+UTC times: ffmpeg's segment list gives exact stream-time boundaries; the list file's mtime at
+each append is the wall-clock instant the boundary was written. The smallest (mtime - stream
+end) over a run is the best estimate of the run's stream-time origin in UTC (any delay only
+makes it larger), so every segment of a run lands contiguously on the wall clock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import logging
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from recorder import ffmpeg, timeutil
+from recorder.clock import SyncCheck
+from recorder.config import Camera
+from recorder.index import Segment
+from recorder.metrics import Metrics
+from recorder.state import State, sha256_file
+
+log = logging.getLogger("recorder.supervisor")
+NAME_RE = re.compile(r"^(?P<cam>.+)_(?P<ts>\d{8}T\d{6}Z)-(?P<run>[0-9a-z]+)\.ts$")
+GAP_TOLERANCE = 0.5  # seconds: less than this between segments is jitter, not a gap
+STABLE_RUN = 10.0  # a run that lasted this long resets the backoff
+
+
+def new_run_id() -> str:
+    """Short unique id of one ffmpeg run (base 36 milliseconds)."""
+    n = int(time.time() * 1000)
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return out
+
+
+@dataclass
+class _Run:
+    run_id: str
+    list_file: Path
+    lines_done: int = 0
+    origin: float | None = None  # UTC of stream time 0
+    last: Segment | None = None
+
+
+class CameraRecorder(threading.Thread):
+    """Supervises the recording of one camera until stop() is called."""
+
+    def __init__(self, state: State, camera: Camera, sync_check: SyncCheck, metrics: Metrics,
+                 poll_interval: float = 0.2) -> None:
+        super().__init__(name=f"rec-{camera.id}", daemon=True)
+        self.state = state
+        self.camera = camera
+        self.sync_check = sync_check
+        self.metrics = metrics
+        self.poll = poll_interval
+        self.status = "starting"
+        self._stop_evt = threading.Event()
+        self.proc: subprocess.Popen[bytes] | None = None
+        conf = state.config
+        self.out_dir = conf.storage_root / camera.id
+        self.runs_dir = conf.state_dir / "runs" / camera.id
+        last = state.index.last_segment(camera.id)
+        self.last_end: float | None = last.end if last else None
+        self._index_lock = threading.Lock()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask ffmpeg to finish its segment (SIGINT), then the thread indexes it and exits."""
+        self._stop_evt.set()
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGINT)
+
+    def _set(self, status: str) -> None:
+        self.status = status
+        self.metrics.set_state(self.camera.id, status)
+
+    def run(self) -> None:
+        conf = self.state.config
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        backoff = conf.reconnect_initial_seconds
+        while not self._stop_evt.is_set():
+            started = time.monotonic()
+            produced = self._one_run()
+            if self._stop_evt.is_set():
+                break
+            if produced and time.monotonic() - started >= STABLE_RUN:
+                backoff = conf.reconnect_initial_seconds
+            self._set("backoff")
+            log.warning("camera stream ended; reconnecting", extra={
+                "camera": self.camera.id, "backoff_s": backoff})
+            self._stop_evt.wait(backoff)
+            backoff = min(backoff * 2, conf.reconnect_max_seconds)
+        self._set("stopped")
+
+    def _one_run(self) -> bool:
+        conf = self.state.config
+        run = _Run(new_run_id(), self.runs_dir / "current.csv")
+        run.list_file = self.runs_dir / f"{run.run_id}.csv"
+        cmd = ffmpeg.record_command(self.camera, self.out_dir, run.run_id, conf.segment_seconds,
+                                    conf.rtsp_timeout_seconds, run.list_file)
+        self._set("starting")
+        self.proc = ffmpeg.spawn(cmd, self.runs_dir / "ffmpeg.log")
+        self.metrics.restarts.labels(self.camera.id).inc()
+        count_before = self._segments_in_run(run)
+        while self.proc.poll() is None:
+            self._drain_list(run)
+            if run.last is not None or self._run_files(run.run_id):
+                self._set("recording")
+            if self._stop_evt.wait(self.poll) and self.proc.poll() is None:
+                try:
+                    self.proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+        self._drain_list(run)
+        # Whatever ffmpeg left unlisted (killed mid-segment) is a torn but playable file.
+        for path in self._run_files(run.run_id):
+            self._index_repaired(path, run)
+        with contextlib.suppress(FileNotFoundError):
+            run.list_file.unlink()
+        return self._segments_in_run(run) > count_before
+
+    @staticmethod
+    def _segments_in_run(run: _Run) -> int:
+        return run.lines_done
+
+    def _run_files(self, run_id: str) -> list[Path]:
+        """Unindexed files of this run (sorted by name = by start)."""
+        out = []
+        for p in sorted(self.out_dir.glob(f"{self.camera.id}_*-{run_id}.ts")):
+            rel = str(p.relative_to(self.state.config.storage_root))
+            if not self.state.index.has_path(rel):
+                out.append(p)
+        return out
+
+    # -- indexing -----------------------------------------------------------------------------
+    def _drain_list(self, run: _Run) -> None:
+        try:
+            st = run.list_file.stat()
+            text = run.list_file.read_text()
+        except FileNotFoundError:
+            return
+        rows = [r for r in csv.reader(text.splitlines()) if len(r) >= 3]
+        new = rows[run.lines_done:]
+        if not new:
+            return
+        try:
+            candidate = st.st_mtime - float(new[-1][2])
+        except ValueError:
+            return
+        if run.origin is None or candidate < run.origin:
+            run.origin = candidate
+        for name, s, e in (r[:3] for r in new):
+            path = self.out_dir / name
+            start = run.origin + float(s)
+            end = run.origin + float(e)
+            if run.last is not None and abs(start - run.last.end) < GAP_TOLERANCE:
+                start = run.last.end  # contiguous within a run by construction
+            run.last = self._index(path, start, end, run.run_id, repaired=False)
+            run.lines_done += 1
+
+    def _index_repaired(self, path: Path, run: _Run | None) -> None:
+        m = NAME_RE.match(path.name)
+        if not m or path.stat().st_size == 0:
+            return
+        duration = ffmpeg.probe_duration(path) or 0.0
+        start = run.last.end if run and run.last else timeutil.parse_compact(m["ts"])
+        seg = self._index(path, start, start + duration, m["run"], repaired=True)
+        if run is not None:
+            run.last = seg
+        log.warning("indexed a segment left unlisted by a stopped ffmpeg (repaired)",
+                    extra={"camera": self.camera.id, "segment": seg.path,
+                           "duration_s": round(duration, 3)})
+
+    def _index(self, path: Path, start: float, end: float, run_id: str,
+               repaired: bool) -> Segment:
+        with self._index_lock:
+            return self._index_locked(path, start, end, run_id, repaired)
+
+    def _index_locked(self, path: Path, start: float, end: float, run_id: str,
+                      repaired: bool) -> Segment:
+        st = self.state
+        rel = str(path.relative_to(st.config.storage_root))
+        digest = sha256_file(path)
+        size = path.stat().st_size
+        valid = self.sync_check()  # TIME-1: valid only with a synchronised clock
+        self.metrics.clock_synced.set(1 if valid else 0)
+        if self.last_end is not None and start - self.last_end > GAP_TOLERANCE:
+            gap = st.index.add_gap(self.camera.id, self.last_end, start,
+                                   "no stream (camera unreachable or recorder stopped)")
+            st.register.append("recording_gap", {
+                "camera": self.camera.id, "start": timeutil.iso(gap.start),
+                "end": timeutil.iso(gap.end), "seconds": round(gap.end - gap.start, 3)})
+            self.metrics.gaps.labels(self.camera.id).inc()
+            self.metrics.gap_seconds.labels(self.camera.id).inc(gap.end - gap.start)
+            log.warning("recording gap", extra={"camera": self.camera.id,
+                                                "seconds": round(gap.end - gap.start, 3)})
+        seg = st.index.add_segment(self.camera.id, start, end, rel, size, digest, valid,
+                                   repaired, run_id)
+        # REG-1 recordings made; CAM-4: camera id, location and UTC time of every instant.
+        st.register.append("recording", {
+            "camera": self.camera.id, "location": self.camera.location, "path": rel,
+            "start": timeutil.iso(start), "end": timeutil.iso(end), "t_start": round(start, 3),
+            "t_end": round(end, 3), "sha256": digest, "size": size, "valid": valid,
+            "repaired": repaired, "run": run_id})
+        self.last_end = end if self.last_end is None else max(self.last_end, end)
+        self.metrics.segment_indexed(self.camera.id, end, size)
+        return seg
+
+
+def repair_unindexed(state: State, camera: Camera, sync_check: SyncCheck,
+                     metrics: Metrics) -> int:
+    """At startup: index every file a crashed recorder left behind (kill -9, power loss).
+
+    Files are torn MPEG-TS that still play; each gets a `recording` register entry marked
+    repaired. Returns the number of files indexed.
+    """
+    rec = CameraRecorder(state, camera, sync_check, metrics)
+    out_dir = rec.out_dir
+    if not out_dir.is_dir():
+        return 0
+    root = state.config.storage_root
+    files = sorted(p for p in out_dir.glob(f"{camera.id}_*.ts")
+                   if not state.index.has_path(str(p.relative_to(root))))
+    runs: dict[str, _Run] = {}
+    for path in files:
+        m = NAME_RE.match(path.name)
+        if not m:
+            continue
+        run = runs.setdefault(m["run"], _Run(m["run"], Path(os.devnull)))
+        if run.last is None:
+            # continue from the run's last indexed segment, if any
+            prev = [s for s in state.index.segments(camera.id) if s.run == m["run"]]
+            run.last = prev[-1] if prev else None
+        rec._index_repaired(path, run)
+    for stale in (state.config.state_dir / "runs" / camera.id).glob("*.csv"):
+        stale.unlink()
+    return len(files)
