@@ -110,19 +110,20 @@ class CameraRecorder(threading.Thread):
 
     def _one_run(self) -> bool:
         conf = self.state.config
-        run = _Run(new_run_id(), self.runs_dir / "current.csv")
-        run.list_file = self.runs_dir / f"{run.run_id}.csv"
+        run_id = new_run_id()
+        run = _Run(run_id, self.runs_dir / f"{run_id}.csv")
         cmd = ffmpeg.record_command(self.camera, self.out_dir, run.run_id, conf.segment_seconds,
                                     conf.rtsp_timeout_seconds, run.list_file)
         self._set("starting")
         self.proc = ffmpeg.spawn(cmd, self.runs_dir / "ffmpeg.log")
         self.metrics.restarts.labels(self.camera.id).inc()
-        count_before = self._segments_in_run(run)
         while self.proc.poll() is None:
             self._drain_list(run)
             if run.last is not None or self._run_files(run.run_id):
                 self._set("recording")
             if self._stop_evt.wait(self.poll) and self.proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    self.proc.send_signal(signal.SIGINT)  # stop() may have raced the spawn
                 try:
                     self.proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
@@ -134,11 +135,7 @@ class CameraRecorder(threading.Thread):
             self._index_repaired(path, run)
         with contextlib.suppress(FileNotFoundError):
             run.list_file.unlink()
-        return self._segments_in_run(run) > count_before
-
-    @staticmethod
-    def _segments_in_run(run: _Run) -> int:
-        return run.lines_done
+        return run.last is not None
 
     def _run_files(self, run_id: str) -> list[Path]:
         """Unindexed files of this run (sorted by name = by start)."""

@@ -10,7 +10,7 @@ import typer
 
 from beffroi import __version__
 from beffroi.cli.dossier import dossier_app
-from beffroi.cli.drift import drift_app
+from beffroi.cli.drift import drift
 from beffroi.cli.lab import lab_app
 from beffroi.cli.output import console, print_error, print_findings
 from beffroi.findings import BeffroiError, has_errors
@@ -24,7 +24,7 @@ app.add_typer(site_app, name="site")
 app.add_typer(dossier_app, name="dossier",
               help="Legal and decision dossiers (préfecture, AIPD, signage, essaimage).")
 app.add_typer(lab_app, name="lab", help="The lab of real hosts (podman systemd containers).")
-app.add_typer(drift_app, name="drift", help="Live state vs rendered intent.")
+app.command("drift")(drift)
 
 InventoryOpt = Annotated[Path, typer.Option("--inventory", "-i", help="Inventory directory.")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
