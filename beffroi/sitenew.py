@@ -64,6 +64,7 @@ def site_secrets(slug: str, mayor_id: str) -> tuple[dict[str, Any], str]:
     return {
         "wireguard_private_key": private,
         "nvr_signing_key": vault.ed25519_private_pem(),
+        "nut_password": vault.password(),
         "switch": {"username": f"bf-{slug}"[:32], "password": vault.password(),
                    "enable_secret": vault.password()},
         "cameras": {name: {"username": f"bf-{name}"[:32], "password": vault.password()}

@@ -50,6 +50,8 @@ class Defaults(Strict):
     wireguard_port: Port = 51820
     admin_users: list[Identifier] = Field(default_factory=list,
                                           description="Operator admins with SSH keys")
+    admin_networks: list[IPv4Network] = Field(
+        default_factory=list, description="Extra sources allowed to SSH to firewalls")
 
 
 class CostLine(Strict):
