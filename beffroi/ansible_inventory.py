@@ -1,0 +1,85 @@
+"""The Ansible view of an inventory: groups, hosts and host variables derived from the model.
+
+No host list is written by hand: `plugins/inventory/beffroi.py` calls `build()` and hands the
+result to Ansible. Every host of a commune carries the commune's intent as the `beffroi` variable,
+the context the renderer uses, so roles render the very same templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from beffroi.findings import Severity
+from beffroi.intent import crisis_cell_intent, site_intent
+from beffroi.inventory import Inventory, load_inventory
+from beffroi.validate import check_inventory
+
+KINDS = ("firewall", "nvr", "switch", "camera")
+CRISIS_GROUP = "crisis_cell"
+
+
+@dataclass
+class AnsibleInventory:
+    """Groups (with children) and hosts (with variables)."""
+
+    groups: dict[str, list[str]] = field(default_factory=dict)   # group → hosts
+    children: dict[str, list[str]] = field(default_factory=dict)  # group → child groups
+    hostvars: dict[str, dict[str, Any]] = field(default_factory=dict)
+    group_vars: dict[str, dict[str, Any]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # slug → why it is not deployable
+
+
+def group_name(slug: str) -> str:
+    """`roussy-le-village` → `commune_roussy_le_village` (Ansible group names have no dash)."""
+    return "commune_" + slug.replace("-", "_")
+
+
+def _add(inv: AnsibleInventory, group: str, host: str, hostvars: dict[str, Any]) -> None:
+    inv.groups.setdefault(group, []).append(host)
+    inv.hostvars.setdefault(host, {}).update(hostvars)
+
+
+def build(path: Path, reveal_secrets: bool = False) -> AnsibleInventory:
+    """Build the Ansible inventory of a department; sites with errors are left out (skipped)."""
+    model = load_inventory(path)
+    out = AnsibleInventory()
+    findings = check_inventory(model)
+    broken = {f.file for f in findings if f.severity is Severity.ERROR}
+    for slug in sorted(model.sites):
+        source = model.sources[slug]
+        if source.file in broken:
+            out.skipped[slug] = f"{source.file} has validation errors (beffroi validate)"
+            continue
+        _add_site(out, model, slug, reveal_secrets)
+    if model.crisis_cell is not None and model.department is not None:
+        hub = crisis_cell_intent(model, reveal_secrets)
+        _add(out, CRISIS_GROUP, model.crisis_cell.hostname, {
+            "ansible_host": str(model.crisis_cell.wan_address.ip),
+            "beffroi_kind": CRISIS_GROUP, "beffroi_hub": hub,
+            "beffroi_ntp_servers": model.department.time.ntp_servers})
+    return out
+
+
+def _add_site(out: AnsibleInventory, model: Inventory, slug: str, reveal: bool) -> None:
+    site = model.sites[slug]
+    ctx = site_intent(model, slug, reveal).context()
+    group = group_name(slug)
+    out.children.setdefault("communes", []).append(group)
+    out.group_vars[group] = {"beffroi": ctx, "beffroi_site": slug}
+    common = {"beffroi_site": slug}
+    _add(out, "firewall", site.firewall.hostname,
+         {**common, "ansible_host": str(site.firewall.management_ip), "beffroi_kind": "firewall"})
+    _add(out, "nvr", site.nvr.hostname,
+         {**common, "ansible_host": str(site.nvr.ip), "beffroi_kind": "nvr"})
+    _add(out, "switch", site.switch.hostname,
+         {**common, "ansible_host": str(site.switch.ip), "beffroi_kind": "switch",
+          "ansible_network_os": site.switch.platform, "ansible_connection": "local"})
+    for cam in site.cameras:
+        _add(out, "camera", f"{slug}-{cam.name}",
+             {**common, "ansible_host": str(cam.ip), "beffroi_kind": "camera",
+              "beffroi_camera": cam.name, "ansible_connection": "local"})
+    for host in (site.firewall.hostname, site.nvr.hostname, site.switch.hostname,
+                 *(f"{slug}-{c.name}" for c in site.cameras)):
+        out.groups.setdefault(group, []).append(host)
