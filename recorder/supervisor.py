@@ -51,6 +51,7 @@ class _Run:
     run_id: str
     list_file: Path
     lines_done: int = 0
+    list_size: int = -1
     origin: float | None = None  # UTC of stream time 0
     last: Segment | None = None
 
@@ -59,7 +60,7 @@ class CameraRecorder(threading.Thread):
     """Supervises the recording of one camera until stop() is called."""
 
     def __init__(self, state: State, camera: Camera, sync_check: SyncCheck, metrics: Metrics,
-                 poll_interval: float = 0.2) -> None:
+                 poll_interval: float = 1.0) -> None:
         super().__init__(name=f"rec-{camera.id}", daemon=True)
         self.state = state
         self.camera = camera
@@ -75,15 +76,24 @@ class CameraRecorder(threading.Thread):
         last = state.index.last_segment(camera.id)
         self.last_end: float | None = last.end if last else None
         self._index_lock = threading.Lock()
+        self._signal_lock = threading.Lock()
+        self._signalled: set[int] = set()
 
     # -- lifecycle ----------------------------------------------------------------------------
     def stop(self) -> None:
         """Ask ffmpeg to finish its segment (SIGINT), then the thread indexes it and exits."""
         self._stop_evt.set()
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGINT)
+        self._interrupt()
+
+    def _interrupt(self) -> None:
+        # Exactly one SIGINT: ffmpeg treats a second one as "exit immediately" and would leave
+        # the last segment without its final packets.
+        with self._signal_lock:
+            proc = self.proc
+            if proc is not None and proc.poll() is None and proc.pid not in self._signalled:
+                self._signalled.add(proc.pid)
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGINT)
 
     def _set(self, status: str) -> None:
         self.status = status
@@ -119,11 +129,11 @@ class CameraRecorder(threading.Thread):
         self.metrics.restarts.labels(self.camera.id).inc()
         while self.proc.poll() is None:
             self._drain_list(run)
-            if run.last is not None or self._run_files(run.run_id):
+            if self.status != "recording" and (run.last is not None
+                                               or self._run_files(run.run_id)):
                 self._set("recording")
             if self._stop_evt.wait(self.poll) and self.proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    self.proc.send_signal(signal.SIGINT)  # stop() may have raced the spawn
+                self._interrupt()  # stop() may have raced the spawn
                 try:
                     self.proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
@@ -150,10 +160,16 @@ class CameraRecorder(threading.Thread):
     def _drain_list(self, run: _Run) -> None:
         try:
             st = run.list_file.stat()
+            if st.st_size == run.list_size:
+                return  # nothing closed since the last poll
             text = run.list_file.read_text()
         except FileNotFoundError:
             return
-        rows = [r for r in csv.reader(text.splitlines()) if len(r) >= 3]
+        run.list_size = st.st_size
+        lines = text.splitlines()
+        if not text.endswith("\n"):
+            lines = lines[:-1]  # a line still being written is read at the next poll
+        rows = [r for r in csv.reader(lines) if len(r) >= 3]
         new = rows[run.lines_done:]
         if not new:
             return
@@ -174,7 +190,10 @@ class CameraRecorder(threading.Thread):
 
     def _index_repaired(self, path: Path, run: _Run | None) -> None:
         m = NAME_RE.match(path.name)
-        if not m or path.stat().st_size == 0:
+        if not m:
+            return
+        if path.stat().st_size == 0:
+            path.unlink()  # opened at a boundary as ffmpeg stopped: holds no video
             return
         duration = ffmpeg.probe_duration(path) or 0.0
         start = run.last.end if run and run.last else timeutil.parse_compact(m["ts"])

@@ -1,0 +1,349 @@
+"""HTTP(S) API: individual accounts (argon2id), rights per role, every video request journaled.
+
+stdlib ThreadingHTTPServer (optionally wrapped in TLS) keeps the NVR's dependency set small;
+the API serves a handful of authorised people, not a crowd.
+
+Endpoints (all JSON unless noted; credentials: `Authorization: Basic` or a Bearer token from
+POST /api/login):
+  POST /api/login                         -> {"token", "expires"}            (journal: login)
+  GET  /api/cameras                       -> cameras the account may see
+  GET  /api/segments?camera=&from=&to=    -> search (maire/adjoint)          (journal: search)
+  GET  /api/instant?camera=&at=           -> CAM-4: segment, offset, location, UTC time
+  GET  /api/play?camera=&from=&to=        -> MPEG-TS bytes of the range      (journal: playback)
+  POST /api/export {cameras, from, to, requisition?} -> signed manifest     (journal: export)
+  GET  /api/live?camera=                  -> relay URL, live only            (journal: live_view)
+  GET  /api/status                        -> camera states, disk, alarm (any account)
+  GET  /metrics                           -> Prometheus text (no video, no account needed)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import secrets
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from recorder import access, export, timeutil
+from recorder.config import User
+from recorder.metrics import Metrics
+from recorder.passwords import check_password
+from recorder.state import State
+
+log = logging.getLogger("recorder.api")
+TOKEN_TTL = 8 * 3600.0
+BASIC_CACHE_TTL = 60.0  # argon2 is deliberately slow: remember a verified Basic pair briefly
+
+
+class HttpError(Exception):
+    """An HTTP error answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ApiContext:
+    """What request handlers share: state, metrics, sessions, camera status."""
+
+    def __init__(self, state: State, metrics: Metrics,
+                 status_fn: Callable[[], dict[str, str]] | None = None,
+                 alarm_fn: Callable[[], bool] | None = None) -> None:
+        self.state = state
+        self.metrics = metrics
+        self.status_fn = status_fn or dict
+        self.alarm_fn = alarm_fn or (lambda: False)
+        self._tokens: dict[str, tuple[str, float]] = {}
+        self._basic: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def check_basic(self, header: str) -> User | None:
+        """Verify `Basic base64(user:password)`; None if wrong."""
+        try:
+            user_id, _, password = base64.b64decode(header, validate=True).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        user = self.state.config.user(user_id)
+        key = hashlib.sha256(header.encode()).hexdigest()
+        with self._lock:
+            hit = self._basic.get(key)
+            if hit and hit[1] > time.monotonic() and user is not None and hit[0] == user.id:
+                return user
+        if user is None or not check_password(user.password_hash, password):
+            return None
+        with self._lock:
+            self._basic[key] = (user.id, time.monotonic() + BASIC_CACHE_TTL)
+        return user
+
+    def new_token(self, user: User) -> tuple[str, float]:
+        """Issue a session token."""
+        token = secrets.token_urlsafe(32)
+        expires = timeutil.now() + TOKEN_TTL
+        with self._lock:
+            self._tokens[token] = (user.id, expires)
+        return token, expires
+
+    def check_token(self, token: str) -> User | None:
+        """User of a live session token."""
+        with self._lock:
+            hit = self._tokens.get(token)
+        if hit is None or hit[1] < timeutil.now():
+            return None
+        return self.state.config.user(hit[0])
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One API request."""
+
+    ctx: ApiContext
+    server_version = "beffroi-recorder"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("http", extra={"client": self.client_address[0], "request": format % args})
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def _send_json(self, status: int, body: Any) -> None:
+        data = json.dumps(body, ensure_ascii=False, indent=1).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        if status == 401:
+            self.send_header("WWW-Authenticate", 'Basic realm="beffroi-recorder"')
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        try:
+            if method == "GET" and url.path == "/metrics":
+                data = self.ctx.metrics.render()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            if method == "GET" and url.path == "/healthz":
+                self._send_json(200, {"ok": True})
+                return
+            route = ROUTES.get((method, url.path))
+            if route is None:
+                raise HttpError(404, "no such endpoint")
+            user = self._authenticate(url.path)
+            body: dict[str, Any] = {}
+            if method == "POST":
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    try:
+                        body = json.loads(self.rfile.read(min(length, 1 << 20)))
+                    except ValueError:
+                        raise HttpError(400, "body must be JSON") from None
+            route(self, user, query, body)
+        except HttpError as exc:
+            self._send_json(exc.status, {"error": exc.message})
+        except BrokenPipeError:
+            pass
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def _authenticate(self, path: str) -> User:
+        header = self.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        user = None
+        if scheme.lower() == "basic":
+            user = self.ctx.check_basic(value.strip())
+            if user is None:
+                self.ctx.state.journal.append("login_failed", {
+                    "client": self.client_address[0], "path": path,
+                    "user_claimed": _claimed(value.strip())})
+        elif scheme.lower() == "bearer":
+            user = self.ctx.check_token(value.strip())
+        if user is None:
+            raise HttpError(401, "[ACC-1] authentication required: individual account")
+        return user
+
+    def _require(self, user: User, action: str, camera: str | None,
+                 rng: tuple[float, float] | None = None) -> None:
+        if access.allowed(user, action, camera):
+            return
+        entry: dict[str, Any] = {"user": user.id, "action": action, "camera": camera,
+                                 "client": self.client_address[0]}
+        if rng:
+            entry.update({"from": timeutil.iso(rng[0]), "to": timeutil.iso(rng[1])})
+        self.ctx.state.journal.append("access_denied", entry)  # JRN-1: refusals are traced too
+        raise HttpError(403, access.refusal(user, action, camera))
+
+    def _camera(self, query: dict[str, str]) -> str:
+        cam = query.get("camera", "")
+        try:
+            self.ctx.state.config.camera(cam)
+        except KeyError:
+            raise HttpError(400, f"unknown camera {cam!r}") from None
+        return cam
+
+
+def _claimed(value: str) -> str:
+    try:
+        return base64.b64decode(value, validate=True).decode().partition(":")[0][:64]
+    except (ValueError, UnicodeDecodeError):
+        return "?"
+
+
+def _range(query: dict[str, str]) -> tuple[float, float]:
+    try:
+        start = timeutil.parse_iso(query["from"])
+        end = timeutil.parse_iso(query["to"])
+    except KeyError as exc:
+        raise HttpError(400, f"missing query parameter {exc.args[0]!r}") from None
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from None
+    if end <= start:
+        raise HttpError(400, "'to' must be after 'from'")
+    return start, end
+
+
+Route = Callable[[Handler, User, dict[str, str], dict[str, Any]], None]
+
+
+def _login(h: Handler, user: User, q: dict[str, str], b: dict[str, Any]) -> None:
+    token, expires = h.ctx.new_token(user)
+    h.ctx.state.journal.append("login", {"user": user.id, "client": h.client_address[0]})
+    h._send_json(200, {"token": token, "expires": timeutil.iso(expires), "role": user.role})
+
+
+def _cameras(h: Handler, user: User, q: dict[str, str], b: dict[str, Any]) -> None:
+    cams = [c for c in h.ctx.state.config.cameras if user.role == "admin" or user.may_see(c.id)]
+    h._send_json(200, [{"id": c.id, "role": c.role, "location": c.location} for c in cams])
+
+
+def _segments(h: Handler, user: User, q: dict[str, str], b: dict[str, Any]) -> None:
+    cam = h._camera(q)
+    rng = _range(q)
+    h._require(user, access.SEARCH, cam, rng)
+    segs = h.ctx.state.index.segments(cam, *rng)
+    h.ctx.state.journal.append("search", {"user": user.id, "camera": cam,
+                                          "from": timeutil.iso(rng[0]),
+                                          "to": timeutil.iso(rng[1]), "results": len(segs)})
+    gaps = [g for g in h.ctx.state.index.gaps(cam) if g.start < rng[1] and g.end > rng[0]]
+    h._send_json(200, {
+        "camera": cam,
+        "segments": [{"id": s.id, "start": timeutil.iso(s.start), "end": timeutil.iso(s.end),
+                      "size": s.size, "sha256": s.sha256, "clock_valid": s.valid,
+                      "repaired": s.repaired} for s in segs],
+        "gaps": [{"start": timeutil.iso(g.start), "end": timeutil.iso(g.end),
+                  "reason": g.reason} for g in gaps]})
+
+
+def _instant(h: Handler, user: User, q: dict[str, str], b: dict[str, Any]) -> None:
+    cam = h._camera(q)
+    try:
+        at = timeutil.parse_iso(q.get("at", ""))
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from None
+    h._require(user, access.SEARCH, cam, (at, at))
+    segs = h.ctx.state.index.segments(cam, at, at + 1e-6)
+    h.ctx.state.journal.append("search", {"user": user.id, "camera": cam,
+                                          "from": timeutil.iso(at), "to": timeutil.iso(at)})
+    camera = h.ctx.state.config.camera(cam)
+    if not segs:
+        raise HttpError(404, f"no recording of {cam} at {timeutil.iso(at)}")
+    s = segs[0]
+    h._send_json(200, {"camera": cam, "location": camera.location, "utc": timeutil.iso(at),
+                       "segment": Path(s.path).name, "offset_seconds": round(at - s.start, 3),
+                       "clock_valid": s.valid})
+
+
+def _play(h: Handler, user: User, q: dict[str, str], b: dict[str, Any]) -> None:
+    cam = h._camera(q)
+    rng = _range(q)
+    h._require(user, access.PLAYBACK, cam, rng)
+    segs = h.ctx.state.index.segments(cam, *rng)
+    h.ctx.state.journal.append("playback", {"user": user.id, "camera": cam,
+                                            "from": timeutil.iso(rng[0]),
+                                            "to": timeutil.iso(rng[1]), "segments": len(segs)})
+    if not segs:
+        raise HttpError(404, "no recording in that range")
+    paths = [h.ctx.state.abspath(s.path) for s in segs]
+    total = sum(p.stat().st_size for p in paths)
+    h.send_response(200)
+    h.send_header("Content-Type", "video/mp2t")
+    h.send_header("Content-Length", str(total))
+    h.end_headers()
+    for p in paths:  # MPEG-TS segments concatenate into one playable stream, bytes unchanged
+        with open(p, "rb") as fh:
+            while block := fh.read(1 << 16):
+                h.wfile.write(block)
+
+
+def _export(h: Handler, user: User, q: dict[str, str], b: dict[str, Any]) -> None:
+    cams = b.get("cameras")
+    if not isinstance(cams, list) or not cams or not all(isinstance(c, str) for c in cams):
+        raise HttpError(400, "'cameras' must be a non-empty list of camera ids")
+    rng = _range({k: str(v) for k, v in b.items() if k in ("from", "to")})
+    for cam in cams:
+        h._camera({"camera": cam})
+        h._require(user, access.EXPORT, cam, rng)
+    conf = h.ctx.state.config
+    out = conf.export_dir / f"{conf.site}-{user.id}-{timeutil.compact(timeutil.now())}"
+    try:
+        manifest = export.export(h.ctx.state, cams, rng[0], rng[1], out, user,
+                                 requisition=b.get("requisition"), via="api")
+    except export.ExportError as exc:
+        raise HttpError(409, str(exc)) from None
+    h._send_json(200, {"export_dir": str(out), "manifest": manifest})
+
+
+def _live(h: Handler, user: User, q: dict[str, str], b: dict[str, Any]) -> None:
+    cam = h._camera(q)
+    h._require(user, access.LIVE, cam)
+    host, port = h.ctx.state.config.relay_listen
+    h.ctx.state.journal.append("live_view", {"user": user.id, "camera": cam,
+                                             "client": h.client_address[0]})
+    h._send_json(200, {"camera": cam, "url": f"rtsp://{host}:{port}/{cam}"})
+
+
+def _status(h: Handler, user: User, q: dict[str, str], b: dict[str, Any]) -> None:
+    h._require(user, access.STATUS, None)
+    h._send_json(200, {"site": h.ctx.state.config.site, "cameras": h.ctx.status_fn(),
+                       "disk_alarm": h.ctx.alarm_fn()})
+
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("POST", "/api/login"): _login,
+    ("GET", "/api/cameras"): _cameras,
+    ("GET", "/api/segments"): _segments,
+    ("GET", "/api/instant"): _instant,
+    ("GET", "/api/play"): _play,
+    ("POST", "/api/export"): _export,
+    ("GET", "/api/live"): _live,
+    ("GET", "/api/status"): _status,
+}
+
+
+def make_server(ctx: ApiContext) -> ThreadingHTTPServer:
+    """Bind the API (TLS when the config gives a certificate and key)."""
+    handler = type("BoundHandler", (Handler,), {"ctx": ctx})
+    conf = ctx.state.config
+    server = ThreadingHTTPServer(conf.api_listen, handler)
+    server.daemon_threads = True
+    if conf.tls_cert and conf.tls_key:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.minimum_version = ssl.TLSVersion.TLSv1_2
+        tls.load_cert_chain(conf.tls_cert, conf.tls_key)
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    return server

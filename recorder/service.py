@@ -1,0 +1,132 @@
+"""`recorder run`: repair the index, start one supervised ffmpeg per camera, the API and the
+periodic purge; on SIGTERM finish and index the current segments, then exit 0."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import signal
+import threading
+from types import FrameType
+
+from recorder import clock, retention, timeutil
+from recorder.api import ApiContext, make_server
+from recorder.config import Config
+from recorder.metrics import Metrics
+from recorder.state import State, open_state
+from recorder.supervisor import CameraRecorder, repair_unindexed
+
+log = logging.getLogger("recorder.service")
+
+
+def _config_digest(conf: Config) -> str:
+    return hashlib.sha256(json.dumps(conf.raw, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _journal_config(state: State) -> None:
+    """JRN-1: a configuration change is journaled (detected at start by the config digest)."""
+    digest = _config_digest(state.config)
+    previous = None
+    for entry in state.journal.entries():
+        if entry["kind"] == "config_applied":
+            previous = entry["data"]["sha256"]
+    if digest != previous:
+        state.journal.append("config_applied", {"user": "system", "sha256": digest,
+                                                "previous_sha256": previous,
+                                                "source": state.config.source})
+
+
+class Service:
+    """The running recorder (also driven directly by tests and the benchmark)."""
+
+    def __init__(self, conf: Config) -> None:
+        self.conf = conf
+        self.state = open_state(conf)
+        conf.storage_root.mkdir(parents=True, exist_ok=True)
+        self.metrics = Metrics(conf.storage_root)
+        self.sync = clock.make(conf.sync_check)
+        self.stop_event = threading.Event()
+        self.alarm = False
+        self.recorders: list[CameraRecorder] = []
+
+    def start(self) -> None:
+        """Repair, then start recorders, API and purge loop."""
+        st = self.state
+        st.journal.append("service_start", {"user": "system", "site": self.conf.site,
+                                            "cameras": [c.id for c in self.conf.cameras]})
+        _journal_config(st)
+        for cam in self.conf.cameras:
+            n = repair_unindexed(st, cam, self.sync, self.metrics)
+            if n:
+                log.warning("index repaired after an unclean stop",
+                            extra={"camera": cam.id, "segments": n})
+        for cam in self.conf.cameras:
+            rec = CameraRecorder(st, cam, self.sync, self.metrics)
+            self.recorders.append(rec)
+            rec.start()
+        ctx = ApiContext(st, self.metrics, status_fn=self.camera_status,
+                         alarm_fn=lambda: self.alarm)
+        self.server = make_server(ctx)
+        self.api_thread = threading.Thread(target=self.server.serve_forever, args=(1.0,),
+                                           name="api", daemon=True)
+        self.api_thread.start()
+        self.purge_thread = threading.Thread(target=self._purge_loop, name="purge", daemon=True)
+        self.purge_thread.start()
+        host, port = self.conf.api_listen
+        log.info("recorder started", extra={"site": self.conf.site, "api": f"{host}:{port}"})
+
+    def camera_status(self) -> dict[str, str]:
+        """Supervisor state of every camera."""
+        return {r.camera.id: r.status for r in self.recorders}
+
+    def purge_once(self) -> retention.PurgeResult:
+        """One retention pass at the current time, reflected in the metrics."""
+        result = retention.purge(self.state, timeutil.now())
+        if result.alarm and not self.alarm:
+            log.error("ALARM: disk pressure, only held video left")
+        self.alarm = result.alarm
+        self.metrics.disk_alarm.set(1 if result.alarm else 0)
+        self.metrics.purged.labels("age").inc(len(result.destroyed_age))
+        self.metrics.purged.labels("disk_pressure").inc(len(result.destroyed_pressure))
+        self.metrics.oldest_unheld_age.set(retention.oldest_unheld_age(self.state,
+                                                                       timeutil.now()))
+        return result
+
+    def _purge_loop(self) -> None:
+        while not self.stop_event.wait(self.conf.purge_interval_seconds):
+            try:
+                self.purge_once()
+            except Exception:
+                log.exception("purge failed; will retry")
+
+    def stop(self) -> None:
+        """Graceful stop: ffmpeg closes its segments, they are indexed, then the API stops."""
+        self.stop_event.set()
+        for rec in self.recorders:
+            rec.stop()
+        for rec in self.recorders:
+            rec.join(timeout=30)
+        self.server.shutdown()
+        self.server.server_close()
+        self.state.journal.append("service_stop", {"user": "system"})
+        self.state.close()
+        log.info("recorder stopped")
+
+
+def run(conf: Config) -> int:
+    """Run until SIGTERM/SIGINT."""
+    svc = Service(conf)
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    svc.start()
+    svc.purge_once()
+    while not done.wait(5.0):
+        pass
+    svc.stop()
+    return 0
