@@ -45,3 +45,16 @@ def recorder_factory(tmp_path: Path) -> Iterator[Callable[[Path], RecorderProces
     yield make
     for proc in started:
         proc.cleanup()
+
+
+@pytest.fixture(scope="session")
+def small_segment(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real 2 s MPEG-TS H.264 segment (352x288@15), as ffmpeg -f segment would store it."""
+    import subprocess
+
+    path = tmp_path_factory.mktemp("seg") / "small.ts"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=352x288:rate=15", "-t", "2", "-c:v", "libx264", "-preset",
+                    "ultrafast", "-bf", "0", "-g", "15", "-b:v", "400k", "-f", "mpegts",
+                    str(path)], check=True)
+    return path

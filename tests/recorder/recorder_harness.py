@@ -225,3 +225,30 @@ def decode_errors(path: Path) -> int:
     res = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"],
                          capture_output=True, text=True, check=False)
     return len([line for line in res.stderr.splitlines() if line.strip()])
+
+
+def seed_segments(state: Any, camera_id: str, source: Path, starts: list[float],
+                  duration: float = 2.0, valid: bool = True) -> list[Any]:
+    """Store copies of a real segment as if recorded at the given UTC starts, through the
+    supervisor's own indexing path (index row + signed `recording` register entry)."""
+    import shutil
+
+    from recorder import timeutil
+    from recorder.metrics import Metrics
+    from recorder.supervisor import CameraRecorder
+
+    cam = state.config.camera(camera_id)
+    rec = CameraRecorder(state, cam, lambda: valid, Metrics(state.config.storage_root))
+    rec.out_dir.mkdir(parents=True, exist_ok=True)
+    out = []
+    for start in starts:
+        path = rec.out_dir / f"{camera_id}_{timeutil.compact(start)}-seed.ts"
+        shutil.copyfile(source, path)
+        out.append(rec._index(path, start, start + duration, "seed", repaired=False))
+    return out
+
+
+def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `recorder ARGS` as a real process."""
+    return subprocess.run([sys.executable, "-m", "recorder.cli", *args], input=stdin,
+                          capture_output=True, text=True, check=False, cwd=REPO)

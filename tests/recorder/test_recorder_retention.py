@@ -1,0 +1,125 @@
+"""Retention: age (RET-1/RET-2) with an injected clock, disk pressure on a small real
+filesystem, legal holds never touched, every destruction in the register (REG-1)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from recorder_harness import cli, make_config, seed_segments
+
+from recorder import config, timeutil
+from recorder.retention import free_percent
+from recorder.state import State, open_state
+
+DAY = 86400.0
+NOW = timeutil.parse_iso("2026-06-30T12:00:00Z")
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[State]:
+    conf = config.load(make_config(tmp_path, [("cam1", "rtsp://127.0.0.1:9/cam1"),
+                                              ("cam2", "rtsp://127.0.0.1:9/cam2")],
+                                   retention_days=15))
+    st = open_state(conf)
+    yield st
+    st.close()
+
+
+def _destructions(st: State) -> list[dict[str, object]]:
+    return [e["data"] for e in st.register.entries() if e["kind"] == "destruction"]
+
+
+def test_purge_by_age_with_injected_clock(state: State, small_segment: Path) -> None:
+    """RET-1/RET-2: at `now`, segments ended more than retention_days ago are destroyed."""
+    old = seed_segments(state, "cam1", small_segment, [NOW - 20 * DAY, NOW - 16 * DAY])
+    young = seed_segments(state, "cam1", small_segment, [NOW - 14 * DAY, NOW - 1 * DAY])
+    res = cli("purge", "--config", state.config.source, "--now", timeutil.iso(NOW))
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["destroyed_age"] == 2
+    for seg in old:
+        assert not state.abspath(seg.path).exists()
+    for seg in young:
+        assert state.abspath(seg.path).exists()
+    assert sorted(d["path"] for d in _destructions(state)) == sorted(s.path for s in old)
+    assert all("RET-1" in str(d["reason"]) for d in _destructions(state))
+    journal = [e for e in state.journal.entries() if e["kind"] == "purge"]
+    assert journal and journal[-1]["data"]["destroyed_age"] == 2  # JRN-1: purges journaled
+    assert cli("verify", "--config", state.config.source).returncode == 0
+
+
+def test_purge_never_deletes_held_segment(state: State, small_segment: Path) -> None:
+    old = seed_segments(state, "cam1", small_segment, [NOW - 25 * DAY, NOW - 20 * DAY])
+    other_cam = seed_segments(state, "cam2", small_segment, [NOW - 25 * DAY])
+    res = cli("hold", "add", "--config", state.config.source, "--ref", "PV-2026-0042",
+              "--camera", "cam1", "--from", timeutil.iso(NOW - 26 * DAY),
+              "--to", timeutil.iso(NOW - 24 * DAY), "--by", "mdupont")
+    assert res.returncode == 0, res.stderr
+    res = cli("purge", "--config", state.config.source, "--now", timeutil.iso(NOW))
+    summary = json.loads(res.stdout)
+    assert summary["held_kept"] == 1 and summary["destroyed_age"] == 2
+    assert state.abspath(old[0].path).exists()  # held: kept beyond retention (RET-1)
+    assert not state.abspath(old[1].path).exists()
+    assert not state.abspath(other_cam[0].path).exists()  # the hold names cam1 only
+    # once released, the hold no longer protects it
+    hold_id = state.index.holds()[0].id
+    assert cli("hold", "release", "--config", state.config.source, str(hold_id)).returncode == 0
+    cli("purge", "--config", state.config.source, "--now", timeutil.iso(NOW))
+    assert not state.abspath(old[0].path).exists()
+    kinds = [e["kind"] for e in state.journal.entries()]
+    assert "hold_add" in kinds and "hold_release" in kinds
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A real 6 MiB tmpfs: the storage filesystem under disk pressure (we are root)."""
+    mnt = tmp_path / "smallfs"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mnt)], check=True)
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_disk_pressure_purges_oldest_unheld_keeps_held_then_alarms(
+        tmp_path: Path, small_fs: Path, small_segment: Path) -> None:
+    conf = config.load(make_config(tmp_path, [("cam1", "rtsp://127.0.0.1:9/cam1")],
+                                   storage=small_fs / "video", min_free=40, retention_days=30))
+    st = open_state(conf)
+    try:
+        size = small_segment.stat().st_size
+        n = int(6 * 2**20 * 0.9 / size)  # fill ~90 % of the filesystem
+        segs = seed_segments(st, "cam1", small_segment, [NOW - 3600 + 2 * i for i in range(n)])
+        held = segs[:2]  # the two oldest are under a legal hold
+        st.index.add_hold("PV-77", "cam1", held[0].start, held[-1].end, NOW, "mdupont")
+        res = cli("purge", "--config", conf.source, "--now", timeutil.iso(NOW))
+        summary = json.loads(res.stdout)
+        assert res.returncode == 0 and not summary["alarm_only_held_video_left"]
+        assert summary["free_percent"] >= 40 and summary["destroyed_disk_pressure"] > 0
+        destroyed = {d["path"] for d in _destructions(st)}
+        present = {s.path for s in st.index.segments()}
+        assert all(st.abspath(s.path).exists() for s in held)
+        unheld = segs[2:]
+        # oldest first: every destroyed segment is older than every surviving unheld one
+        kept_unheld = [s for s in unheld if s.path in present]
+        gone = [s for s in unheld if s.path in destroyed]
+        assert gone and max(s.start for s in gone) < min(s.start for s in kept_unheld)
+        # Now hold everything and fill again: only held video is left -> stop and alarm.
+        st.index.add_hold("PV-78", "*", NOW - 7200, NOW + 7200, NOW, "mdupont")
+        i = 0
+        while free_percent(small_fs) >= 20:  # record on until well under the headroom
+            seed_segments(st, "cam1", small_segment, [NOW - 100 + 2 * i])
+            i += 1
+        before = {s.path for s in st.index.segments()}
+        res = cli("purge", "--config", conf.source, "--now", timeutil.iso(NOW))
+        summary = json.loads(res.stdout)
+        assert res.returncode == 1 and summary["alarm_only_held_video_left"]
+        assert summary["destroyed_disk_pressure"] == 0
+        assert {s.path for s in st.index.segments()} == before  # held video untouched
+        alarms = [e for e in st.journal.entries() if e["kind"] == "alarm"]
+        assert alarms and "held" in alarms[-1]["data"]["what"]
+        assert cli("verify", "--config", conf.source).returncode == 0
+    finally:
+        st.close()
