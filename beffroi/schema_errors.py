@@ -40,28 +40,49 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
+def _real_loc(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
+    """`loc` without pydantic's union-member tags ("function-after[...]"), keeping real keys.
+
+    A key of the document is kept even when it contains brackets: `x[0]: 1` is a typo that
+    must be reported under its own name (dropping it left an empty loc and an IndexError).
+    """
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        is_key = isinstance(node, dict) and part in node
+        is_item = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if is_key or is_item:
+            node = node[part]
+        elif isinstance(part, str) and "[" in part:
+            continue  # a tag pydantic inserted, not a key of the file
+        else:
+            node = None
+        if isinstance(part, str | int):
+            out.append(part)
+    return tuple(out)
+
+
 def findings_from_validation(exc: ValidationError, model: type[BaseModel], source: Source
                              ) -> Iterable[Finding]:
     """One finding per pydantic error, located in the YAML source."""
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
-        # pydantic adds union-member tags ("function-after[...]") to locs: keep real keys only.
-        loc = tuple(p for p in loc if isinstance(p, int) or "[" not in p)
+        loc = _real_loc(err["loc"], source.data)
         kind = err["type"]
         line = source.line_of(loc)
         path = dotted(loc)
+        name = loc[-1] if loc else ""
         if kind == "extra_forbidden":
             owner = _model_at(model, loc)
             known = sorted(owner.model_fields) if owner else []
-            close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
             hint = (f"did you mean '{close[0]}'?" if close
                     else f"allowed keys here: {', '.join(known)}" if known else "remove it")
             yield Finding(source.file, line, "ENG-UNKNOWN-KEY", path,
-                          f"unknown key '{loc[-1]}'", citation=citation("ENG-UNKNOWN-KEY"),
+                          f"unknown key '{name}'", citation=citation("ENG-UNKNOWN-KEY"),
                           hint=hint)
         elif kind == "missing":
             yield Finding(source.file, line, "ENG-SCHEMA", path,
-                          f"required field '{loc[-1]}' is missing",
+                          f"required field '{name}' is missing",
                           citation=citation("ENG-SCHEMA"),
                           hint="add it (see `beffroi schema` for the site-file shape)")
         else:

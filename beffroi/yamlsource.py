@@ -15,6 +15,13 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Path_ = tuple[str | int, ...]
 
 
+MAX_NODES = 200_000  # far above any site file; stops "billion laughs" alias expansion
+
+
+class _TooLarge(Exception):
+    """Raised when a document expands past MAX_NODES values."""
+
+
 class VaultRef(str):
     """A `!vault` scalar: an encrypted value, never read by the control plane."""
 
@@ -50,9 +57,33 @@ class _Builder:
         self.lines: dict[Path_, int] = {}
         self.findings: list[Finding] = []
         self._ctor = yaml.SafeLoader("")  # only its scalar constructors are used
+        self._open: set[int] = set()  # ids of the collection nodes being built (alias cycles)
+        self._budget = MAX_NODES
+
+    def _problem(self, node: yaml.Node, path: Path_, message: str, hint: str) -> None:
+        where = dotted(tuple(p for p in path if p != "<key>"))
+        self.findings.append(Finding(self.file, node.start_mark.line + 1, "ENG-YAML", where,
+                                     message, citation=citation("ENG-YAML"), hint=hint))
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)
+        self._budget -= 1
+        if self._budget < 0:
+            raise _TooLarge
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            if id(node) in self._open:
+                # `&a [*a]` is a legal YAML cycle; building it would recurse forever.
+                self._problem(node, path, "recursive YAML alias (an anchor used inside itself)",
+                              "inventory files need no anchors; write the values out")
+                return None
+            self._open.add(id(node))
+            try:
+                return self._build_collection(node, path)
+            finally:
+                self._open.discard(id(node))
+        return self._build_scalar(node, path)
+
+    def _build_collection(self, node: yaml.Node, path: Path_) -> Any:
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -70,18 +101,23 @@ class _Builder:
                 out[key] = self.build(value_node, child)
             self.lines.pop((*path, "<key>"), None)
             return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        assert isinstance(node, yaml.ScalarNode)
+        return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+
+    def _build_scalar(self, node: yaml.Node, path: Path_) -> Any:
         if node.tag == "!vault":
             return VaultRef(node.value)
         if node.tag.startswith("!"):
-            self.findings.append(Finding(
-                self.file, node.start_mark.line + 1, "ENG-YAML", dotted(path),
-                f"unsupported YAML tag {node.tag}", citation=citation("ENG-YAML"),
-                hint="only !vault is understood in inventory files"))
+            self._problem(node, path, f"unsupported YAML tag {node.tag}",
+                          "only !vault is understood in inventory files")
             return node.value
-        return self._ctor.construct_object(node, deep=True)
+        try:
+            return self._ctor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            # e.g. `issued: 2024-02-30` or a `<<` merge key: point at the value, keep going.
+            problem = getattr(exc, "problem", None) or str(exc)
+            self._problem(node, path, f"invalid value {node.value!r}: {problem}",
+                          "fix the value (dates are YYYY-MM-DD; no `<<` merge keys)")
+            return node.value
 
 
 def load_yaml(path: Path, display: str | None = None) -> tuple[Source | None, list[Finding]]:
@@ -115,7 +151,13 @@ def parse_yaml(text: str, name: str) -> tuple[Source | None, list[Finding]]:
     builder = _Builder(name)
     try:
         data = builder.build(node, ())
-    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
-        return None, [Finding(name, 1, "ENG-YAML", "", f"YAML value error: {exc}",
-                              citation=citation("ENG-YAML"), hint="fix the value's syntax")]
+    except _TooLarge:
+        return None, [Finding(name, 1, "ENG-YAML", "",
+                              f"document expands to more than {MAX_NODES} values "
+                              "(alias expansion?)", citation=citation("ENG-YAML"),
+                              hint="inventory files need no anchors; write the values out")]
+    except RecursionError:
+        return None, [Finding(name, 1, "ENG-YAML", "", "values nested too deeply",
+                              citation=citation("ENG-YAML"),
+                              hint="a site file is a few levels deep; check brackets")]
     return Source(name, data, builder.lines), builder.findings

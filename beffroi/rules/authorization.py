@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from beffroi.findings import Finding, Severity
 from beffroi.rules.registry import SiteCheck, site_rule
@@ -14,6 +15,16 @@ CRIME_PREVENTION_PURPOSES = frozenset({1, 2, 4, 5, 6, 9, 10, 11})
 SAFETY_PURPOSES = frozenset({3, 7, 8})  # traffic flows, risks, rescue
 EXPECTED_REGIME = {**{c: "directive_2016_680" for c in CRIME_PREVENTION_PURPOSES},
                    **{c: "rgpd" for c in SAFETY_PURPOSES}}
+
+
+def _years_after(day: date, years: int) -> date:
+    """`day` plus whole years (29 February → 28 February; capped at date.max, not a crash)."""
+    if day.year + years > date.max.year:
+        return date.max
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 @site_rule("AUTH-1")
@@ -56,10 +67,7 @@ def authorization_valid(c: SiteCheck) -> Iterator[Finding]:
                         "set authorization.expires (issue date + 5 years at most)")
         return
     if auth.issued is not None:
-        try:
-            limit = auth.issued.replace(year=auth.issued.year + AUTH_MAX_YEARS)
-        except ValueError:  # 29 February
-            limit = auth.issued.replace(year=auth.issued.year + AUTH_MAX_YEARS, day=28)
+        limit = _years_after(auth.issued, AUTH_MAX_YEARS)
         if auth.expires > limit:
             yield c.finding("AUTH-2", ("authorization", "expires"),
                             f"authorization runs past 5 years ({auth.issued} → {auth.expires})",
@@ -73,8 +81,8 @@ def authorization_valid(c: SiteCheck) -> Iterator[Finding]:
                         "file a renewal (request_type: renewal) with the préfecture")
     elif (auth.expires - c.today).days < RENEWAL_NOTICE_DAYS:
         yield c.finding("AUTH-2", ("authorization", "expires"),
-                        f"authorization expires in {(auth.expires - c.today).days} days (policy: renew "
-                        "≥ 120 days ahead)",
+                        f"authorization expires in {(auth.expires - c.today).days} days "
+                        "(policy: renew ≥ 120 days ahead)",
                         "préfectures ask for the renewal ≥ 4 months ahead", Severity.WARNING)
 
 

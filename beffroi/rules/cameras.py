@@ -20,7 +20,10 @@ STORAGE_MARGIN = 1.2   # CAM-9 factor
 
 def storage_needed_gb(bitrates_kbps: list[int], retention_days: int) -> float:
     """CAM-9: Σ bitrate × 86400 × retention × 1.2, in GB (10^9 bytes)."""
-    return sum(bitrates_kbps) * 1000 / 8 * 86400 * retention_days * STORAGE_MARGIN / 1e9
+    # Integer arithmetic first: an absurd value (10**400 kbps) must not overflow a float.
+    bits_per_day = sum(bitrates_kbps) * 1000 * 86400
+    total_bytes = bits_per_day * retention_days // 8
+    return total_bytes / 1e9 * STORAGE_MARGIN if total_bytes < 10**300 else float("inf")
 
 
 @site_rule("CAM-1")
@@ -88,8 +91,9 @@ def no_sound_no_biometrics(c: SiteCheck) -> Iterator[Finding]:
                                 "remove it: no biometrics in this system")
             else:
                 yield c.finding("CAM-6", ("cameras", i, "analytics", j),
-                                f"analytics '{name}' is not reviewed (policy)", "remove it or document "
-                                "why it is neither biometric nor behavioural", Severity.WARNING)
+                                f"analytics '{name}' is not reviewed (policy)",
+                                "remove it or document why it is neither biometric nor "
+                                "behavioural", Severity.WARNING)
 
 
 @site_rule("CAM-7")
@@ -111,7 +115,7 @@ def bandwidth(c: SiteCheck) -> Iterator[Finding]:
     if total > capacity:
         yield c.finding("CAM-8", path, f"streams need {total} kbit/s on a {capacity} kbit/s link",
                         "lower the bitrates or upgrade the link")
-    elif total > LINK_MARGIN * capacity:
+    elif total > LINK_MARGIN * min(capacity, 10**300):  # no float overflow on absurd links
         yield c.finding("CAM-8", path, f"streams use {total / capacity:.0%} of the link "
                         "(policy margin 70 %)", "lower the bitrates or upgrade the link",
                         Severity.WARNING)

@@ -155,14 +155,14 @@ def references_resolve(c: SiteCheck) -> Iterator[Finding]:
                             f"port {cam.switch_port} already used by {used[cam.switch_port]}",
                             "one device per port")
         used[cam.switch_port] = cam.name
-        for kind, items in (("private_zones", cam.private_zones),
-                            ("privacy_masks", cam.privacy_masks)):
+        for kind, ids in (("private_zones", [z.id for z in cam.private_zones]),
+                          ("privacy_masks", [m.id for m in cam.privacy_masks])):
             seen: set[str] = set()
-            for j, item in enumerate(items):
-                if item.id in seen:
+            for j, item_id in enumerate(ids):
+                if item_id in seen:
                     yield c.finding("ENG-REF", ("cameras", i, kind, j, "id"),
-                                    f"id {item.id} twice", "ids are unique per camera")
-                seen.add(item.id)
+                                    f"id {item_id} twice", "ids are unique per camera")
+                seen.add(item_id)
 
 
 # --- department-wide rules ------------------------------------------------------------------

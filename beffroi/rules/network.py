@@ -32,8 +32,8 @@ def wireless_link(c: SiteCheck) -> Iterator[Finding]:
     link = c.site.network.link
     if link.kind == "wireless" and link.encryption.lower() not in STRONG_WIRELESS:
         yield c.finding("NET-4", ("network", "link", "encryption"),
-                        f"wireless link with encryption '{link.encryption or 'none'}' (policy: wired "
-                        "preferred)",
+                        f"wireless link with encryption '{link.encryption or 'none'}' "
+                        "(policy: wired preferred)",
                         f"prefer fibre; otherwise use one of {sorted(STRONG_WIRELESS)}",
                         Severity.WARNING)
 
