@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` and CI run it (after lint).
+#   1. everything that does not need the lab, two workers;
+#   2. the lab tests (podman systemd containers), one at a time;
+#   3. the Molecule scenarios (scripts/run-molecule.sh), when present.
+# pytest's exit 5 ("no tests collected") is a failure here: a suite that ran nothing is not green.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export BEFFROI_TODAY=${BEFFROI_TODAY:-2026-11-28}
+export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/lab/containers.conf}
+export ANSIBLE_CONFIG=${ANSIBLE_CONFIG:-$PWD/ansible.cfg}
+
+run_pytest() {
+  local label=$1; shift
+  echo "=== pytest: $label"
+  "$PY" -m pytest "$@"
+  local rc=$?
+  if [ $rc -eq 5 ]; then
+    echo "pytest collected no tests for '$label': failing (exit 5 must not pass silently)" >&2
+    return 1
+  fi
+  return $rc
+}
+
+status=0
+run_pytest "unit, validation, recorder, network, dossiers" -n 2 -m "not lab" -q -p no:cacheprovider \
+  --timeout 600 || status=1
+run_pytest "lab" -m lab -q -p no:cacheprovider --timeout 900 || status=1
+if [ -x scripts/run-molecule.sh ]; then
+  echo "=== molecule"
+  scripts/run-molecule.sh || status=1
+fi
+exit $status
