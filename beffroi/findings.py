@@ -1,4 +1,4 @@
-"""Findings: what validation reports to a commune's engineer (file, line, field, rule, citation, hint)."""
+"""Findings: what validation reports to an engineer (file, line, field, rule, citation, hint)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel
 
 from beffroi import __version__
 from beffroi.cli.dossier import dossier_app
@@ -89,7 +90,8 @@ def schema(
     """Print the JSON Schema of a site file (for editors' YAML completion)."""
     from beffroi.model import CrisisCell, Department, Site
 
-    models = {"site": Site, "department": Department, "crisis-cell": CrisisCell}
+    models: dict[str, type[BaseModel]] = {"site": Site, "department": Department,
+                                          "crisis-cell": CrisisCell}
     if kind not in models:
         raise typer.BadParameter(f"choose among {', '.join(models)}", param_hint="KIND")
     print(json.dumps(models[kind].model_json_schema(), ensure_ascii=False, indent=2))

@@ -15,7 +15,6 @@ from beffroi.model.site import (
     Switch,
 )
 
-
 __all__ = [
     "Authorization", "Camera", "Controller", "CostLine", "CrisisCell", "Department",
     "DepartmentFile", "Firewall", "Habilitation", "Nvr", "Purpose", "Recipient", "Site", "Switch",

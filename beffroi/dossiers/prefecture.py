@@ -1,0 +1,119 @@
+"""The préfecture request: the Cerfa 13806*04 data list (compliance.md §G) filled from the site."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from beffroi.dossiers.facts import (
+    link_load,
+    placeholder_fields,
+    security_measures,
+    storage_sizing,
+)
+from beffroi.dossiers.render import Document, checked_site, render_document
+from beffroi.inventory import Inventory, today
+from beffroi.model import Site
+
+RECOMMENDED_HABILITATIONS = (2, 4)  # compliance.md §G: 2–4 names recommended
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A piece of the request and whether Beffroi produced it."""
+
+    key: str
+    title: str
+    produced: bool
+    where: str
+
+
+@dataclass(frozen=True)
+class CameraCounts:
+    """Cameras by placement, as the Cerfa asks."""
+
+    total: int
+    indoor: int
+    outdoor: int
+    public_highway: int
+
+
+def camera_counts(site: Site) -> CameraCounts:
+    """Counts of indoor, outdoor and public-highway cameras."""
+    cams = site.cameras
+    return CameraCounts(len(cams), sum(c.placement == "indoor" for c in cams),
+                        sum(c.placement == "outdoor" for c in cams),
+                        sum(c.public_highway for c in cams))
+
+
+def cameras_by_purpose(site: Site) -> dict[int, list[str]]:
+    """Purpose code → names of the cameras serving it."""
+    return {p.code: [c.name for c in site.cameras if p.code in c.purposes]
+            for p in site.authorization.purposes}
+
+
+def attachments() -> list[Attachment]:
+    """The attachments of the request: produced here (section of this document) or not."""
+    return [
+        Attachment("site-plan", "Plan de situation faisant apparaître les ouvertures des "
+                   "immeubles tiers dans le champ des caméras", False, "à fournir par la commune"),
+        Attachment("camera-plan", "Plan d'implantation des caméras et des zones couvertes",
+                   False, "à fournir par la commune (le tableau des caméras, section A, en donne "
+                   "les données)"),
+        Attachment("camera-table", "Tableau des caméras : rôle, résolution, cadence, compression, "
+                   "zones couvertes, zones privées et masques", True, "section A"),
+        Attachment("transmission", "Description de la transmission et de l'enregistrement",
+                   True, "section B"),
+        Attachment("security", "Mesures de sécurité (pare-feu, VPN, journal)", True,
+                   "section C"),
+        Attachment("storage", "Calcul du dimensionnement du stockage (CAM-9)", True,
+                   "section D"),
+        Attachment("maintainer", "Responsable du système et mainteneur", True, "section E"),
+    ]
+
+
+def missing_items(site: Site) -> list[str]:
+    """What the commune must still provide or do before filing, derived from the site."""
+    items = [
+        "Plan de situation avec les ouvertures des immeubles tiers (fenêtres, portes) visibles "
+        "depuis chaque caméra.",
+        "Plan d'implantation des caméras sur fond de plan, zones couvertes et masques reportés.",
+        "Questionnaire de conformité Cerfa 51336*02 complété et signé.",
+        "Engagement de conformité Cerfa 13810*03 (CNIL), si la préfecture le demande.",
+        f"Attestation de certification de l'installateur ({site.installer.certification}).",
+    ]
+    for h in site.habilitations:
+        if h.role == "adjoint":
+            items.append(f"Copie de l'arrêté de délégation de {h.name} "
+                         f"({h.delegation or 'référence à compléter'}) — ACC-2.")
+    if site.authorization.request_type != "initial":
+        ref = site.authorization.arrete_ref or "référence à compléter"
+        items.append(f"Copie de l'arrêté préfectoral en vigueur ({ref}).")
+    low, high = RECOMMENDED_HABILITATIONS
+    if not low <= len(site.habilitations) <= high:
+        items.append(f"Liste des personnes habilitées à revoir : {len(site.habilitations)} "
+                     f"nom(s), {low} à {high} recommandés.")
+    if site.authorization.commissioning_notice_sent is None:
+        items.append("Avant le premier enregistrement : informer le préfet de la date de mise "
+                     "en service (REG-2).")
+    for path in placeholder_fields(site):
+        items.append(f"Remplacer la valeur d'exemple du champ « {path} » du fichier de site.")
+    return items
+
+
+def build_prefecture(inv: Inventory, slug: str, when: date | None = None) -> Document:
+    """The préfecture request of `slug`; BeffroiError (with findings) if the site is invalid."""
+    day = when or today()
+    site, dept, _findings = checked_site(inv, slug, day)
+    purposes_by_code = {p.code: p for p in site.authorization.purposes}
+    context = {
+        "title": f"Demande d'autorisation d'un système de vidéoprotection — {site.commune}",
+        "site": site, "dept": dept, "cell": inv.crisis_cell, "today": day,
+        "counts": camera_counts(site), "purposes_by_code": purposes_by_code,
+        "cameras_by_purpose": cameras_by_purpose(site),
+        "storage": storage_sizing(site), "link": link_load(site),
+        "security": security_measures(inv, slug),
+        "attachments": attachments(), "missing": missing_items(site),
+        "recommended": RECOMMENDED_HABILITATIONS,
+    }
+    return render_document("prefecture", "prefecture.html.j2", context)

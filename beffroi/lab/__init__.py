@@ -1,0 +1,1 @@
+"""The lab of real hosts: a debootstrapped Debian image and podman systemd containers per site."""
