@@ -51,22 +51,22 @@ class SiteIntent:
 
 
 def _secrets(inv: Inventory, slug: str, reveal: bool) -> dict[str, Any]:
-    """The site's vault content, or the same shape with every value redacted."""
+    """The site's vault content, or (not revealing) its shape with every value redacted."""
     from beffroi import vault
 
     path = inv.vault_file(slug)
     if not path.is_file():
         raise BeffroiError(f"secrets of {slug} not found at {path}: run `beffroi site new` or "
                            "restore the vault file")
-    data = vault.read_vault(path)
     if reveal:
-        return data
-
-    def redact(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: redact(v) for k, v in node.items()}
-        return REDACTED
-    return dict(redact(data))
+        return vault.read_vault(path)
+    site = inv.site(slug)  # the shape `site new` writes; nothing decrypted
+    return {"wireguard_private_key": REDACTED, "nvr_signing_key": REDACTED,
+            "nut_password": REDACTED,
+            "switch": {"username": REDACTED, "password": REDACTED, "enable_secret": REDACTED},
+            "cameras": {c.name: {"username": REDACTED, "password": REDACTED}
+                        for c in site.cameras},
+            "recorder_users": {h.id: {"password_hash": REDACTED} for h in site.habilitations}}
 
 
 def firewall_rules(site: Site, ntp: list[str], live_port: int, api_port: int, wg_port: int,

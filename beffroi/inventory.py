@@ -34,6 +34,7 @@ class Inventory:
     sources: dict[str, Source] = field(default_factory=dict)  # slug / "department" / …
     entries: list[tuple[Site, Source]] = field(default_factory=list)  # every parsed site file
     findings: list[Finding] = field(default_factory=list)
+    checked: dict[date, list[Finding]] = field(default_factory=dict)  # validation cache
 
     def site(self, slug: str) -> Site:
         """The site `slug`, or a BeffroiError listing the known ones."""

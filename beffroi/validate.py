@@ -11,18 +11,27 @@ from beffroi.rules import INVENTORY_RULES, SITE_RULES, SiteCheck
 
 
 def check_inventory(inv: Inventory, when: date | None = None) -> list[Finding]:
-    """All findings of an already loaded inventory (load findings included)."""
+    """All findings of an already loaded inventory (load findings included).
+
+    Computed once per inventory and date: rendering 725 communes reuses one validation.
+    """
+    day = when or today()
+    cached = inv.checked.get(day)
+    if cached is not None:
+        return cached
     found = list(inv.findings)
     if inv.department is None:
-        return sorted(set(found))
-    day = when or today()
+        inv.checked[day] = sorted(set(found))
+        return inv.checked[day]
     for site, source in inv.entries:
-        check = SiteCheck(site, inv.department, inv.crisis_cell, source, day)
+        check = SiteCheck(site, inv.department, inv.crisis_cell, source, day,
+                          inv.sources.get("department"))
         for _rule_id, rule in SITE_RULES:
             found.extend(rule(check))
     for _rule_id, inv_rule in INVENTORY_RULES:
         found.extend(inv_rule(inv))
-    return sorted(set(found))
+    inv.checked[day] = sorted(set(found))
+    return inv.checked[day]
 
 
 def validate_path(path: Path, when: date | None = None) -> tuple[Inventory, list[Finding]]:
