@@ -7,6 +7,7 @@ same bytes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,12 @@ class Output:
     dest: str          # path on the device ("" for non-Linux devices)
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
-    """Jinja2 configured like Ansible's template module (trim_blocks, trailing newline)."""
+    """Jinja2 configured like Ansible's template module (trim_blocks, trailing newline).
+
+    Cached: templates compile once per process, not once per commune.
+    """
     return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
                               undefined=jinja2.StrictUndefined, trim_blocks=True,
                               keep_trailing_newline=True, autoescape=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -74,12 +75,60 @@ def site_secrets(slug: str, mayor_id: str) -> tuple[dict[str, Any], str]:
     }, public
 
 
+@functools.cache
+def _template_env(template_dir: Path) -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              autoescape=False)
+
+
 def render_site_file(inv: Inventory, template_dir: Path, values: dict[str, Any]) -> str:
     """The new site file's text from the department template."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir),
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                             autoescape=False)
-    return env.get_template(SITE_TEMPLATE).render(**values)
+    return _template_env(template_dir).get_template(SITE_TEMPLATE).render(**values)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A new site ready to write: its file text and its secrets."""
+
+    slug: str
+    site_id: int
+    text: str
+    secrets: dict[str, Any]
+
+
+def prepare_site(inv: Inventory, name: str, site_id: int, mayor: str = "Maire Àdésigner",
+                 insee: str = "57000", population: int = 0, today: date | None = None
+                 ) -> Prepared:
+    """Allocate addressing and secrets for `name` at `site_id` and render its site file."""
+    assert inv.department is not None
+    slug = slugify(name)
+    mayor_id = person_id(mayor)
+    secrets, public = site_secrets(slug, mayor_id)
+    text = render_site_file(inv, inv.root, {
+        "commune": name, "slug": slug, "site_id": site_id, "insee": insee,
+        "population": population, "mayor": mayor, "mayor_id": mayor_id,
+        "created": (today or date.today()).isoformat(),
+        "retention_days": inv.department.defaults.retention_days,
+        "addressing": inv.department.addressing,
+        "plan": plan(inv.department.addressing, site_id, len(CAMERAS)),
+        "wireguard_public_key": public})
+    return Prepared(slug, site_id, text, secrets)
+
+
+def write_site(inv: Inventory, prepared: Prepared) -> NewSite:
+    """Write a prepared site's file and vault, refusing to overwrite anything."""
+    site_file = inv.root / SITES_DIR / f"{prepared.slug}.yml"
+    vault_file = inv.vault_file(prepared.slug)
+    site_file.parent.mkdir(parents=True, exist_ok=True)
+    with site_file.open("x", encoding="utf-8") as out:
+        out.write(prepared.text)
+    try:
+        vault.write_vault(vault_file, prepared.secrets)
+    except BaseException:
+        site_file.unlink(missing_ok=True)
+        raise
+    return NewSite(prepared.slug, prepared.site_id, site_file, vault_file)
 
 
 def new_site(root: Path, name: str, mayor: str = "Maire Àdésigner", insee: str = "57000",
@@ -91,35 +140,21 @@ def new_site(root: Path, name: str, mayor: str = "Maire Àdésigner", insee: str
     inv = load_inventory(root)
     if inv.department is None:
         raise BeffroiError(f"{root} has no valid department.yml", inv.findings)
-    site_file, vault_file = root / SITES_DIR / f"{slug}.yml", inv.vault_file(slug)
-    for existing in (site_file, vault_file):
+    for existing in (root / SITES_DIR / f"{slug}.yml", inv.vault_file(slug)):
         if existing.exists():
             raise BeffroiError(f"commune '{name}' already exists ({existing}); nothing was "
                                "changed. Edit that file, or choose another name.")
     if slug in inv.sites:
         raise BeffroiError(f"slug '{slug}' is already used by another site file")
-    site_id = next_site_id(inv)
-    mayor_id = person_id(mayor)
-    secrets, public = site_secrets(slug, mayor_id)
-    text = render_site_file(inv, root, {
-        "commune": name, "slug": slug, "site_id": site_id, "insee": insee,
-        "population": population, "mayor": mayor, "mayor_id": mayor_id,
-        "created": (today or date.today()).isoformat(),
-        "retention_days": inv.department.defaults.retention_days,
-        "addressing": inv.department.addressing,
-        "plan": plan(inv.department.addressing, site_id, len(CAMERAS)),
-        "wireguard_public_key": public})
-    site_file.parent.mkdir(parents=True, exist_ok=True)
-    with site_file.open("x", encoding="utf-8") as out:
-        out.write(text)
+    prepared = prepare_site(inv, name, next_site_id(inv), mayor, insee, population, today)
+    made = write_site(inv, prepared)
     try:
-        vault.write_vault(vault_file, secrets)
         findings = site_findings(load_inventory(root), slug, today)
         if has_errors(findings):
             raise BeffroiError(f"the new site {slug} does not validate; nothing was kept",
                                findings)
     except BaseException:
-        site_file.unlink(missing_ok=True)
-        vault_file.unlink(missing_ok=True)
+        made.site_file.unlink(missing_ok=True)
+        made.vault_file.unlink(missing_ok=True)
         raise
-    return NewSite(slug, site_id, site_file, vault_file)
+    return made
