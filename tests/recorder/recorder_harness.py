@@ -205,7 +205,8 @@ def frame_pts(path: Path) -> list[float]:
     out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
                           "packet=pts_time", "-of", "csv=p=0", str(path)],
                          capture_output=True, text=True, check=True).stdout
-    return [float(x) for x in out.split() if x.strip() and x.strip() != "N/A"]
+    values = [line.split(",")[0].strip() for line in out.splitlines()]
+    return [float(v) for v in values if v and v != "N/A"]
 
 
 def stream_info(path: Path) -> dict[str, Any]:
