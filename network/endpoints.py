@@ -1,0 +1,71 @@
+"""Where to reach a device, when it is not where the inventory says (lab, simulators).
+
+The inventory gives every device its management address on the commune's network. A test or a
+lab maps inventory host names to other addresses with an endpoints file (YAML), passed as
+`beffroi drift --endpoints FILE` or through the BEFFROI_ENDPOINTS environment variable:
+
+    evrange-sw: {host: 127.0.0.1, port: 22501, profile: fake-switches}
+    evrange-cam-mairie-narrow: {host: 127.0.0.1, port: 18080}
+    evrange-nvr: {host: 127.0.0.1, port: 2222, username: root, ssh_key: /path/key}
+
+The site model and the vault stay the only source of desired state and credentials; an endpoint
+may only override how the device is reached (and, for lab peers, declare their known profile).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENV_VAR = "BEFFROI_ENDPOINTS"
+_FIELDS = {"host", "port", "profile", "username", "password", "ssh_key"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How to reach one device; empty fields fall back to the inventory and the vault."""
+
+    host: str
+    port: int = 0
+    profile: str = ""
+    username: str = ""
+    password: str = ""
+    ssh_key: str = ""
+
+
+class EndpointsError(ValueError):
+    """The endpoints file is unreadable or malformed (names the file and the entry)."""
+
+
+def load_endpoints(path: Path | None = None) -> dict[str, Endpoint]:
+    """Read an endpoints file (or $BEFFROI_ENDPOINTS); no file means the inventory addresses."""
+    if path is None:
+        env = os.environ.get(ENV_VAR, "")
+        if not env:
+            return {}
+        path = Path(env)
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise EndpointsError(f"{path}: cannot read endpoints file ({exc})") from None
+    if not isinstance(data, dict):
+        raise EndpointsError(f"{path}: expected a mapping host → {{host, port, …}}")
+    out: dict[str, Endpoint] = {}
+    for name, entry in data.items():
+        if not isinstance(entry, dict) or "host" not in entry:
+            raise EndpointsError(f"{path}: entry {name!r} needs at least `host`")
+        unknown = set(entry) - _FIELDS
+        if unknown:
+            raise EndpointsError(f"{path}: entry {name!r} has unknown field(s) "
+                                 f"{', '.join(sorted(unknown))}; "
+                                 f"allowed: {', '.join(sorted(_FIELDS))}")
+        out[str(name)] = Endpoint(host=str(entry["host"]), port=int(entry.get("port", 0)),
+                                  profile=str(entry.get("profile", "")),
+                                  username=str(entry.get("username", "")),
+                                  password=str(entry.get("password", "")),
+                                  ssh_key=str(entry.get("ssh_key", "")))
+    return out

@@ -1,0 +1,80 @@
+"""The switch driver boundary: what every platform driver offers the role and the drift audit.
+
+A driver gets the rendered intended configuration (the template output, the only description of
+desired state) and the device's endpoint and credentials. It never invents settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from network.endpoints import Endpoint
+from network.errors import NetworkError
+from network.switch.profiles import Profile, profile
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Login and enable secret, from the commune's vault."""
+
+    username: str
+    password: str
+    enable_secret: str = ""
+
+
+@dataclass
+class Comparison:
+    """Running vs intended, in the scope the device can represent."""
+
+    device: str
+    diff: str                               # unified diff, "" when in sync
+    commands: list[str]                     # what apply would send
+    unverifiable: tuple[str, ...] = ()      # intended lines this device cannot model
+    unmanaged: int = 0                      # running sections the intent does not manage
+
+    @property
+    def in_sync(self) -> bool:
+        """True when nothing the device can represent differs from the intent."""
+        return not self.diff
+
+
+@dataclass
+class ApplyResult:
+    """What an apply did (or would do, in check mode)."""
+
+    device: str
+    changed: bool
+    diff: str
+    method: str                             # napalm | netmiko
+    commands: list[str] = field(default_factory=list)
+    fallback_reason: str = ""               # why napalm's candidate/commit path was not used
+    unverifiable: tuple[str, ...] = ()
+
+
+class SwitchDriver(Protocol):
+    """One platform's way to read and converge a switch."""
+
+    def running_config(self) -> str:
+        """The device's running configuration as text."""
+        ...
+
+    def compare(self, intended: str) -> Comparison:
+        """Running vs the rendered intent."""
+        ...
+
+    def apply(self, intended: str, check: bool = False) -> ApplyResult:
+        """Converge the device to the rendered intent; in check mode only report."""
+        ...
+
+
+def driver_for(platform: str, device: str, endpoint: Endpoint, creds: Credentials,
+               timeout: float = 10.0) -> SwitchDriver:
+    """The driver of a platform (`ios` now; `procurve` has a template but no driver yet)."""
+    prof: Profile = profile(endpoint.profile)
+    if platform == "ios":
+        from network.switch.ios import IosDriver
+        return IosDriver(device, endpoint, creds, prof, timeout)
+    raise NetworkError(device, f"no driver for platform {platform!r}: the ProCurve template "
+                       "renders, but no ProCurve simulator exists here to prove a driver "
+                       "against (docs/network.md)")

@@ -1,0 +1,82 @@
+"""Harness for the network test peers (see ../shared/PEERS.md): everything on 127.0.0.1.
+
+Each peer is a subprocess this harness starts and stops by its own PID; nothing else is killed.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+
+
+def free_ports(n: int) -> list[int]:
+    """n TCP ports free on 127.0.0.1 right now (held open together so they are distinct)."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def _wait_ready(proc: subprocess.Popen[str], what: str, timeout: float) -> None:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("READY"):
+            return
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    raise RuntimeError(f"{what} did not start (exit {proc.poll()})")
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+@dataclass(frozen=True)
+class SwitchPeer:
+    """fake-switches servers started for one test (one TCP port per switch)."""
+
+    ports: list[int]
+    username: str
+    password: str
+    enable: str
+
+
+@contextmanager
+def fake_switches(creds: dict[str, Any], port_names: list[str], count: int = 1
+                  ) -> Iterator[SwitchPeer]:
+    """Start `count` fresh Cisco IOS fake switches with the given physical port names."""
+    prefix = port_names[0].rstrip("0123456789")
+    first = int(port_names[0][len(prefix):])
+    ports = free_ports(count)
+    cmd = [sys.executable, str(HERE / "fake_switch_server.py"), creds["username"],
+           creds["password"], creds["enable_secret"], f"{prefix}:{first}:{len(port_names)}",
+           *map(str, ports)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        _wait_ready(proc, "fake-switches", 30)
+        yield SwitchPeer(ports, creds["username"], creds["password"], creds["enable_secret"])
+    finally:
+        _stop(proc)
