@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from beffroi.findings import Finding, Severity
-from beffroi.rules.registry import SiteCheck, site_rule
+from beffroi.rules.registry import SiteCheck, locate, site_rule
 
 STRONG_WIRELESS = frozenset({"wpa3", "wpa2-aes", "wpa2-ccmp", "wireguard", "macsec"})
 
@@ -43,7 +43,11 @@ def two_time_sources(c: SiteCheck) -> Iterator[Finding]:
     """NTP against ≥ 2 distinct sources."""
     servers = c.ntp_servers()
     if len(set(servers)) < 2:
-        path = ("ntp_servers",) if c.site.ntp_servers is not None else ()
-        yield c.finding("TIME-1", path, f"only {len(set(servers))} distinct NTP source(s)",
-                        "declare ≥ 2 NTP servers (department time.ntp_servers or the site's "
-                        "ntp_servers)")
+        message = f"only {len(set(servers))} distinct NTP source(s)"
+        hint = ("declare ≥ 2 NTP servers (department time.ntp_servers or the site's "
+                "ntp_servers)")
+        if c.site.ntp_servers is None and c.department_source is not None:
+            # Inherited sources: point at department.yml (one finding, deduplicated per site).
+            yield locate(c.department_source, "TIME-1", ("time", "ntp_servers"), message, hint)
+        else:
+            yield c.finding("TIME-1", ("ntp_servers",), message, hint)

@@ -25,6 +25,7 @@ class SiteCheck:
     crisis_cell: CrisisCell | None
     source: Source
     today: date
+    department_source: Source | None = None  # where department defaults are written
 
     def finding(self, rule: str, path: Path_, message: str, hint: str = "",
                 severity: Severity = Severity.ERROR) -> Finding:

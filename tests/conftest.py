@@ -1,0 +1,36 @@
+"""Shared fixtures: a private copy of the Moselle inventory, a pinned "today", the CLI in-process.
+
+The helpers behind them live in `validation/inventory_kit.py` (importable from test modules,
+which a conftest is not reliably: several `conftest` modules share that name).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from validation.inventory_kit import MOSELLE, TODAY, InventoryCopy, invoke_beffroi
+
+
+@pytest.fixture
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Pin Beffroi's "today" so authorization dates give the same findings every day."""
+    monkeypatch.setenv("BEFFROI_TODAY", TODAY)
+    return TODAY
+
+
+@pytest.fixture
+def moselle(tmp_path: Path) -> InventoryCopy:
+    """A fresh copy of the example Moselle inventory (valid: validates with exit 0)."""
+    root = tmp_path / "moselle"
+    shutil.copytree(MOSELLE, root)
+    return InventoryCopy(root)
+
+
+@pytest.fixture
+def cli() -> Iterator[Any]:
+    """The in-process CLI runner (see `invoke_beffroi`)."""
+    yield invoke_beffroi

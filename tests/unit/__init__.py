@@ -1,0 +1,1 @@
+"""Unit tests: one rule at a time."""

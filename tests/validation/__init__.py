@@ -1,0 +1,1 @@
+"""Validation tests: malformed inventories, fuzzing, the CLI contract, site new."""
