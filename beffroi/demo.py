@@ -71,12 +71,16 @@ def run_demo(inventory: Path, out: Path) -> int:
     nft_file = next(p for p in written if p.name == "nftables.conf")
     console.print(f"firewall ruleset: {_nft_check(nft_file)}")
     try:
-        from beffroi.dossiers import write_site_dossiers
+        from beffroi.dossiers import closing_note, write_site_dossiers
     except ImportError:
         console.print("[dim]dossiers: not available in this build[/]")
         return 0
-    docs = write_site_dossiers(load_inventory(inventory), DEMO_SITE, out / "dossiers")
+    inv = load_inventory(inventory)
+    with console.status("Dossiers: préfecture, AIPD, signalisation, essaimage (PDF)…"):
+        docs = write_site_dossiers(inv, DEMO_SITE, out / "dossiers")
     console.print(f"[bold]Dossiers of {DEMO_SITE}[/] written to {out / 'dossiers'}:")
     for doc in docs:
         console.print(f"  {doc}")
+    for line in closing_note(inv, DEMO_SITE):
+        console.print(f"[bold]cost[/] {line}")
     return 0
