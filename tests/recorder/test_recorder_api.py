@@ -3,6 +3,7 @@ every video request journaled (JRN-1), export during recording (EXP-1/2/3)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -204,7 +205,7 @@ def test_export_during_recording_no_gap_manifest_verifies_flipped_byte_detected(
         files = [f for f in manifest["files"] if f["camera"] == cam]
         assert timeutil.parse_iso(files[0]["start"]) <= start
         assert timeutil.parse_iso(files[-1]["end"]) >= end
-        for a, b in zip(files, files[1:], strict=False):
+        for a, b in itertools.pairwise(files):
             assert a["end"] == b["start"], "gap inside the export"
         for f in files:  # EXP-1: the stored bytes
             stored = running.conf.storage_root / cam / Path(f["path"]).name
