@@ -18,6 +18,9 @@ Path_ = tuple[str | int, ...]
 MAX_NODES = 200_000  # far above any site file; stops "billion laughs" alias expansion
 
 
+_PLAIN_COLLECTIONS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+
+
 class _TooLarge(Exception):
     """Raised when a document expands past MAX_NODES values."""
 
@@ -76,6 +79,10 @@ class _Builder:
                 self._problem(node, path, "recursive YAML alias (an anchor used inside itself)",
                               "inventory files need no anchors; write the values out")
                 return None
+            if node.tag not in _PLAIN_COLLECTIONS:
+                # `!!python/object/apply:… [...]` must not pass silently as a plain list.
+                self._problem(node, path, f"unsupported YAML tag {node.tag}",
+                              "inventory files use plain mappings and lists")
             self._open.add(id(node))
             try:
                 return self._build_collection(node, path)
@@ -139,8 +146,12 @@ def parse_yaml(text: str, name: str) -> tuple[Source | None, list[Finding]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
+        # The parser notices an unclosed bracket on the next token: name where it opened.
+        where = (f" ({exc.context} opened at line {exc.context_mark.line + 1})"
+                 if exc.context and exc.context_mark and exc.context_mark.line + 1 != line
+                 else "")
         return None, [Finding(name, line, "ENG-YAML", "",
-                              f"YAML syntax error: {exc.problem or exc}",
+                              f"YAML syntax error: {exc.problem or exc}{where}",
                               citation=citation("ENG-YAML"),
                               hint="fix the indentation/quoting near this line")]
     except yaml.YAMLError as exc:
