@@ -35,6 +35,7 @@ class Inventory:
     entries: list[tuple[Site, Source]] = field(default_factory=list)  # every parsed site file
     findings: list[Finding] = field(default_factory=list)
     checked: dict[date, list[Finding]] = field(default_factory=dict)  # validation cache
+    checked_by_file: dict[date, dict[str, list[Finding]]] = field(default_factory=dict)
 
     def site(self, slug: str) -> Site:
         """The site `slug`, or a BeffroiError listing the known ones."""

@@ -47,13 +47,22 @@ def validate_path(path: Path, when: date | None = None) -> tuple[Inventory, list
     return inv, findings
 
 
+def _by_file(inv: Inventory, when: date | None) -> dict[str, list[Finding]]:
+    day = when or today()
+    if day not in inv.checked_by_file:
+        grouped: dict[str, list[Finding]] = {}
+        for finding in check_inventory(inv, day):
+            grouped.setdefault(finding.file, []).append(finding)
+        inv.checked_by_file[day] = grouped
+    return inv.checked_by_file[day]
+
+
 def site_findings(inv: Inventory, slug: str, when: date | None = None) -> list[Finding]:
     """Findings that concern one site (its file plus department-level files)."""
-    findings = check_inventory(inv, when)
+    by_file = _by_file(inv, when)
+    files = {inv.sources[k].file for k in ("department", "crisis-cell") if k in inv.sources}
     own = inv.sources.get(slug)
-    keep = {inv.sources[k].file for k in ("department", "crisis-cell") if k in inv.sources}
-    if own is not None:
-        keep.add(own.file)
-    else:
-        keep.add(str(inv.site_file(slug)))
-    return [f for f in findings if f.file in keep or Path(f.file).stem == slug]
+    files.add(own.file if own is not None else str(inv.site_file(slug)))
+    # A site file whose slug is broken is still the site's own file: match it by name too.
+    files |= {name for name in by_file if Path(name).stem == slug}
+    return sorted(f for name in files for f in by_file.get(name, []))
