@@ -6,3 +6,4 @@ set -euo pipefail
 venv=${1:-.venv}
 "$venv/bin/python" -m pip install -q -r requirements/simulators.txt
 "$venv/bin/python" -m pip install -q --no-deps fake-switches==1.5.0
+scripts/install-onvif-sim.sh "$(dirname "$venv")/.venv-onvif"   # ONVIF camera peer (ipycam + OpenCV), own venv

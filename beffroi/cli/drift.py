@@ -1,18 +1,102 @@
-"""`beffroi drift`: live state vs the rendered intent (filled in by the drift issue)."""
+"""`beffroi drift`: live state vs the rendered intent, as a table, diffs or JSON."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
+
+from beffroi.cli.output import console, print_error
+from beffroi.drift.report import EXIT_USAGE, DeviceDrift, Status, exit_code
+from beffroi.findings import BeffroiError
+
+_STYLE = {Status.OK: "green", Status.DRIFTED: "red", Status.UNREACHABLE: "yellow",
+          Status.SKIPPED: "dim"}
 
 
 def drift(
-    site: Annotated[list[str] | None, typer.Option("--site", "-s", help="Commune slug(s).")] = None,
+    site: Annotated[list[str] | None, typer.Option(
+        "--site", "-s", help="Commune slug (repeatable). Default: every commune.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    show_diff: Annotated[bool, typer.Option(
+        "--diff", help="Print the unified diff (- live, + intended) of each drifted device.")]
+    = False,
     inventory: Annotated[Path, typer.Option("--inventory", "-i")] = Path("inventories/moselle"),
+    endpoints: Annotated[Path | None, typer.Option(
+        "--endpoints", "-e", envvar="BEFFROI_ENDPOINTS",
+        help="YAML file mapping inventory host → {host, port, …} (lab, simulators). Only "
+             "the devices it lists are contacted.")] = None,
+    kind: Annotated[list[str] | None, typer.Option(
+        "--kind", "-k", help="Only these device kinds: switch, camera, nvr, firewall.")] = None,
+    workers: Annotated[int, typer.Option(help="Devices audited in parallel.")] = 16,
 ) -> None:
-    """Compare live devices with the rendered intent. Exit 0 clean, 1 drift."""
-    typer.echo("drift: not implemented yet", err=True)
-    raise typer.Exit(2)
+    """Compare live devices with the rendered intent (the files the roles deploy).
+
+    Switch: running config (napalm) vs the rendered IOS config, normalised. Cameras: ONVIF
+    read-back vs the rendered camera settings (CAM-1/2/3 resolution and fps, CAM-5 masks,
+    TIME-1 NTP, NET-3 accounts). NVR and firewall: rendered files' SHA-256, nftables ruleset,
+    services and WireGuard peers, read with pyinfra facts over SSH.
+
+    Output: one row per device — ok, drifted (with the rule ids at stake), unreachable, or
+    skipped (not listed in the endpoints file). --diff adds each drifted device's unified diff;
+    --format json prints {"clean", "exit_code", "devices": [...]} for pipelines.
+
+    Exit codes: 0 every audited device matches its intent; 1 at least one device drifted;
+    2 usage or inventory error; 3 no drift found but at least one device could not be
+    reached (the audit is incomplete).
+    """
+    from beffroi.drift.audit import KINDS, plan, run
+    from beffroi.inventory import load_inventory
+    from network.endpoints import EndpointsError, load_endpoints
+
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter("use text or json", param_hint="--format")
+    kinds = tuple(kind or KINDS)
+    if bad := [k for k in kinds if k not in KINDS]:
+        raise typer.BadParameter(f"unknown kind(s) {', '.join(bad)}; choose among "
+                                 f"{', '.join(KINDS)}", param_hint="--kind")
+    try:
+        eps = load_endpoints(endpoints) if endpoints else {}
+        inv = load_inventory(inventory)
+        slugs = site or sorted(inv.sites)
+        if unknown := [s for s in slugs if s not in inv.sites]:
+            raise BeffroiError(f"unknown commune(s) {', '.join(unknown)} in {inventory}; "
+                               f"known: {', '.join(sorted(inv.sites))}")
+        results = run(plan(inv, slugs, eps, kinds), workers)
+    except EndpointsError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    except BeffroiError as exc:
+        print_error(exc)
+        raise typer.Exit(EXIT_USAGE) from None
+    code = exit_code(results)
+    if fmt == "json":
+        print(json.dumps({"clean": code == 0, "exit_code": code,
+                          "devices": [r.to_json() for r in results]},
+                         ensure_ascii=False, indent=2))
+    else:
+        _print_table(results, show_diff)
+    raise typer.Exit(code)
+
+
+def _print_table(results: list[DeviceDrift], show_diff: bool) -> None:
+    table = Table(title="Drift: live state vs rendered intent", title_justify="left")
+    for col in ("site", "device", "kind", "status", "rules", "detail"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        style = _STYLE[r.status]
+        table.add_row(r.site, r.device, r.kind, f"[{style}]{r.status.value}[/]",
+                      ", ".join(r.rules), r.detail)
+    console.print(table)
+    for r in results:
+        if show_diff and r.diff:
+            console.print(f"[bold]{r.device}[/] ({r.site}, {r.kind})")
+            console.print(r.diff, markup=False, highlight=False, soft_wrap=True)
+        if show_diff and r.unverifiable:
+            console.print(f"[dim]{r.device}: not verifiable on this device: "
+                          f"{'; '.join(r.unverifiable)}[/]", soft_wrap=True)
+    counts = {s: sum(1 for r in results if r.status is s) for s in Status}
+    console.print(", ".join(f"{n} {s.value}" for s, n in counts.items() if n) or "no devices")

@@ -28,6 +28,7 @@ from network.switch.profiles import Profile
 
 COMMIT_CONFIRM_SECONDS = 300   # IOS reverts by itself if we lose the device after commit
 _REJECTED = ("No such command", "% Invalid input", "% Incomplete command", "% Ambiguous")
+_ANY_MODE = r"(\(config[^)]*\))?#"   # exec or any config sub-mode prompt
 _UNREACHABLE = (ConnectionException, NetmikoTimeoutException, NetmikoAuthenticationException,
                 OSError, EOFError)
 
@@ -143,8 +144,12 @@ class IosDriver:
     @staticmethod
     def _send(conn: Any, commands: list[str]) -> str:
         output = str(conn.send_config_set(commands, exit_config_mode=False))
-        # the simulator has no `end`; `exit` from global config returns to exec on IOS too
-        conn.send_command("exit", expect_string=re.escape(conn.base_prompt) + r"#")
+        # the simulator has no `end`; `exit` from global config returns to exec on IOS too.
+        # Check the mode first: a refused section header leaves its ` exit` one level higher.
+        for _ in range(3):
+            if not conn.check_config_mode():
+                break
+            conn.send_command("exit", expect_string=re.escape(conn.base_prompt) + _ANY_MODE)
         return output
 
     @staticmethod
