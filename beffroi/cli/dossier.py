@@ -32,9 +32,9 @@ def _write(doc: Document, out_dir: Path, pdf: bool) -> None:
 
     with console.status(f"Mise en page de {doc.stem} ({out_dir})…"):
         paths = write_document(doc, out_dir, pdf=pdf)
-    for path in paths:
-        console.print(f"  {path}")
-    console.print(f"[green]✔[/] {doc.stem}: {len(paths)} file(s) in {out_dir}")
+    for path in paths:  # soft_wrap: a path is copied from the terminal, never wrapped
+        console.print(f"  {path}", soft_wrap=True)
+    console.print(f"[green]✔[/] {doc.stem}: {len(paths)} file(s) in {out_dir}", soft_wrap=True)
 
 
 def _site_dossier(kind: str, site: str, out: Path | None, inventory: Path, pdf: bool) -> None:

@@ -11,14 +11,12 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from dossier_html import KINDS, PILOTS, TODAY
 
 from beffroi.inventory import Inventory, load_inventory
 
 REPO = Path(__file__).resolve().parents[2]
 MOSELLE = REPO / "inventories" / "moselle"
-TODAY = "2026-11-28"
-PILOTS = ("evrange", "roussy-le-village", "hettange-grande")
-KINDS = ("prefecture", "aipd", "signage")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup, Tag
 
+TODAY = "2026-11-28"  # BEFFROI_TODAY of the dossier tests
+PILOTS = ("evrange", "roussy-le-village", "hettange-grande")
+KINDS = ("prefecture", "aipd", "signage")
 
 def fields(soup: BeautifulSoup, name: str) -> list[Tag]:
     """Every element carrying data-field=`name`."""

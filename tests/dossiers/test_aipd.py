@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import PILOTS
-from dossier_html import fields, norm, text, value
+from dossier_html import PILOTS, fields, norm, text, value
 
 from beffroi.inventory import Inventory
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import KINDS, PILOTS
+from dossier_html import KINDS, PILOTS
 from pypdf import PdfReader
 
 from beffroi.inventory import Inventory

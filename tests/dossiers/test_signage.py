@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import PILOTS
-from dossier_html import fields, text, value
+from dossier_html import PILOTS, fields, text, value
 
 from beffroi.dossiers.signage import CNIL_COMPLAINT
 from beffroi.inventory import Inventory
