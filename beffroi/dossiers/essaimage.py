@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import jinja2
 import yaml
 from pydantic import ValidationError
 
@@ -71,7 +72,7 @@ def template_site(inv: Inventory, dept: Department) -> Site:
     try:
         data = yaml.safe_load(render_site_file(inv, inv.root, values))
         return Site.model_validate(data)
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
+    except (OSError, jinja2.TemplateError, yaml.YAMLError, ValidationError) as exc:
         raise BeffroiError(f"the department template site ({inv.root}/site-template.yml.j2) "
                            f"does not give a valid site: {exc}") from None
 
