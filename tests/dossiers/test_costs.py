@@ -132,3 +132,25 @@ def test_essaimage_refused_when_the_inventory_is_invalid(moselle, cli, tmp_path)
 def test_essaimage_cli_rejects_both_communes_and_all(cli) -> None:
     result = cli(["dossier", "essaimage", "--communes", "5", "--all", "--no-pdf"])
     assert result.exit_code == 2
+
+
+def test_extrapolated_communes_are_the_department_template_site(moselle) -> None:
+    template = moselle.file("site-template.yml.j2")
+    text = template.read_text(encoding="utf-8")
+    assert "bitrate_kbps: 4096" in text
+    template.write_text(text.replace("bitrate_kbps: 4096", "bitrate_kbps: 8192", 1),
+                        encoding="utf-8")
+    e = essaimage(load_inventory(moselle.root), 725)
+    assert [c.recording.bitrate_kbps for c in e.template_site.cameras] == [8192, 2048]
+    # (8192 + 2048) kbit/s × 1000 / 8 × 86400 s × 15 d × 1.2 / 1e9 = 1990.66 GB
+    assert e.storage[-1].sizing.needed_gb == pytest.approx(1990.656, abs=1e-3)
+
+
+def test_demo_closing_note_states_the_pilot_cost_and_the_725_projection(
+        inventory: Inventory) -> None:
+    from beffroi.dossiers import closing_note
+
+    site_line, projection_line = closing_note(inventory, "evrange")
+    assert "31\u202f330\u202f€" in site_line and "2\u202f850\u202f€" in site_line
+    assert projection_line.startswith("725 communes")
+    assert "22\u202f877\u202f250\u202f€" in projection_line and "23 relay hosts" in projection_line
