@@ -47,3 +47,8 @@ demo: bootstrap
 
 clean:
 	rm -rf build out .pytest_cache .mypy_cache .ruff_cache
+
+# --- lab ---------------------------------------------------------------------------------------
+# Debian bookworm image for the lab (debootstrap once, tarball cached in $(BEFFROI_CACHE)).
+lab-image: bootstrap
+	$(VENV)/bin/beffroi lab image

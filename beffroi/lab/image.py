@@ -70,7 +70,7 @@ _MASKED_UNITS = ("getty@tty1.service", "console-getty.service", "systemd-udevd.s
                  "systemd-udev-trigger.service", "sys-kernel-config.mount",
                  "sys-kernel-debug.mount", "sys-kernel-tracing.mount",
                  "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_reap.service")
-RECIPE_VERSION = "3"
+RECIPE_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -136,14 +136,16 @@ def _stream(cmd: list[str], progress: Callable[[str], None], what: str) -> None:
         raise LabError(f"{what} failed (exit {rc}); last output:\n" + "\n".join(tail))
 
 
-def _customise(root: Path, mirror: str) -> None:
-    """Image tweaks: apt sources, masked units, no shared host keys or machine-id."""
+def _write_sources(root: Path, mirror: str) -> None:
+    """bookworm, -updates and -security from the mirror this machine uses."""
     security = mirror.rsplit("/", 1)[0] + "/debian-security"
     (root / "etc/apt/sources.list.d/debian.sources").write_text(
         _SOURCES.format(mirror=mirror, security=security), encoding="utf-8")
-    legacy = root / "etc/apt/sources.list"
-    if legacy.exists():
-        legacy.unlink()
+    (root / "etc/apt/sources.list").unlink(missing_ok=True)
+
+
+def _customise(root: Path) -> None:
+    """Image tweaks: masked units, no shared host keys or machine-id."""
     unit = root / "etc/systemd/system/beffroi-ssh-keygen.service"
     unit.write_text(_KEYGEN_UNIT, encoding="utf-8")
     wants = root / "etc/systemd/system/multi-user.target.wants"
@@ -166,8 +168,33 @@ def _customise(root: Path, mirror: str) -> None:
         deb.unlink()
 
 
+_POLICY_RC = "#!/bin/sh\n# No service starts inside the build chroot.\nexit 101\n"
+
+
+def _chroot_apt(root: Path, progress: Callable[[str], None]) -> None:
+    """apt-get install PACKAGES inside the debootstrapped root (proc mounted, no daemons)."""
+    policy = root / "usr/sbin/policy-rc.d"
+    policy.write_text(_POLICY_RC, encoding="utf-8")
+    policy.chmod(0o755)
+    proc = root / "proc"
+    subprocess.run(["mount", "-t", "proc", "proc", str(proc)], check=True)
+    try:
+        env = ["env", "DEBIAN_FRONTEND=noninteractive", "LC_ALL=C.UTF-8",
+               "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+        _stream(["chroot", str(root), *env, "apt-get", "update"], progress, "apt-get update")
+        _stream(["chroot", str(root), *env, "apt-get", "-y", "-o", "Dpkg::Use-Pty=0",
+                 "dist-upgrade"], progress, "apt-get dist-upgrade (security updates)")
+        _stream(["chroot", str(root), *env, "apt-get", "install", "-y", "-o",
+                 "Dpkg::Use-Pty=0", "--no-install-recommends", *PACKAGES], progress,
+                "apt-get install of the lab packages")
+        _stream(["chroot", str(root), *env, "apt-get", "clean"], progress, "apt-get clean")
+    finally:
+        subprocess.run(["umount", "-l", str(proc)], check=False)
+        policy.unlink(missing_ok=True)
+
+
 def build_tarball(progress: Callable[[str], None], mirror: str | None = None) -> Path:
-    """debootstrap (minbase + PACKAGES) into a temp dir, customise, tar it into the cache."""
+    """debootstrap minbase, apt-get the lab packages, customise, tar it into the cache."""
     if shutil.which("debootstrap") is None:
         raise LabError("debootstrap is not installed: run `make bootstrap` "
                        "(it is in scripts/apt-packages.txt)")
@@ -176,11 +203,19 @@ def build_tarball(progress: Callable[[str], None], mirror: str | None = None) ->
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rootfs-", dir=target.parent) as tmp:
         root = Path(tmp) / "rootfs"
-        _stream(["debootstrap", "--variant=minbase", "--components=main",
-                 "--include=" + ",".join(PACKAGES), SUITE, str(root), mirror],
-                progress, f"debootstrap {SUITE} from {mirror}")
+        # minbase alone: debootstrap's own resolver trips on big --include sets; apt does not.
+        try:
+            _stream(["debootstrap", "--variant=minbase", "--components=main", SUITE,
+                     str(root), mirror], progress, f"debootstrap {SUITE} from {mirror}")
+        except LabError:
+            log = root / "debootstrap/debootstrap.log"
+            if log.is_file():
+                shutil.copy(log, target.parent / "debootstrap-failed.log")
+            raise
+        _write_sources(root, mirror)
+        _chroot_apt(root, progress)
         progress("customising the image")
-        _customise(root, mirror)
+        _customise(root)
         partial = target.with_suffix(".tar.partial")
         progress(f"writing {target}")
         _stream(["tar", "--numeric-owner", "--xattrs", "-C", str(root), "-cf", str(partial),
