@@ -96,8 +96,10 @@ def missing_items(site: Site) -> list[str]:
     if site.authorization.commissioning_notice_sent is None:
         items.append("Avant le premier enregistrement : informer le préfet de la date de mise "
                      "en service (REG-2).")
-    for path in placeholder_fields(site):
-        items.append(f"Remplacer la valeur d'exemple du champ « {path} » du fichier de site.")
+    placeholders = placeholder_fields(site)
+    if placeholders:
+        items.append(f"Remplacer les valeurs d'exemple du fichier sites/{site.slug}.yml : "
+                     + ", ".join(placeholders) + ".")
     return items
 
 

@@ -40,7 +40,8 @@ def date_fr(value: date | None) -> str:
     """2026-11-28 → '28 novembre 2026'."""
     if value is None:
         return "non renseignée"
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {MONTHS[value.month - 1]} {value.year}"
 
 
 def pct(value: float) -> str:
