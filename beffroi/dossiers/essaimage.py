@@ -110,8 +110,8 @@ def build_essaimage(inv: Inventory, communes: int | None = None,
         "title": f"Dossier d'aide à la décision pour l'essaimage — {dept.department.name} "
                  f"({e.communes} commune{'s' if e.communes > 1 else ''})",
         "e": e, "dept": dept, "cell": inv.crisis_cell, "today": day,
-        "sizing": dept.costs.crisis_cell, "cost_plot": data_uri(cost_png),
-        "bandwidth_plot": data_uri(bw_png),
+        "sizing": dept.costs.crisis_cell, "department_communes": max(PROJECTION_POINTS),
+        "cost_plot": data_uri(cost_png), "bandwidth_plot": data_uri(bw_png),
         "sites": sorted(inv.sites.values(), key=lambda s: s.site_id),
     }
     doc = render_document("essaimage", "essaimage.html.j2", context)
