@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from beffroi.cli.output import console, print_error
+from beffroi.cli.output import console, err_console, print_error
 from beffroi.findings import BeffroiError
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def _site_dossier(kind: str, site: str, out: Path | None, inventory: Path, pdf: 
     from beffroi.inventory import load_inventory
 
     if not inventory.is_dir():
-        console.print(f"[red]error:[/] inventory {inventory} is not a directory")
+        err_console.print(f"[red]error:[/] inventory {inventory} is not a directory")
         raise typer.Exit(2)
     try:
         with console.status(f"Validation de {site} et calcul du dossier {kind}…"):
@@ -96,7 +96,7 @@ def essaimage(
     if communes is not None and all_communes:
         raise typer.BadParameter("give --communes N or --all, not both", param_hint="--all")
     if not inventory.is_dir():
-        console.print(f"[red]error:[/] inventory {inventory} is not a directory")
+        err_console.print(f"[red]error:[/] inventory {inventory} is not a directory")
         raise typer.Exit(2)
     n = max(PROJECTION_POINTS) if all_communes else communes
     try:
