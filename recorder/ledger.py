@@ -77,9 +77,13 @@ class Ledger:
                 size = fh.seek(0, os.SEEK_END)
                 if size == 0:
                     continue
-                back = min(size, 1 << 20)
-                fh.seek(size - back)
-                tail = fh.read(back)
+                back = min(size, 4096)
+                while True:  # read back only as far as the last complete line needs
+                    fh.seek(size - back)
+                    tail = fh.read(back)
+                    if back == size or tail.rstrip(b"\n").count(b"\n") >= 1:
+                        break
+                    back = min(size, back * 4)
                 if not tail.endswith(b"\n"):
                     # A crash tore the last write (never acknowledged): drop the fragment so the
                     # chain stays parseable, and say so in the chain itself below.

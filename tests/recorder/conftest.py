@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# tests/ is on sys.path (rootdir conftest): without the repo root before it, `import recorder`
+# would resolve to the namespace package tests/recorder/ instead of the real package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from recorder_harness import RecorderProcess, RtspServer, encode_clip
 

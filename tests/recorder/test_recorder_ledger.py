@@ -114,3 +114,13 @@ def test_removing_the_head_without_prune_entry_is_detected(tmp_path: Path,
     path.write_text("".join(lines[2:]))
     _, problem = led.verify(key.public_key())
     assert problem is not None and "head removed" in problem.message
+
+
+def test_entries_longer_than_the_tail_window_chain_correctly(tmp_path: Path,
+                                                             key: Ed25519PrivateKey) -> None:
+    led = Ledger(tmp_path / "register", "register", key)
+    led.append("recording", {"note": "x" * 20000})
+    led.append("recording", {"note": "y" * 9000})
+    led.append("recording", {"note": "z"})
+    assert [e["seq"] for e in led.entries()] == [0, 1, 2]
+    assert led.verify(key.public_key()) == (3, None)

@@ -1,0 +1,277 @@
+"""Benchmark of the recorder against bare ffmpeg on the same N synthetic 1080p H.264 streams.
+
+Measures, in one run (all on 127.0.0.1):
+  1. CPU seconds and PSS memory (/proc/PID/smaps_rollup) of N bare `ffmpeg -c copy -f segment`
+     processes, then of `recorder run` (its own process + its ffmpeg children), same window;
+  2. recorded seconds / wall seconds while the recorder runs (>= 5 min by default);
+  3. time from camera return to the first new recorded frame (all cameras dropped, restored);
+  4. video lost on kill -9 of the recorder's whole process group (recorder + ffmpeg).
+Prints the ratios against the targets of issue 3. Not a test: nothing asserts.
+
+usage: .venv/bin/python benchmarks/recorder.py [--streams 16] [--seconds 60]
+       [--continuity-seconds 300] [--segment-seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "recorder"))
+sys.path.insert(0, str(REPO))
+
+from recorder_harness import RecorderProcess, RtspServer, encode_clip, make_config  # noqa: E402
+
+from recorder import config  # noqa: E402
+from recorder.ffmpeg import record_command  # noqa: E402
+from recorder.index import Index  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, in seconds."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def pss_kib(pid: int) -> int:
+    """Proportional set size of one process (shared libraries split among their users)."""
+    with open(f"/proc/{pid}/smaps_rollup") as fh:
+        for line in fh:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of a process."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == pid:
+                out.append(int(entry))
+    return out
+
+
+def measure(pids_fn: object, seconds: float) -> tuple[float, float]:
+    """(CPU seconds, mean PSS MiB) of the processes given by pids_fn() over a window."""
+    assert callable(pids_fn)
+    pids = pids_fn()
+    start = {p: cpu_seconds(p) for p in pids}
+    samples: list[float] = []
+    end_at = time.monotonic() + seconds
+    while time.monotonic() < end_at:
+        samples.append(sum(pss_kib(p) for p in pids_fn()) / 1024)
+        time.sleep(min(5.0, max(0.0, end_at - time.monotonic())))
+    cpu = 0.0
+    for p, c0 in start.items():
+        with contextlib.suppress(OSError):  # a process that exited mid-window
+            cpu += cpu_seconds(p) - c0
+    return cpu, statistics.mean(samples)
+
+
+def bare(server: RtspServer, n: int, out: Path, seg: int, warm: float,
+         seconds: float) -> tuple[float, float]:
+    """N bare ffmpeg segmenters with exactly the recorder's ffmpeg command line."""
+    conf_cams = [config.Camera(f"b{i}", "narrow", server.url(i), "bench", 15, 1920, 1080)
+                 for i in range(1, n + 1)]
+    procs = []
+    for cam in conf_cams:
+        d = out / cam.id
+        d.mkdir(parents=True)
+        cmd = record_command(cam, d, "bare", seg, 3.0, d / "list.csv")
+        procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, env=dict(os.environ, TZ="UTC")))
+    try:
+        time.sleep(warm)
+        return measure(lambda: [p.pid for p in procs if p.poll() is None], seconds)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGINT)
+        for p in procs:
+            p.wait(timeout=30)
+
+
+def recorded_ratio(index: Index, cams: list[str], w0: float, w1: float) -> float:
+    """Seconds of video indexed inside [w0, w1] over the wall seconds, all cameras."""
+    total = 0.0
+    for cam in cams:
+        for s in index.segments(cam, w0, w1, present_only=False):
+            total += max(0.0, min(s.end, w1) - max(s.start, w0))
+    return total / (len(cams) * (w1 - w0))
+
+
+def compare_containers(server: RtspServer, out: Path, seconds: float = 5.0) -> None:
+    """MPEG-TS vs fragmented MP4: what a kill -9 of the writer leaves playable, and overhead."""
+    variants = {
+        "mpegts": ["-f", "mpegts"],
+        "fmp4": ["-f", "mp4", "-movflags", "+frag_keyframe+empty_moov+default_base_moof"],
+    }
+    print("# container after kill -9 mid-file (1 stream, killed after "
+          f"{seconds:.1f}s of recording)")
+    for name, fmt in variants.items():
+        path = out / f"torn.{name}"
+        proc = subprocess.Popen(
+            ["ffmpeg", "-v", "error", "-rtsp_transport", "tcp", "-timeout", "3000000",
+             "-i", server.url(1), "-map", "0:v:0", "-an", "-c", "copy", *fmt, str(path)],
+            stdin=subprocess.DEVNULL)
+        time.sleep(seconds + 1.5)  # ~1.5 s of RTSP setup + probing before the first frame
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        probe = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams",
+                                "v:0", "-show_entries", "stream=nb_read_frames", "-of",
+                                "csv=p=0", str(path)], capture_output=True, text=True,
+                               check=False)
+        frames = probe.stdout.strip().split(",")[0] or "0"
+        errors = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"],
+                                capture_output=True, text=True, check=False).stderr
+        # overhead: container bytes vs the raw H.264 elementary stream of the same frames
+        raw = out / f"{name}.h264"
+        subprocess.run(["ffmpeg", "-v", "quiet", "-y", "-i", str(path), "-c", "copy", "-f",
+                        "h264", str(raw)], check=False)
+        size = path.stat().st_size
+        raw_size = raw.stat().st_size if raw.exists() else 0
+        overhead = 100 * (size - raw_size) / raw_size if raw_size else float("nan")
+        print(f"{name:7s} size {size / 1e6:.2f} MB, frames decodable after kill -9: {frames}, "
+              f"decode error lines: {len(errors.splitlines())}, container overhead "
+              f"{overhead:.1f}%")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--streams", type=int, default=16)
+    ap.add_argument("--seconds", type=float, default=60, help="CPU/PSS window per side")
+    ap.add_argument("--continuity-seconds", type=float, default=300,
+                    help="recorder run for recorded/wall (>= 300 for the issue's target)")
+    ap.add_argument("--segment-seconds", type=int, default=10)
+    ap.add_argument("--width", type=int, default=1920)
+    ap.add_argument("--height", type=int, default=1080)
+    ap.add_argument("--fps", type=int, default=15)
+    ap.add_argument("--kbps", type=int, default=4096)
+    ap.add_argument("--warmup", type=float, default=8)
+    ap.add_argument("--containers-only", action="store_true",
+                    help="only compare MPEG-TS and fragmented MP4 after kill -9")
+    args = ap.parse_args()
+    n = args.streams
+    cache = Path(os.environ.get("BEFFROI_CACHE", Path.home() / ".cache" / "beffroi"))
+    cache.mkdir(parents=True, exist_ok=True)
+    clip = encode_clip(cache / f"bench-{args.width}x{args.height}-{args.fps}-{args.kbps}.h264",
+                       args.width, args.height, args.fps, 20, args.kbps)
+    tmp = Path(tempfile.mkdtemp(prefix="beffroi-bench-"))
+    server = RtspServer(clip, args.fps, mounts=n)
+    server.start()
+    print(f"# {n} streams {args.width}x{args.height}@{args.fps} {args.kbps} kbit/s, "
+          f"segments {args.segment_seconds}s, CPU/PSS window {args.seconds:.0f}s, "
+          f"{os.cpu_count()} cores", flush=True)
+    if args.containers_only:
+        try:
+            compare_containers(server, tmp)
+        finally:
+            server.stop()
+        return 0
+    try:
+        bare_cpu, bare_pss = bare(server, n, tmp / "bare", args.segment_seconds, args.warmup,
+                                  args.seconds)
+        print(f"bare ffmpeg x{n}: CPU {bare_cpu:.2f}s over {args.seconds:.0f}s "
+              f"({100 * bare_cpu / args.seconds / n:.2f}% of a core per stream), "
+              f"PSS {bare_pss:.1f} MiB ({bare_pss / n:.1f} MiB/stream)", flush=True)
+
+        rdir = tmp / "rec"
+        rdir.mkdir()
+        cams = [(f"cam{i:02d}", server.url(i)) for i in range(1, n + 1)]
+        cfg = make_config(rdir, cams, segment_seconds=args.segment_seconds, width=args.width,
+                          height=args.height, fps=args.fps, purge_interval=30)
+        conf = config.load(cfg)
+        rec = RecorderProcess(cfg, rdir / "recorder.log")
+        rec.start()
+        assert rec.proc is not None
+        pid = rec.proc.pid
+        time.sleep(args.warmup)
+        w0 = time.time()
+        rec_cpu, rec_pss = measure(lambda: [pid, *children(pid)], args.seconds)
+        own_pss = pss_kib(pid) / 1024
+        print(f"recorder x{n}: CPU {rec_cpu:.2f}s over {args.seconds:.0f}s, PSS "
+              f"{rec_pss:.1f} MiB ({rec_pss / n:.1f} MiB/stream; python process "
+              f"{own_pss:.1f} MiB)", flush=True)
+        remaining = args.continuity_seconds - (time.time() - w0)
+        if remaining > 0:
+            time.sleep(remaining)
+        w1 = time.time()
+        time.sleep(args.segment_seconds + 2)  # let the segment covering w1 close
+        index = Index(conf.index_path)
+        ratio = recorded_ratio(index, [c for c, _ in cams], w0, w1)
+        print(f"recorded/wall over {w1 - w0:.0f}s x {n} cameras: {100 * ratio:.3f}%",
+              flush=True)
+
+        # camera loss and return
+        runs_before = {c: {s.run for s in index.segments(c, present_only=False)}
+                       for c, _ in cams}
+        server.stop()
+        time.sleep(5)
+        server.start()
+        t_back = time.time()
+        time.sleep(args.segment_seconds + 6)
+        resume = []
+        for c, _ in cams:
+            new = [s for s in index.segments(c, present_only=False)
+                   if s.run not in runs_before[c]]
+            if new:
+                resume.append(new[0].start - t_back)
+        print(f"resume after camera return: median {statistics.median(resume):.2f}s, max "
+              f"{max(resume):.2f}s ({len(resume)}/{n} cameras resumed)", flush=True)
+
+        # kill -9 of the whole group, then restart (repair)
+        time.sleep(args.segment_seconds / 2)
+        rec.kill9()
+        t_kill = time.time()
+        rec2 = RecorderProcess(cfg, rdir / "recorder.log")
+        rec2.start()
+        time.sleep(args.segment_seconds + 6)
+        rec2.terminate()
+        losses = []
+        for c, _ in cams:
+            before = [s for s in index.segments(c, present_only=False) if s.start < t_kill]
+            if before:
+                losses.append(max(0.0, t_kill - max(s.end for s in before)))
+        repaired = sum(1 for c, _ in cams for s in index.segments(c) if s.repaired)
+        print(f"video lost on kill -9 (recorder + ffmpeg): median {statistics.median(losses):.2f}s"
+              f", max {max(losses):.2f}s; {repaired} partial segments repaired", flush=True)
+        index.close()
+
+        cpu_ratio = rec_cpu / bare_cpu
+        pss_ratio = rec_pss / bare_pss
+        print("\n# ratios (target)")
+        print(f"CPU recorder / bare ffmpeg      {cpu_ratio:.3f}   (<= 1.05)")
+        print(f"PSS per stream recorder / bare  {pss_ratio:.3f}   (<= 1.25)")
+        print(f"recorded / wall                 {100 * ratio:.3f}%  (>= 99.9%, over "
+              f"{w1 - w0:.0f}s{'' if w1 - w0 >= 300 else ' — shorter than the 5 min target'})")
+        print(f"resume after camera return      {max(resume):.2f}s   (<= 2 s, max over cameras)")
+        print(f"loss on kill -9                 {max(losses):.2f}s   (<= 2 s, max over cameras)")
+    finally:
+        server.stop()
+        for proc in ("rec", "rec2"):
+            obj = locals().get(proc)
+            if isinstance(obj, RecorderProcess):
+                obj.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
