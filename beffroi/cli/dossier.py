@@ -90,7 +90,7 @@ def essaimage(
 
     Without --communes or --all, the dossier covers the inventory's pilot sites.
     """
-    from beffroi.dossiers.essaimage import PROJECTION_POINTS, build_essaimage
+    from beffroi.dossiers.essaimage import build_essaimage
     from beffroi.inventory import load_inventory
 
     if communes is not None and all_communes:
@@ -98,10 +98,11 @@ def essaimage(
     if not inventory.is_dir():
         err_console.print(f"[red]error:[/] inventory {inventory} is not a directory")
         raise typer.Exit(2)
-    n = max(PROJECTION_POINTS) if all_communes else communes
     try:
         with console.status("Calcul de la projection et des graphiques…"):
-            doc = build_essaimage(load_inventory(inventory), n)
+            inv = load_inventory(inventory)
+            n = inv.department.department.communes if all_communes and inv.department else communes
+            doc = build_essaimage(inv, n)
     except BeffroiError as exc:
         print_error(exc)
         raise typer.Exit(1) from None

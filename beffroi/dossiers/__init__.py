@@ -36,10 +36,11 @@ def write_document(doc: Document, out_dir: Path, pdf: bool = True) -> list[Path]
 def write_site_dossiers(inv: Inventory, slug: str, out_dir: Path) -> list[Path]:
     """The demo's entry point: préfecture request, AIPD, signage of `slug`, and the essaimage
     dossier of the departmental projection, as HTML + PDF in `out_dir`."""
-    from beffroi.dossiers.essaimage import PROJECTION_POINTS, build_essaimage
+    from beffroi.dossiers.essaimage import build_essaimage
 
     docs = [build(inv, slug, None) for build in SITE_DOSSIERS.values()]
-    docs.append(build_essaimage(inv, max(PROJECTION_POINTS)))
+    assert inv.department is not None
+    docs.append(build_essaimage(inv, inv.department.department.communes))
     written: list[Path] = []
     for doc in docs:
         written.extend(write_document(doc, out_dir))
@@ -49,7 +50,7 @@ def write_site_dossiers(inv: Inventory, slug: str, out_dir: Path) -> list[Path]:
 def closing_note(inv: Inventory, slug: str) -> list[str]:
     """The demo's closing lines: the site's computed cost and the largest projection."""
     from beffroi.dossiers.costs import site_costs
-    from beffroi.dossiers.essaimage import PROJECTION_POINTS, essaimage
+    from beffroi.dossiers.essaimage import essaimage
     from beffroi.dossiers.render import eur, num
 
     site = inv.site(slug)
@@ -57,7 +58,7 @@ def closing_note(inv: Inventory, slug: str) -> list[str]:
     if dept is None:
         return []
     own = site_costs(dept.costs, site.commune, site.slug, len(site.cameras))
-    p = essaimage(inv, max(PROJECTION_POINTS)).target
+    p = essaimage(inv, dept.department.communes).target
     return [
         f"{site.commune}: capex {eur(own.capex_eur)} HT ({own.cameras} cameras), "
         f"recurring {eur(own.annual_eur)} HT/year",

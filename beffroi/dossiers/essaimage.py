@@ -29,8 +29,13 @@ from beffroi.findings import BeffroiError
 from beffroi.inventory import Inventory, today
 from beffroi.model import Department, Site
 
-# 725: the communes of Moselle (INSEE); the department file does not hold the count yet.
-PROJECTION_POINTS = (1, 15, 100, 725)
+# Milestones of the projection; the department's own commune count closes the series.
+PROJECTION_MILESTONES = (1, 15, 100)
+
+
+def projection_points(dept: Department) -> tuple[int, ...]:
+    """1, 15, 100 and every commune of the department (725 in Moselle)."""
+    return tuple(sorted({*PROJECTION_MILESTONES, dept.department.communes}))
 TEMPLATE_SLUG = "commune-type"
 TEMPLATE_KEY = "A" * 43 + "="  # placeholder WireGuard key: the template site needs a valid one
 
@@ -88,7 +93,7 @@ def essaimage(inv: Inventory, communes: int | None = None) -> Essaimage:
     n = communes if communes is not None else max(1, len(pilots))
     if n < 1:
         raise BeffroiError("--communes must be at least 1")
-    marks = sorted({*PROJECTION_POINTS, n})
+    marks = sorted({*projection_points(dept), n})
     series = projection_series(costs, pilots, template, range(1, max(marks) + 1))
     storage = [SiteStorage(s.commune, len(s.cameras), storage_sizing(s))
                for s in [*pilots_sites, tsite]]
@@ -110,7 +115,7 @@ def build_essaimage(inv: Inventory, communes: int | None = None,
         "title": f"Dossier d'aide à la décision pour l'essaimage — {dept.department.name} "
                  f"({e.communes} commune{'s' if e.communes > 1 else ''})",
         "e": e, "dept": dept, "cell": inv.crisis_cell, "today": day,
-        "sizing": dept.costs.crisis_cell, "department_communes": max(PROJECTION_POINTS),
+        "sizing": dept.costs.crisis_cell, "department_communes": dept.department.communes,
         "cost_plot": data_uri(cost_png), "bandwidth_plot": data_uri(bw_png),
         "sites": sorted(inv.sites.values(), key=lambda s: s.site_id),
     }

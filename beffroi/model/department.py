@@ -17,6 +17,7 @@ class DepartmentInfo(Strict):
     name: NonEmpty
     operator: NonEmpty = Field(description="Syndicate rolling the sites out")
     prefecture: NonEmpty
+    communes: int = Field(ge=1, description="Communes in the department (essaimage projection)")
     timezone: str = "Europe/Paris"
 
 

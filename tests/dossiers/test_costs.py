@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 from dossier_html import value
 
 from beffroi.dossiers.costs import projection_series, site_costs
-from beffroi.dossiers.essaimage import PROJECTION_POINTS, build_essaimage, essaimage
+from beffroi.dossiers.essaimage import build_essaimage, essaimage, projection_points
 from beffroi.inventory import Inventory, load_inventory
 from beffroi.model.department import Costs
 
@@ -66,7 +66,9 @@ def test_essaimage_html_states_the_computed_costs(inventory: Inventory) -> None:
     assert int(value(doc, "cell.725.hosts")) == P725_HOSTS
     assert int(value(doc, "cell.725.bandwidth_kbps")) == P725_KBPS
     assert float(value(doc, "target.capex_total")) == P725_CAPEX
-    for n in PROJECTION_POINTS:
+    assert inventory.department is not None
+    assert projection_points(inventory.department) == (1, 15, 100, 725)
+    for n in projection_points(inventory.department):
         assert int(value(doc, f"projection.{n}.communes")) == n
     assert "CAM-9" in doc.get_text()
     assert int(value(doc, "assumption.template")) == 2  # stated: the template site has 2 cameras
