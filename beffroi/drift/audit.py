@@ -85,8 +85,7 @@ def _checker(site: str, device: str, kind: str, ctx: dict[str, Any],
         return lambda: check_switch(site, ctx["switch"], files[0][1], endpoint)
     if kind == "camera":
         from beffroi.drift.camera import check_camera
-        cam = next(c for c in ctx["cameras"] if device == f"{site}-{c['name']}")
-        return lambda: check_camera(site, device, cam, endpoint)
+        return lambda: check_camera(site, device, files[0][1], endpoint)
     from beffroi.drift.linux import check_linux_host
     return lambda: check_linux_host(site, device, kind, files, ctx, endpoint)
 

@@ -80,3 +80,32 @@ def fake_switches(creds: dict[str, Any], port_names: list[str], count: int = 1
         yield SwitchPeer(ports, creds["username"], creds["password"], creds["enable_secret"])
     finally:
         _stop(proc)
+
+
+ONVIF_PYTHON = REPO / ".venv-onvif" / "bin" / "python"
+
+
+@dataclass(frozen=True)
+class CameraPeer:
+    """One ipycam virtual ONVIF camera (with the test-code setters of onvif_sim_ext.py)."""
+
+    port: int
+    factory_user: str
+    factory_password: str
+
+
+@contextmanager
+def onvif_camera(width: int, height: int, fps: int, kbps: int, masks: bool,
+                 factory: tuple[str, str] = ("admin", "admin")) -> Iterator[CameraPeer]:
+    """Start a factory-fresh virtual camera on 127.0.0.1 (needs scripts/install-onvif-sim.sh)."""
+    onvif_port, rtsp_port = free_ports(2)
+    cmd = [str(ONVIF_PYTHON), str(HERE / "onvif_camera_server.py"), str(onvif_port),
+           str(rtsp_port), factory[0], factory[1], f"{width}x{height}", str(fps), str(kbps),
+           "masks" if masks else "nomasks"]
+    proc = subprocess.Popen(cmd, cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    try:
+        _wait_ready(proc, "ipycam", 60)
+        yield CameraPeer(onvif_port, *factory)
+    finally:
+        _stop(proc)

@@ -1,0 +1,312 @@
+"""Check and converge one camera over ONVIF against its rendered settings, with read-back.
+
+Fail closed: a legally required setting (resolution CAM-1/2, fps CAM-3, privacy masks CAM-5)
+that the device does not let us read back is an error, never a silent pass — the converge
+stops before recording is enabled on a camera we cannot prove compliant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from onvif.exceptions import ONVIFAuthError
+
+from network.camera.model import (
+    UTC_NAMES,
+    Desired,
+    Live,
+    Mask,
+    floor_violations,
+    parse_desired,
+)
+from network.camera.onvif_client import CALL_ERRORS, OnvifSession
+from network.endpoints import Endpoint
+from network.errors import NetworkError, UnreachableError
+
+T = TypeVar("T")
+TIMEOUT_SECONDS = 30.0
+# settings of the rendered file that ONVIF Profile S cannot read back (reported, not checked)
+NOT_IN_ONVIF = {
+    "audio": "CAM-6", "analytics": "CAM-6", "night_mode": "CAM-7",
+    "services_disabled": "NET-3",
+}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One setting that differs: which rule it serves, intended vs live."""
+
+    rule: str
+    field: str
+    want: str
+    have: str
+
+
+@dataclass
+class CameraCheck:
+    """A camera's live state compared with its rendered settings."""
+
+    device: str
+    differences: list[Difference] = field(default_factory=list)
+    fail_closed: list[tuple[str, str]] = field(default_factory=list)   # (rule, why)
+    below_floor: list[tuple[str, str]] = field(default_factory=list)   # live under the law
+    unverifiable: list[str] = field(default_factory=list)
+    diff: str = ""
+
+    @property
+    def rules(self) -> list[str]:
+        """Compliance ids at stake, sorted, without repeats."""
+        ids = {d.rule for d in self.differences} | {r for r, _ in self.fail_closed}
+        return sorted(ids | {r for r, _ in self.below_floor})
+
+    @property
+    def in_sync(self) -> bool:
+        """Nothing differs and every legally required setting could be read."""
+        return not self.differences and not self.fail_closed
+
+
+def _view(d: Desired | None, live: Live | None) -> dict[str, str]:
+    """The comparable settings as `field: value` strings (both sides the same shape)."""
+    if d is not None:
+        e = d.encoder
+        return {"time.mode": "NTP", "time.timezone": "UTC",
+                "time.ntp_servers": ", ".join(d.ntp_servers), "time.ntp_from_dhcp": "false",
+                "accounts": d.username if d.remove_default else f"{d.username}, …",
+                "encoder.codec": e.codec, "encoder.resolution": f"{e.width}x{e.height}",
+                "encoder.fps": str(e.fps), "encoder.bitrate_kbps": str(e.bitrate_kbps),
+                "privacy_masks": _masks(sorted(m.key() for m in d.masks))}
+    assert live is not None
+    tz = (live.timezone or "?").upper()
+    enc = live.encoder
+    return {"time.mode": str(live.datetime_type),
+            "time.timezone": "UTC" if tz in UTC_NAMES else str(live.timezone),
+            "time.ntp_servers": "?" if live.ntp_servers is None else ", ".join(live.ntp_servers),
+            "time.ntp_from_dhcp": str(live.ntp_from_dhcp).lower(),
+            "accounts": ", ".join(sorted(live.users or {})),
+            "encoder.codec": enc.codec if enc else "?",
+            "encoder.resolution": f"{enc.width}x{enc.height}" if enc else "?",
+            "encoder.fps": str(enc.fps) if enc else "?",
+            "encoder.bitrate_kbps": str(enc.bitrate_kbps) if enc else "?",
+            "privacy_masks": "?" if live.masks is None
+            else _masks(sorted(m.key() for m in live.masks))}
+
+
+def _masks(keys: list[tuple[float, float, float, float]]) -> str:
+    return "; ".join(f"x={x} y={y} w={w} h={h}" for x, y, w, h in keys) or "none"
+
+
+def _rule(field_name: str, role: str) -> str:
+    if field_name.startswith("time."):
+        return "TIME-1"
+    if field_name == "accounts":
+        return "NET-3"
+    if field_name in ("encoder.resolution", "encoder.codec"):
+        return "CAM-1" if role == "narrow" else "CAM-2"
+    if field_name == "encoder.fps":
+        return "CAM-3"
+    if field_name == "encoder.bitrate_kbps":
+        return "CAM-8"
+    return "CAM-5"
+
+
+def compare(device: str, want: Desired, live: Live) -> CameraCheck:
+    """Field-by-field comparison, the rule id of each difference, and a unified diff."""
+    check = CameraCheck(device)
+    a, b = _view(want, None), _view(None, live)
+    for key, value in a.items():
+        if key == "accounts" and not want.remove_default:
+            if want.username not in (live.users or {}):
+                check.differences.append(Difference("NET-3", key, value, b[key]))
+            continue
+        if b[key] != value and b[key] != "?":
+            check.differences.append(Difference(_rule(key, want.role), key, value, b[key]))
+    if live.encoder is None:
+        check.fail_closed.append(("CAM-3", "the device does not report its encoder "
+                                           "configuration: resolution and fps (CAM-1..3) "
+                                           "cannot be verified"))
+    else:
+        check.below_floor = floor_violations(want.role, live.encoder)
+    if want.masks and live.masks is None:
+        check.fail_closed.append(("CAM-5", "the device exposes no privacy-mask service "
+                                           "(ONVIF Media2): the declared masks cannot be "
+                                           "verified"))
+    if live.ntp_servers is None:
+        check.unverifiable.append("time.ntp_servers (TIME-1): no GetNTP on this device")
+    check.unverifiable += [f"{k} ({rule}): not readable over ONVIF Profile S"
+                           for k, rule in NOT_IN_ONVIF.items()]
+    check.diff = "".join(difflib.unified_diff(
+        [f"{k}: {v}\n" for k, v in b.items()], [f"{k}: {v}\n" for k, v in a.items()],
+        f"{device} (live)", f"{device} (intended)", n=0))
+    return check
+
+
+@dataclass
+class CameraResult:
+    """What an apply did (or would do, in check mode)."""
+
+    device: str
+    changed: bool
+    actions: list[str]
+    diff: str
+    unverifiable: list[str]
+
+
+async def _open(endpoint: Endpoint, logins: list[tuple[str, str]], device: str
+                ) -> OnvifSession:
+    """An open session with the first login that works (caller closes it)."""
+    last = ""
+    for user, password in logins:
+        session = OnvifSession(endpoint.host, endpoint.port or 80, user, password)
+        try:
+            return await session.__aenter__()
+        except ONVIFAuthError as exc:
+            last = f"login as {user!r} refused ({exc})"
+        except CALL_ERRORS as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else ""
+            if "auth" in msg.lower() or "not authorized" in msg.lower():
+                last = f"login as {user!r} refused"
+                continue
+            raise UnreachableError(device, f"no ONVIF answer from {endpoint.host}:"
+                                   f"{endpoint.port or 80} ({type(exc).__name__}: {msg})"
+                                   ) from None
+    raise UnreachableError(device, f"no account accepted at {endpoint.host}:"
+                           f"{endpoint.port or 80}: {last}")
+
+
+def read_check(device: str, rendered: str, endpoint: Endpoint) -> CameraCheck:
+    """Drift: read the camera back with its vaulted account and compare."""
+    want = parse_desired(rendered)
+
+    async def run() -> CameraCheck:
+        session = await _open(endpoint, [(want.username, want.password)], device)
+        try:
+            return compare(device, want, await session.read())
+        finally:
+            await session.close()
+    return _run(device, run())
+
+
+def apply(device: str, rendered: str, endpoint: Endpoint, factory_login: tuple[str, str],
+          check_mode: bool = False) -> CameraResult:
+    """Converge a camera to its rendered settings, read everything back, fail closed."""
+    want = parse_desired(rendered)
+    refused = floor_violations(want.role, want.encoder)
+    if refused:
+        rule, msg = refused[0]
+        raise NetworkError(device, f"refusing to configure: {msg}", rule)
+    return _run(device, _apply(device, want, endpoint, factory_login, check_mode))
+
+
+async def _apply(device: str, want: Desired, endpoint: Endpoint,
+                 factory_login: tuple[str, str], check_mode: bool) -> CameraResult:
+    logins = [(want.username, want.password), factory_login]
+    session = await _open(endpoint, logins, device)
+    login = (session.username, session.password)
+    user = session.username
+    try:
+        live = await session.read()
+        before = compare(device, want, live)
+        steps: list[tuple[str, Callable[[OnvifSession], Awaitable[None]]]] = []
+        fields = {d.field for d in before.differences}
+        if user != want.username:
+            steps.append((f"create account {want.username} (NET-3)",
+                          lambda s: s.create_admin(want.username, want.password)))
+        if fields & {"time.mode", "time.timezone", "time.ntp_servers", "time.ntp_from_dhcp"}:
+            steps.append(("set UTC + NTP " + ", ".join(want.ntp_servers) + " (TIME-1)",
+                          lambda s: s.set_time(want.timezone, want.ntp_servers)))
+        if live.encoder is not None and fields & {"encoder.codec", "encoder.resolution",
+                                                  "encoder.fps", "encoder.bitrate_kbps"}:
+            e = want.encoder
+            steps.append((f"encoder {e.codec} {e.width}x{e.height} {e.fps} fps "
+                          f"{e.bitrate_kbps} kbit/s (CAM-1..3)",
+                          lambda s: s.set_encoder(live.encoder_token, want.encoder)))
+        if live.masks is not None and "privacy_masks" in fields:
+            wanted = {m.key(): m for m in want.masks}
+            for key, token in live.mask_tokens.items():
+                if key not in wanted:
+                    steps.append((f"delete mask {key} (CAM-5)",
+                                  _removing(token)))
+            for key, mask in wanted.items():
+                if key not in live.mask_tokens:
+                    steps.append((f"add mask {key} (CAM-5)", _adding(mask)))
+        extra = sorted(u for u in live.users or {} if u != want.username)
+        if want.remove_default and extra:
+            steps.append((f"delete account(s) {', '.join(extra)} (NET-3)",
+                          lambda s: s.delete_users(extra)))
+    finally:
+        await session.close()
+    result = CameraResult(device, bool(steps), [name for name, _ in steps], before.diff,
+                          before.unverifiable)
+    if check_mode:
+        _raise_fail_closed(device, before)
+        return result
+    await _run_steps(device, endpoint, want, login, steps)
+    session = await _open(endpoint, [(want.username, want.password)], device)
+    try:
+        after = compare(device, want, await session.read())
+    finally:
+        await session.close()
+    _raise_fail_closed(device, after)
+    if after.differences:
+        raise NetworkError(device, "read-back differs from the intent after apply:\n"
+                           + after.diff, after.differences[0].rule)
+    return result
+
+
+async def _run_steps(device: str, endpoint: Endpoint, want: Desired, login: tuple[str, str],
+                     steps: list[tuple[str, Callable[[OnvifSession], Awaitable[None]]]]
+                     ) -> None:
+    """Account creation first with the login that worked; the rest as the vaulted account."""
+    first = 0
+    if steps and login[0] != want.username:
+        session = await _open(endpoint, [login], device)
+        try:
+            await _step(device, session, *steps[0])
+        finally:
+            await session.close()
+        first = 1
+    if len(steps) > first:
+        session = await _open(endpoint, [(want.username, want.password)], device)
+        try:
+            for name, step in steps[first:]:
+                await _step(device, session, name, step)
+        finally:
+            await session.close()
+
+
+async def _step(device: str, session: OnvifSession, name: str,
+                step: Callable[[OnvifSession], Awaitable[None]]) -> None:
+    try:
+        await step(session)
+    except CALL_ERRORS as exc:
+        raise NetworkError(device, f"{name} failed: {exc}") from None
+
+
+def _removing(token: str) -> Callable[[OnvifSession], Awaitable[None]]:
+    return lambda s: s.remove_mask(token)
+
+
+def _adding(mask: Mask) -> Callable[[OnvifSession], Awaitable[None]]:
+    return lambda s: s.add_mask(mask)
+
+
+def _raise_fail_closed(device: str, check: CameraCheck) -> None:
+    if check.fail_closed:
+        rules = ", ".join(r for r, _ in check.fail_closed)
+        why = "; ".join(f"{r}: {m}" for r, m in check.fail_closed)
+        raise NetworkError(device, f"cannot verify legally required settings ({rules}) — "
+                           f"recording must not be enabled on this camera: {why}")
+
+
+def _run(device: str, coro: Awaitable[T]) -> T:
+    async def bounded() -> T:
+        return await asyncio.wait_for(coro, TIMEOUT_SECONDS)
+    try:
+        return asyncio.run(bounded())
+    except TimeoutError:
+        raise UnreachableError(device, f"ONVIF did not answer within {TIMEOUT_SECONDS:.0f} s"
+                               ) from None
