@@ -115,14 +115,15 @@ def _print_hosts(name: str) -> int:
     from beffroi.lab.lifecycle import status as lab_status
 
     rows = lab_status(name)
-    table = Table(title=f"lab {name}")
-    for col in ("host", "kind", "site", "container", "state", "systemd", "addresses"):
-        table.add_column(col)
+    table = Table(title=f"lab {name} (containers {name}-<host>)")
+    for col in ("host", "kind", "state", "systemd", "SSH", "addresses"):
+        table.add_column(col, no_wrap=col != "addresses")
     for r in rows:
         colour = "green" if r.systemd in ("running", "degraded") else "red"
-        addrs = "\n".join(f"{ip} ({net})" for net, ip in r.addresses.items())
-        table.add_row(r.hostname, r.kind, r.site, r.container, r.state,
-                      f"[{colour}]{r.systemd}[/]", addrs)
+        addrs = "\n".join(f"{ip} {net.removeprefix(name + '-')}"
+                          for net, ip in r.addresses.items())
+        table.add_row(r.hostname, r.kind, r.state, f"[{colour}]{r.systemd}[/]", r.ssh_host,
+                      addrs)
     console.print(table)
     return len(rows)
 

@@ -72,3 +72,20 @@ def remove(state: Path, other_states: Iterable[Path]) -> list[IPv4Network]:
         removed.append(net)
     (state / ROUTES_FILE).unlink(missing_ok=True)
     return removed
+
+
+def lift(nets: Iterable[IPv4Network]) -> list[IPv4Network]:
+    """Delete our blackholes for nets for a moment (podman checks subnets against routes)."""
+    lifted: list[IPv4Network] = []
+    for net in nets:
+        if present(net):
+            _ip(["-4", "route", "del", "blackhole", str(net), "metric", str(METRIC)])
+            lifted.append(net)
+    return lifted
+
+
+def restore(nets: Iterable[IPv4Network]) -> None:
+    """Put lifted blackholes back (other labs may rely on them)."""
+    for net in nets:
+        if not present(net):
+            _ip(["-4", "route", "add", "blackhole", str(net), "metric", str(METRIC)])

@@ -89,6 +89,23 @@ def _ensure_network(net: NetworkSpec, lab: str) -> bool:
     return True
 
 
+def _check_free(wanted: list[NetworkSpec], lab: str) -> None:
+    """One lab per subnet on a machine: name the network (and lab) already holding it."""
+    for existing in podman.networks():
+        for sub in existing.get("subnets") or []:
+            taken = IPv4Network(str(sub.get("subnet")), strict=False)
+            for net in wanted:
+                if net.subnet.overlaps(taken):
+                    owner = (existing.get("labels") or {}).get(podman.LABEL)
+                    who = f" of lab {owner}" if owner else ""
+                    hint = (f"take it down first: `beffroi lab down --name {owner}`" if owner
+                            else "remove that network or change the site's addressing")
+                    raise LabError(
+                        f"subnet {net.subnet} (network {net.name} of lab {lab}) is already used "
+                        f"by podman network {existing.get('name')}{who} ({taken}): the lab uses "
+                        f"the model's own subnets, so one lab per commune at a time; {hint}")
+
+
 def _run_args(host: HostSpec, lab: str, image: str) -> list[str]:
     args = ["run", "-d", "--name", host.container, "--hostname", host.hostname,
             *_labels(lab, host=host.hostname, kind=host.kind, site=host.site or "",
@@ -150,13 +167,20 @@ def _up(topo: Topology, progress: Progress, image: str) -> UpResult:
     img = ensure_image(progress, name=image)
     state = state_dir(topo.lab)
     key = access.ensure_key(state, topo.lab)
+    created: list[str] = []
+    missing = [n for n in topo.networks if not podman.network_exists(n.name)]
+    _check_free(missing, topo.lab)
+    # podman refuses a subnet a host route covers: lift our blackholes while creating.
+    lifted = hostroutes.lift(topo.blackholes) if missing else []
+    try:
+        for net in topo.networks:
+            progress(f"network {net.name} ({net.subnet})")
+            if _ensure_network(net, topo.lab):
+                created.append(net.name)
+    finally:
+        hostroutes.restore(lifted)
     progress("blackhole routes for the lab pools")
     hostroutes.add(topo.blackholes, state)
-    created: list[str] = []
-    for net in topo.networks:
-        progress(f"network {net.name} ({net.subnet})")
-        if _ensure_network(net, topo.lab):
-            created.append(net.name)
     for host in topo.hosts:
         progress(f"container {host.container}")
         if _ensure_container(host, topo.lab, image):

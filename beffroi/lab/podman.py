@@ -83,6 +83,11 @@ def containers_with_label(label: str, value: str) -> list[dict[str, Any]]:
     return _json(["ps", "-a", "--filter", f"label={label}={value}", "--format", "json"])
 
 
+def networks() -> list[dict[str, Any]]:
+    """Every podman network (name, subnets, labels)."""
+    return _json(["network", "ls", "--format", "json"])
+
+
 def networks_with_label(label: str, value: str) -> list[str]:
     """Names of the networks carrying label=value."""
     out = run(["network", "ls", "--filter", f"label={label}={value}",

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from lab_kit import BYSTANDER, BYSTANDER_LABEL, LAB, REPO, Bystander, Lab
+from lab_kit import BYSTANDER, BYSTANDER_LABEL, LAB, Bystander, Lab, readdressed_moselle
 
 from beffroi.inventory import Inventory, load_inventory
 from beffroi.lab import podman
@@ -32,9 +33,15 @@ def lab_image() -> ImageResult:
 
 
 @pytest.fixture(scope="session")
-def moselle_model() -> Inventory:
-    """The example department, read once."""
-    return load_inventory(REPO / "inventories" / "moselle")
+def lab_inventory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Moselle inventory moved to the test pools (see lab_kit.READDRESS)."""
+    return readdressed_moselle(tmp_path_factory.mktemp("lab") / "moselle")
+
+
+@pytest.fixture(scope="session")
+def moselle_model(lab_inventory: Path) -> Inventory:
+    """The test lab's model, read once."""
+    return load_inventory(lab_inventory)
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +60,11 @@ def bystander(lab_image: ImageResult) -> Iterator[Bystander]:
 
 
 @pytest.fixture(scope="module")
-def evrange_lab(lab_image: ImageResult, bystander: Bystander,
+def evrange_lab(lab_image: ImageResult, bystander: Bystander, lab_inventory: Path,
                 moselle_model: Inventory) -> Iterator[Lab]:
     """`lab up` for Évrange (+ crisis cell); `lab down` afterwards even if a test failed."""
     topo = build_topology(moselle_model, LAB, ["evrange"])
     down(LAB, _quiet)  # a lab left over by an interrupted run
     result = up(topo, _quiet)
-    yield Lab(topo, result)
+    yield Lab(topo, result, lab_inventory)
     down(LAB, _quiet)

@@ -116,8 +116,8 @@ def test_pools_are_blackholed_on_the_host_while_up(evrange_lab: Lab) -> None:
 
 def test_ansible_inventory_override_points_at_the_lab(evrange_lab: Lab) -> None:
     inv = evrange_lab.first_up.inventory
-    res = subprocess.run([".venv/bin/ansible-inventory", "-i", "inventories/moselle", "-i",
-                          str(inv), "--host", "evrange-nvr"], capture_output=True, text=True,
+    res = subprocess.run([".venv/bin/ansible-inventory", "-i", str(evrange_lab.inventory),
+                          "-i", str(inv), "--host", "evrange-nvr"], capture_output=True, text=True,
                          timeout=120, check=True)
     hostvars = json.loads(res.stdout)
     assert hostvars["ansible_host"] == str(evrange_lab.topo.host("evrange-nvr").ssh_ip)
@@ -127,7 +127,7 @@ def test_ansible_inventory_override_points_at_the_lab(evrange_lab: Lab) -> None:
 
 def test_ansible_pings_the_commune_and_crisis_cell_over_ssh(evrange_lab: Lab) -> None:
     inv = evrange_lab.first_up.inventory
-    res = subprocess.run([".venv/bin/ansible", "-i", "inventories/moselle", "-i", str(inv),
+    res = subprocess.run([".venv/bin/ansible", "-i", str(evrange_lab.inventory), "-i", str(inv),
                           "firewall:nvr:crisis_cell", "-l", "commune_evrange:crisis_cell",
                           "-m", "ansible.builtin.ping", "-o"], capture_output=True, text=True,
                          timeout=180, check=False)
