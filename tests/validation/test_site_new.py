@@ -1,0 +1,155 @@
+"""`beffroi site new NAME`: next free site_id and block, fresh secrets in a vault, valid result.
+
+Expected addresses are computed here from department.yml with `ipaddress` (block N of the pool
+is site N's: first half cameras, second half management), not with beffroi.addressing.
+"""
+
+from __future__ import annotations
+
+import base64
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from beffroi import vault
+from beffroi.findings import BeffroiError
+from beffroi.sitenew import new_site
+from validation.inventory_kit import InventoryCopy, invoke_beffroi, run_beffroi
+
+
+def _block(moselle: InventoryCopy, site_id: int) -> tuple[IPv4Network, IPv4Network]:
+    addressing = yaml.safe_load(moselle.file("department.yml").read_text())["addressing"]
+    pool = IPv4Network(addressing["pool"])
+    blocks = list(pool.subnets(new_prefix=addressing["site_prefix"]))
+    camera, management = blocks[site_id].subnets(prefixlen_diff=1)
+    return camera, management
+
+
+def _public_of(private_b64: str) -> str:
+    key = X25519PrivateKey.from_private_bytes(base64.b64decode(private_b64))
+    return base64.b64encode(key.public_key().public_bytes(Encoding.Raw,
+                                                          PublicFormat.Raw)).decode()
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.fixture
+def kanfen(moselle: InventoryCopy) -> tuple[InventoryCopy, Any]:
+    """The Moselle copy after `beffroi site new Kanfen` (real console script)."""
+    result = run_beffroi(["site", "new", "Kanfen", "--inventory", str(moselle.root)])
+    return moselle, result
+
+
+def test_site_new_allocates_site_id_4_and_the_next_block(
+        kanfen: tuple[InventoryCopy, Any]) -> None:
+    moselle, result = kanfen
+    assert result.exit_code == 0, result.output
+    assert "site_id 4" in result.stdout
+    site = yaml.safe_load(moselle.file("sites/kanfen.yml").read_text())
+    camera, management = _block(moselle, 4)
+    assert (site["slug"], site["site_id"], site["commune"]) == ("kanfen", 4, "Kanfen")
+    assert IPv4Network(site["network"]["camera_vlan"]["subnet"]) == camera
+    assert IPv4Network(site["network"]["management_vlan"]["subnet"]) == management
+    assert [IPv4Address(c["ip"]) in camera for c in site["cameras"]] == [True, True]
+    assert len(site["cameras"]) == 2
+    assert {c["role"] for c in site["cameras"]} == {"narrow", "context"}
+
+
+def test_site_new_result_validates_clean(kanfen: tuple[InventoryCopy, Any]) -> None:
+    moselle, _result = kanfen
+    checked = invoke_beffroi(["validate", str(moselle.root), "--format", "json"])
+    assert checked.exit_code == 0, checked.stdout
+    assert all(f["severity"] == "warning" for f in checked.json())
+    assert run_beffroi(["validate", str(moselle.file("sites/kanfen.yml"))]).exit_code == 0
+
+
+def test_site_new_secrets_are_vaulted_and_match_the_site_file(
+        kanfen: tuple[InventoryCopy, Any]) -> None:
+    moselle, _result = kanfen
+    vault_file = moselle.file("vault/kanfen.yml")
+    assert vault_file.read_bytes().startswith(b"$ANSIBLE_VAULT")
+    assert b"wireguard_private_key" not in vault_file.read_bytes()
+    secrets = vault.read_vault(vault_file)
+    assert {"wireguard_private_key", "nvr_signing_key", "switch", "cameras",
+            "recorder_users"} <= set(secrets)
+    site = yaml.safe_load(moselle.file("sites/kanfen.yml").read_text())
+    assert _public_of(secrets["wireguard_private_key"]) == site["firewall"][
+        "wireguard_public_key"]
+    site_text = moselle.file("sites/kanfen.yml").read_text()
+    assert secrets["wireguard_private_key"] not in site_text
+    assert secrets["switch"]["password"] not in site_text
+
+
+def test_site_new_device_passwords_are_unique_and_strong(
+        kanfen: tuple[InventoryCopy, Any]) -> None:
+    moselle, _result = kanfen
+    secrets = vault.read_vault(moselle.file("vault/kanfen.yml"))
+    passwords = [secrets["switch"]["password"], secrets["switch"]["enable_secret"],
+                 *(c["password"] for c in secrets["cameras"].values()),
+                 *(u["initial_password"] for u in secrets["recorder_users"].values())]
+    assert len(passwords) == len(set(passwords)) >= 4  # NET-3: unique per device
+    assert min(len(p) for p in passwords) >= 12         # ACC-5 policy
+
+
+def test_site_new_twice_is_refused_and_changes_nothing(
+        kanfen: tuple[InventoryCopy, Any]) -> None:
+    moselle, _result = kanfen
+    before = _snapshot(moselle.root)
+    again = run_beffroi(["site", "new", "Kanfen", "--inventory", str(moselle.root)])
+    assert again.exit_code == 1
+    assert "already exists" in again.output and "kanfen.yml" in again.output
+    assert "Traceback" not in again.output
+    assert _snapshot(moselle.root) == before
+
+
+def test_site_new_refuses_another_spelling_of_the_same_commune(
+        kanfen: tuple[InventoryCopy, Any]) -> None:
+    moselle, _result = kanfen
+    before = _snapshot(moselle.root)
+    again = invoke_beffroi(["site", "new", "KANFEN", "--inventory", str(moselle.root)])
+    assert again.exit_code == 1
+    assert "already exists" in again.output
+    assert _snapshot(moselle.root) == before
+
+
+def test_site_new_keys_differ_between_communes(moselle: InventoryCopy) -> None:
+    first = new_site(moselle.root, "Kanfen")
+    second = new_site(moselle.root, "Zoufftgen")
+    assert (first.site_id, second.site_id) == (4, 5)
+    keys = {yaml.safe_load(moselle.file(f"sites/{slug}.yml").read_text())["firewall"][
+        "wireguard_public_key"] for slug in ("evrange", "roussy-le-village", "hettange-grande",
+                                             "kanfen", "zoufftgen")}
+    assert len(keys) == 5
+    assert invoke_beffroi(["validate", str(moselle.root)]).exit_code == 0
+
+
+def test_site_new_reuses_the_smallest_free_site_id(moselle: InventoryCopy) -> None:
+    moselle.file("sites/roussy-le-village.yml").unlink()
+    moselle.file("vault/roussy-le-village.yml").unlink()
+    made = new_site(moselle.root, "Kanfen")
+    assert made.site_id == 2
+    site = yaml.safe_load(made.site_file.read_text())
+    assert IPv4Network(site["network"]["camera_vlan"]["subnet"]) == _block(moselle, 2)[0]
+
+
+def test_site_new_refuses_a_name_without_letters(moselle: InventoryCopy) -> None:
+    before = _snapshot(moselle.root)
+    with pytest.raises(BeffroiError, match="empty slug"):
+        new_site(moselle.root, "!!!")
+    result = invoke_beffroi(["site", "new", "!!!", "--inventory", str(moselle.root)])
+    assert result.exit_code == 1 and "empty slug" in result.output
+    assert _snapshot(moselle.root) == before
+
+
+def test_site_new_handles_accents_and_hyphens(moselle: InventoryCopy) -> None:
+    made = new_site(moselle.root, "Évrange-lès-Thionville")
+    assert made.slug == "evrange-les-thionville"
+    assert invoke_beffroi(["validate", str(moselle.root)]).exit_code == 0
