@@ -10,20 +10,46 @@ DOCUMENTATION = r"""
 module: onvif_camera
 short_description: Converge an ONVIF camera to the rendered Beffroi settings, with read-back
 description:
-  - Sets UTC time from NTP (TIME-1), replaces the factory account with the vaulted one (NET-3),
-    sets the recorded stream's resolution, frame rate and bitrate, refusing values below the
-    legal floors (CAM-1..3), and the privacy masks (CAM-5); then reads everything back.
-  - Fails closed when the device does not let resolution, fps or declared masks be read back.
-  - Supports check mode and diff mode.
+- Sets UTC time from NTP (TIME-1), replaces the factory account with the vaulted one (NET-3),
+  sets the recorded stream's resolution, frame rate and bitrate, refusing values below the legal
+  floors (CAM-1..3), and the privacy masks (CAM-5); then reads everything back.
+- Fails closed when the device does not let resolution, fps or declared masks be read back.
+- Supports check mode and diff mode.
 options:
-  device: {description: Inventory host name of the camera., type: str, required: true}
-  settings: {description: Rendered camera file (templates/camera/camera.yml.j2)., type: str, required: true, no_log: true}
-  host: {description: Camera address (overridden by the endpoints file)., type: str, required: true}
-  port: {description: ONVIF HTTP port., type: int, default: 80}
-  factory_username: {description: Factory default login (used once, then removed)., type: str, default: admin}
-  factory_password: {description: Factory default password., type: str, default: admin, no_log: true}
-  endpoints_file: {description: Endpoints override file (lab, simulators)., type: path, default: ""}
-author: [Moselle Fibre]
+  device:
+    description: Inventory host name of the camera.
+    type: str
+    required: true
+  settings:
+    description: Rendered camera file (templates/camera/camera.yml.j2).
+    type: str
+    required: true
+    no_log: true
+  host:
+    description: Camera address (overridden by the endpoints file).
+    type: str
+    required: true
+  port:
+    description: ONVIF HTTP port.
+    type: int
+    default: 80
+  factory_username:
+    description: Factory default login (used once
+    then removed).: null
+    type: str
+    default: admin
+  factory_password:
+    description: Factory default password.
+    type: str
+    default: admin
+    no_log: true
+  endpoints_file:
+    description: Endpoints override file (lab
+    simulators).: null
+    type: path
+    default: ''
+author:
+- Moselle Fibre
 """
 
 EXAMPLES = r"""
@@ -35,8 +61,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-actions: {description: What was (or would be) changed, each with its rule id., type: list, returned: always}
-unverifiable: {description: Settings ONVIF cannot read back on this device., type: list, returned: always}
+actions:
+  description: What was (or would be) changed
+  each with its rule id.: null
+  type: list
+  returned: always
+unverifiable:
+  description: Settings ONVIF cannot read back on this device.
+  type: list
+  returned: always
 """
 
 

@@ -10,23 +10,60 @@ DOCUMENTATION = r"""
 module: beffroi_switch
 short_description: Converge a switch to the rendered Beffroi intent
 description:
-  - Compares the running configuration with the rendered intended configuration and applies
-    the difference with napalm (merge candidate, compare, commit with revert timer, rollback
-    on failure), or over netmiko where napalm cannot stage a candidate on the device.
-  - Supports check mode and diff mode. Lines the device profile cannot model are returned in
-    C(unverifiable), never silently treated as applied.
+- Compares the running configuration with the rendered intended configuration and applies the
+  difference with napalm (merge candidate, compare, commit with revert timer, rollback on failure),
+  or over netmiko where napalm cannot stage a candidate on the device.
+- Supports check mode and diff mode. Lines the device profile cannot model are returned in C(unverifiable),
+  never silently treated as applied.
 options:
-  device: {description: Inventory host name of the switch., type: str, required: true}
-  platform: {description: Template platform., type: str, choices: [ios, procurve], default: ios}
-  intended_config: {description: Rendered switch configuration., type: str, required: true}
-  host: {description: Management address (overridden by the endpoints file)., type: str, required: true}
-  port: {description: SSH port (0 = 22)., type: int, default: 0}
-  profile: {description: Device profile (empty = real Cisco IOS)., type: str, default: ""}
-  username: {description: Vaulted login., type: str, required: true}
-  password: {description: Vaulted password., type: str, required: true, no_log: true}
-  enable_secret: {description: Vaulted enable secret., type: str, default: "", no_log: true}
-  endpoints_file: {description: Endpoints override file (lab, simulators)., type: path, default: ""}
-author: [Moselle Fibre]
+  device:
+    description: Inventory host name of the switch.
+    type: str
+    required: true
+  platform:
+    description: Template platform.
+    type: str
+    choices:
+    - ios
+    - procurve
+    default: ios
+  intended_config:
+    description: Rendered switch configuration.
+    type: str
+    required: true
+  host:
+    description: Management address (overridden by the endpoints file).
+    type: str
+    required: true
+  port:
+    description: SSH port (0 = 22).
+    type: int
+    default: 0
+  profile:
+    description: Device profile (empty = real Cisco IOS).
+    type: str
+    default: ''
+  username:
+    description: Vaulted login.
+    type: str
+    required: true
+  password:
+    description: Vaulted password.
+    type: str
+    required: true
+    no_log: true
+  enable_secret:
+    description: Vaulted enable secret.
+    type: str
+    default: ''
+    no_log: true
+  endpoints_file:
+    description: Endpoints override file (lab
+    simulators).: null
+    type: path
+    default: ''
+author:
+- Moselle Fibre
 """
 
 EXAMPLES = r"""
@@ -40,10 +77,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-commands: {description: Configuration lines sent (or to send in check mode)., type: list, returned: always}
-method: {description: napalm or netmiko., type: str, returned: always}
-fallback_reason: {description: Why napalm's candidate path was not used., type: str, returned: always}
-unverifiable: {description: Intended lines the device cannot model., type: list, returned: always}
+commands:
+  description: Configuration lines sent (or to send in check mode).
+  type: list
+  returned: always
+method:
+  description: napalm or netmiko.
+  type: str
+  returned: always
+fallback_reason:
+  description: Why napalm's candidate path was not used.
+  type: str
+  returned: always
+unverifiable:
+  description: Intended lines the device cannot model.
+  type: list
+  returned: always
 """
 
 
