@@ -13,8 +13,8 @@ description:
 - Compares the running configuration with the rendered intended configuration and applies the
   difference with napalm (merge candidate, compare, commit with revert timer, rollback on failure),
   or over netmiko where napalm cannot stage a candidate on the device.
-- Supports check mode and diff mode. Lines the device profile cannot model are returned in C(unverifiable),
-  never silently treated as applied.
+- Supports check mode and diff mode. Lines the device profile cannot model are returned
+  in C(unverifiable), never silently treated as applied.
 options:
   device:
     description: Inventory host name of the switch.
