@@ -234,7 +234,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         r.err("recorder.segment_format", "CFG-2",
               "only 'mpegts' is supported (crash-tolerant; see docs/recorder.md)")
     rc_init = r.get(rec, "reconnect_initial_seconds", "recorder", float, 0.25, required=False)
-    rc_max = r.get(rec, "reconnect_max_seconds", "recorder", float, 1.0, required=False)
+    rc_max = r.get(rec, "reconnect_max_seconds", "recorder", float, 5.0, required=False)
     if not 0 < rc_init <= rc_max <= 300:
         r.err("recorder.reconnect_max_seconds", "CFG-2",
               "need 0 < reconnect_initial_seconds <= reconnect_max_seconds <= 300")

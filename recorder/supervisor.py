@@ -16,11 +16,13 @@ import logging
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from recorder import ffmpeg, timeutil
 from recorder.clock import SyncCheck
@@ -33,6 +35,7 @@ log = logging.getLogger("recorder.supervisor")
 NAME_RE = re.compile(r"^(?P<cam>.+)_(?P<ts>\d{8}T\d{6}Z)-(?P<run>[0-9a-z]+)\.ts$")
 GAP_TOLERANCE = 0.5  # seconds: less than this between segments is jitter, not a gap
 STABLE_RUN = 10.0  # a run that lasted this long resets the backoff
+PROBE_INTERVAL = 0.25  # seconds between TCP probes of a camera that is down
 
 
 def new_run_id() -> str:
@@ -114,9 +117,34 @@ class CameraRecorder(threading.Thread):
             self._set("backoff")
             log.warning("camera stream ended; reconnecting", extra={
                 "camera": self.camera.id, "backoff_s": backoff})
-            self._stop_evt.wait(backoff)
-            backoff = min(backoff * 2, conf.reconnect_max_seconds)
+            if self._wait_for_camera(backoff):
+                backoff = conf.reconnect_initial_seconds  # it was down and is back: go now
+            else:
+                backoff = min(backoff * 2, conf.reconnect_max_seconds)
         self._set("stopped")
+
+    def _reachable(self) -> bool:
+        """Cheap TCP probe of the camera's RTSP port (no ffmpeg spawned for a dead camera)."""
+        url = urlsplit(self.camera.rtsp_url)
+        port = url.port or (322 if url.scheme == "rtsps" else 554)
+        try:
+            with socket.create_connection((url.hostname or "", port), timeout=PROBE_INTERVAL):
+                return True
+        except OSError:
+            return False
+
+    def _wait_for_camera(self, backoff: float) -> bool:
+        """Wait out the backoff; while the camera refuses connections, probe it every
+        PROBE_INTERVAL and return as soon as it answers again. True if it was down."""
+        deadline = time.monotonic() + backoff
+        was_down = False
+        while not self._stop_evt.is_set():
+            if not self._reachable():
+                was_down = True
+            elif was_down or time.monotonic() >= deadline:
+                return was_down
+            self._stop_evt.wait(PROBE_INTERVAL)
+        return was_down
 
     def _one_run(self) -> bool:
         conf = self.state.config

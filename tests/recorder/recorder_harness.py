@@ -144,10 +144,11 @@ class RecorderProcess:
 
     def start(self) -> None:
         """Start the service."""
+        env = dict(os.environ, MALLOC_ARENA_MAX="2")  # as the systemd unit sets it
         with open(self.log, "ab") as fh:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "recorder.cli", "run", "--config", str(self.config)],
-                stdout=fh, stderr=fh, start_new_session=True, cwd=REPO)
+                stdout=fh, stderr=fh, start_new_session=True, cwd=REPO, env=env)
 
     def terminate(self, timeout: float = 30) -> int:
         """Graceful stop (SIGTERM); returns the exit code."""
