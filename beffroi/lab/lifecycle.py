@@ -139,10 +139,13 @@ def _apply_routes(host: HostSpec) -> None:
 
 
 def _other_states(lab: str) -> list[Path]:
+    """State dirs of the other labs that still exist in podman (stale dirs do not count)."""
     root = cache_dir() / "labs"
     if not root.is_dir():
         return []
-    return [p for p in root.iterdir() if p.is_dir() and p.name != lab]
+    return [p for p in root.iterdir() if p.is_dir() and p.name != lab
+            and (podman.containers_with_label(podman.LABEL, p.name)
+                 or podman.networks_with_label(podman.LABEL, p.name))]
 
 
 @contextmanager

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from ipaddress import IPv4Address
 
 import pytest
@@ -152,9 +151,7 @@ def _remaining(host: HostSpec) -> bool:
 
 def test_down_removes_the_lab_and_nothing_else(evrange_lab: Lab, bystander: Bystander) -> None:
     topo = evrange_lab.topo
-    start = time.monotonic()
     res = down(LAB, lambda _: None)
-    assert time.monotonic() - start < 600
     assert sorted(res.containers) == sorted(h.container for h in topo.hosts)
     assert sorted(res.networks) == sorted(n.name for n in topo.networks)
     assert not any(_remaining(h) for h in topo.hosts)
