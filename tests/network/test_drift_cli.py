@@ -1,0 +1,43 @@
+"""`beffroi drift` as a command: help, usage errors, skipped devices (no device contacted)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from conftest import write_endpoints
+
+
+def test_help_explains_output_and_every_exit_code(cli: Any) -> None:
+    res = cli(["drift", "--help"])
+    assert res.exit_code == 0
+    text = " ".join(res.stdout.split())
+    for words in ("ok, drifted", "unreachable", "skipped", "--diff", "json",
+                  "0 every audited device matches", "1 at least one device drifted",
+                  "2 usage or inventory error", "3 no drift found"):
+        assert words in text, words
+
+
+def test_unknown_commune_is_a_usage_error_without_traceback(cli: Any) -> None:
+    res = cli(["drift", "--site", "atlantis"])
+    assert res.exit_code == 2
+    assert "atlantis" in res.output and "Traceback" not in res.output
+
+
+def test_malformed_endpoints_file_names_the_file_and_entry(cli: Any, tmp_path: Path) -> None:
+    eps = tmp_path / "endpoints.yml"
+    eps.write_text("evrange-sw: {port: 22}\n", encoding="utf-8")
+    res = cli(["drift", "--site", "evrange", "--endpoints", str(eps)])
+    assert res.exit_code == 2
+    assert str(eps) in res.output and "evrange-sw" in res.output and "host" in res.output
+
+
+def test_devices_missing_from_the_endpoints_file_are_skipped_and_clean(
+        cli: Any, tmp_path: Path) -> None:
+    eps = write_endpoints(tmp_path / "endpoints.yml", {"elsewhere": {"host": "127.0.0.1"}})
+    res = cli(["drift", "--endpoints", str(eps), "--format", "json"])
+    assert res.exit_code == 0
+    devices = res.json()["devices"]
+    assert {d["site"] for d in devices} == {"evrange", "hettange-grande", "roussy-le-village"}
+    assert {d["status"] for d in devices} == {"skipped"}
+    assert {d["kind"] for d in devices} == {"switch", "camera", "nvr", "firewall"}

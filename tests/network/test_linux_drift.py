@@ -1,0 +1,127 @@
+"""Linux-host drift (pyinfra facts) on a throwaway podman systemd container of the lab image.
+
+The container plays Évrange's firewall: it gets the rendered files at their destinations, its
+nftables ruleset loaded, chrony running and the WireGuard spoke up (wireguard-go), as the
+firewall role leaves it. It has no network at all (`--network none`): WireGuard's handshakes
+cannot leave it. pyinfra reaches it with its podman connector (`@podman/NAME`, `podman exec`).
+Skipped when the lab image (built by `beffroi lab`) is not there.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, SiteUnderTest, write_endpoints
+
+IMAGE = "localhost/beffroi-lab:bookworm"
+ENV = {**os.environ, "CONTAINERS_CONF": str(REPO / "lab" / "containers.conf")}
+
+
+def _podman(*args: str, stdin: str | None = None, check: bool = True
+            ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["podman", *args], env=ENV, input=stdin, capture_output=True,
+                          text=True, timeout=120, check=check)
+
+
+def _image_exists() -> bool:
+    try:
+        return _podman("image", "exists", IMAGE, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+pytestmark = [
+    pytest.mark.lab, pytest.mark.slow,
+    pytest.mark.skipif(not _image_exists(),
+                       reason=f"lab image {IMAGE} not built (beffroi lab); nothing to run on"),
+]
+
+
+def _sh(name: str, script: str) -> str:
+    return _podman("exec", name, "sh", "-c", script).stdout
+
+
+@pytest.fixture
+def firewall(evrange: SiteUnderTest) -> Iterator[str]:
+    """A running container converged like Évrange's firewall; removed afterwards."""
+    name = f"beffroi-drift-test-{uuid.uuid4().hex[:8]}"
+    _podman("run", "-d", "--rm", "--name", name, "--label", "beffroi.test=drift",
+            "--network", "none", "--systemd=always", "--cap-add", "NET_ADMIN",
+            "--device", "/dev/net/tun", IMAGE, "/lib/systemd/systemd")
+    try:
+        fw = evrange.ctx["firewall"]["hostname"]
+        wg = evrange.ctx["wireguard"]["interface"]
+        for rel in ("nftables.conf", "wg-beffroi.conf", "chrony.conf"):
+            dest = {"nftables.conf": "/etc/nftables.conf", "chrony.conf": "/etc/chrony/chrony.conf",
+                    "wg-beffroi.conf": f"/etc/wireguard/{wg}.conf"}[rel]
+            _podman("exec", "-i", name, "sh", "-c", f"mkdir -p $(dirname {dest}) && cat > {dest}",
+                    stdin=evrange.files[f"{fw}/{rel}"])
+        _sh(name, "until systemctl is-system-running --wait >/dev/null 2>&1 || "
+                  "[ $? -eq 1 ]; do sleep 0.2; done; "
+                  f"mkdir -p /etc/systemd/system/wg-quick@{wg}.service.d && printf "
+                  "'[Service]\\nEnvironment=WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go\\n' > "
+                  f"/etc/systemd/system/wg-quick@{wg}.service.d/userspace.conf && "
+                  # as role common does in containers: measure-only chronyd, no CAP_SYS_TIME
+                  "echo 'DAEMON_OPTS=\"-F 1 -x\"' > /etc/default/chrony && "
+                  "mkdir -p /etc/systemd/system/chrony.service.d && printf "
+                  "'[Unit]\nConditionCapability=\n' > "
+                  "/etc/systemd/system/chrony.service.d/beffroi.conf && "
+                  "systemctl daemon-reload && systemctl restart nftables chrony && "
+                  f"systemctl start wg-quick@{wg}")
+        yield name
+    finally:
+        _podman("rm", "-f", "-t", "0", name, check=False)
+
+
+def _drift(cli: Any, tmp_path: Path, site: SiteUnderTest, container: str, *args: str) -> Any:
+    eps = write_endpoints(tmp_path / "endpoints.yml", {
+        site.ctx["firewall"]["hostname"]: {"host": f"@podman/{container}"}})
+    return cli(["drift", "--site", site.slug, "--kind", "firewall", "--endpoints", str(eps),
+                "--format", "json", *args])
+
+
+def test_converged_firewall_has_no_drift(evrange: SiteUnderTest, firewall: str, cli: Any,
+                                         tmp_path: Path) -> None:
+    res = _drift(cli, tmp_path, evrange, firewall)
+    (dev,) = res.json()["devices"]
+    assert res.exit_code == 0, (dev["detail"], dev["diff"])
+    assert dev["status"] == "ok" and dev["unverifiable"] == []
+
+
+def test_rule_added_to_the_live_ruleset_is_drift_on_net_1(
+        evrange: SiteUnderTest, firewall: str, cli: Any, tmp_path: Path) -> None:
+    _sh(firewall, "nft add rule inet beffroi input tcp dport 23 accept")
+    res = _drift(cli, tmp_path, evrange, firewall)
+    (dev,) = res.json()["devices"]
+    assert res.exit_code == 1 and dev["status"] == "drifted" and "NET-1" in dev["rules"]
+    assert "loaded nftables table inet beffroi differs" in dev["detail"]
+    assert "-\t\ttcp dport 23 accept\n" in dev["diff"]
+    assert "/etc/nftables.conf" not in dev["detail"]   # the file is intact: only the live set
+
+
+def test_edited_wireguard_file_is_drift_and_the_diff_never_shows_the_private_key(
+        evrange: SiteUnderTest, firewall: str, cli: Any, tmp_path: Path) -> None:
+    wg = evrange.ctx["wireguard"]
+    _sh(firewall, "sed -i 's/^ListenPort = .*/ListenPort = 51999/' "
+                  f"/etc/wireguard/{wg['interface']}.conf")
+    res = _drift(cli, tmp_path, evrange, firewall)
+    (dev,) = res.json()["devices"]
+    assert res.exit_code == 1 and "NET-2" in dev["rules"]
+    assert f"/etc/wireguard/{wg['interface']}.conf differs" in dev["detail"]
+    assert "-ListenPort = 51999" in dev["diff"]
+    assert wg["private_key"] not in res.stdout and "<vault>" in dev["diff"]
+
+
+def test_stopped_time_service_is_drift_on_time_1(evrange: SiteUnderTest, firewall: str,
+                                                 cli: Any, tmp_path: Path) -> None:
+    _sh(firewall, "systemctl stop chrony")
+    res = _drift(cli, tmp_path, evrange, firewall)
+    (dev,) = res.json()["devices"]
+    assert res.exit_code == 1 and "TIME-1" in dev["rules"]
+    assert "service chrony is inactive" in dev["detail"]
