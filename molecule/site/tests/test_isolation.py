@@ -1,0 +1,107 @@
+"""Issue 4's isolation claims, checked from inside the lab after converging Évrange + the hub.
+
+Addresses come from the Moselle example model (sites/evrange.yml, crisis-cell.yml): NVR
+10.57.0.99, firewall spoke 10.58.0.2, hub 10.58.0.1 / 100.64.0.2, cameras 10.57.0.74/.75.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+NVR = "10.57.0.99"
+SPOKE_VPN = "10.58.0.2"
+HUB_WAN = "100.64.0.2"
+CAMERA = "10.57.0.74"
+RELAY = f"rtsp://{NVR}:8554/cam-mairie-narrow"
+
+
+def tcp(host: Any, ip: str, port: int, wait: int = 3) -> tuple[bool, str]:
+    """Connect with netcat from `host`: (connected, nc's message)."""
+    res = host.run(f"nc -vz -w {wait} {ip} {port}")
+    return res.rc == 0, (res.stderr + res.stdout).strip()
+
+
+def test_firewall_policy_is_drop_on_input_and_forward(lab: Any) -> None:
+    fw = lab("evrange-fw")
+    ruleset = fw.check_output("nft list table inet beffroi")
+    assert "hook input priority filter; policy drop;" in ruleset
+    assert "hook forward priority filter; policy drop;" in ruleset
+
+
+def test_ping_crosses_the_wireguard_tunnel(lab: Any) -> None:
+    hub = lab("cdc57-hub")
+    res = hub.run(f"ping -c 3 -W 2 {SPOKE_VPN}")
+    assert res.rc == 0, res.stdout + res.stderr
+    route = hub.check_output(f"ip route get {NVR}")
+    assert "dev wg-beffroi" in route, route
+
+
+def test_crisis_cell_reaches_the_nvr_live_port(lab: Any) -> None:
+    ok, msg = tcp(lab("cdc57-hub"), NVR, 8554)
+    assert ok, f"ACC-4: the live relay must answer the crisis cell: {msg}"
+
+
+def test_crisis_cell_ssh_and_recorder_api_time_out(lab: Any) -> None:
+    hub = lab("cdc57-hub")
+    for port in (22, 8443, 9100, 80):
+        ok, msg = tcp(hub, NVR, port)
+        assert not ok, f"ACC-4: port {port} of the NVR must not answer the crisis cell"
+        assert "timed out" in msg, f"port {port}: expected a silent drop, got: {msg}"
+
+
+def test_live_relay_crosses_the_tunnel(lab: Any) -> None:
+    """ffprobe from the hub gets the camera's H.264 through spoke → firewall → NVR relay."""
+    hub = lab("cdc57-hub")
+    deadline = time.monotonic() + 60
+    last = None
+    while time.monotonic() < deadline:
+        last = hub.run("ffprobe -v error -rtsp_transport tcp -timeout 8000000 -select_streams v:0 "
+                       f"-show_entries stream=codec_name -of json {RELAY}")
+        if last.rc == 0:
+            break
+        time.sleep(3)
+    assert last is not None and last.rc == 0, last.stderr if last else "no probe"
+    assert json.loads(last.stdout)["streams"][0]["codec_name"] == "h264"
+
+
+def test_viewer_service_pulls_the_live_relay(lab: Any) -> None:
+    hub = lab("cdc57-hub")
+    with hub.sudo():
+        hub.run("systemctl start beffroi-viewer.service")
+        status = json.loads(hub.check_output("cat /var/lib/beffroi-viewer/status.json"))
+    evrange = [s for s in status["streams"] if s["slug"] == "evrange"]
+    assert {s["camera"] for s in evrange} == {"cam-mairie-narrow", "cam-mairie-context"}
+    assert all(s["url"].startswith(f"rtsp://{NVR}:8554/") for s in evrange)
+    assert all(s["ok"] for s in evrange), evrange
+
+
+def test_camera_vlan_cannot_reach_the_wan(lab: Any) -> None:
+    cam = lab("evrange-camhost")
+    ok, msg = tcp(cam, HUB_WAN, 22)
+    assert not ok, "NET-1: a camera-VLAN host reached the WAN"
+    assert cam.run(f"ping -c 2 -W 2 {HUB_WAN}").rc != 0
+
+
+def test_camera_vlan_reaches_nothing_of_the_nvr_but_time(lab: Any) -> None:
+    ok, msg = tcp(lab("evrange-camhost"), NVR, 8443)
+    assert not ok and "timed out" in msg, msg
+
+
+def test_crisis_cell_cannot_reach_a_camera(lab: Any) -> None:
+    ok, _ = tcp(lab("cdc57-hub"), CAMERA, 554)
+    assert not ok, "ACC-4: the crisis cell must not reach cameras directly"
+
+
+def test_recorder_records_the_lab_cameras(lab: Any) -> None:
+    nvr = lab("evrange-nvr")
+    deadline = time.monotonic() + 90
+    found = ""
+    while time.monotonic() < deadline:
+        with nvr.sudo():
+            found = nvr.run("find /srv/beffroi/video -type f -size +10k").stdout.strip()
+        if found:
+            break
+        time.sleep(5)
+    assert found, "no segment written under /srv/beffroi/video within 90 s"
