@@ -111,8 +111,9 @@ def load_inventory(path: Path) -> Inventory:
     if cell_path.is_file():
         inv.crisis_cell = _parse(CrisisCell, cell_path, inv, "crisis-cell")
     site_paths = sorted((root / SITES_DIR).glob("*.yml")) if (root / SITES_DIR).is_dir() else []
-    if only is not None and only not in site_paths and only.resolve() not in [
-            p.resolve() for p in site_paths]:
+    # `validate department.yml` checks the department, not a site file named department.yml.
+    if only is not None and only.name not in (DEPARTMENT_FILE, CRISIS_CELL_FILE) and \
+            only not in site_paths and only.resolve() not in [p.resolve() for p in site_paths]:
         site_paths.append(only)
     for site_path in site_paths:
         key = f"site:{site_path.stem}"

@@ -62,6 +62,30 @@ def _real_loc(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
     return tuple(out)
 
 
+# Site-file fields whose allowed values are the law itself: a bad value is reported under the
+# legal rule (with its citation), not as a mere type error.
+LEGAL_FIELDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("authorization", "purposes", "*", "code"), "AUTH-3"),
+    (("authorization", "purposes", "*", "regime"), "AUTH-5"),
+    (("authorization", "recipients", "*", "kind"), "ACC-3"),
+)
+LEGAL_HINTS = {
+    "AUTH-3": "use an item number of CSI L251-2 (1 to 11)",
+    "AUTH-5": "regime is directive_2016_680 (crime prevention) or rgpd (risks, rescue)",
+    "ACC-3": "kind is one of sdis, police_nationale, gendarmerie, douanes, police_municipale, "
+             "or other with a legal_basis",
+}
+
+
+def _legal_rule(loc: tuple[str | int, ...]) -> str:
+    for pattern, rule in LEGAL_FIELDS:
+        if len(pattern) == len(loc) and all(
+                (want == "*" and isinstance(got, int)) or want == got
+                for want, got in zip(pattern, loc, strict=True)):
+            return rule
+    return "ENG-SCHEMA"
+
+
 def findings_from_validation(exc: ValidationError, model: type[BaseModel], source: Source
                              ) -> Iterable[Finding]:
     """One finding per pydantic error, located in the YAML source."""
@@ -88,6 +112,8 @@ def findings_from_validation(exc: ValidationError, model: type[BaseModel], sourc
         else:
             got = err.get("input")
             shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
-            yield Finding(source.file, line, "ENG-SCHEMA", path,
-                          f"{err['msg']} (got {shown[:60]})", citation=citation("ENG-SCHEMA"),
-                          hint="fix the value's type or format")
+            rule = _legal_rule(loc) if model.__name__ == "Site" else "ENG-SCHEMA"
+            yield Finding(source.file, line, rule, path,
+                          f"{err['msg']} (got {shown[:60]})", citation=citation(rule),
+                          hint="fix the value's type or format" if rule == "ENG-SCHEMA"
+                          else LEGAL_HINTS[rule])

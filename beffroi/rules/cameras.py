@@ -32,7 +32,8 @@ def narrow_resolution(c: SiteCheck) -> Iterator[Finding]:
     for i, cam in enumerate(c.site.cameras):
         r = cam.recording
         if cam.role == "narrow" and (r.width < NARROW_MIN[0] or r.height < NARROW_MIN[1]):
-            yield c.finding("CAM-1", ("cameras", i, "recording", "width"),
+            short = "width" if r.width < NARROW_MIN[0] else "height"
+            yield c.finding("CAM-1", ("cameras", i, "recording", short),
                             f"narrow camera {cam.name} records {r.width}×{r.height}",
                             "record at least 704×576 (4CIF) on the narrow-field camera")
 
@@ -43,7 +44,8 @@ def other_resolution(c: SiteCheck) -> Iterator[Finding]:
     for i, cam in enumerate(c.site.cameras):
         r = cam.recording
         if cam.role != "narrow" and (r.width < OTHER_MIN[0] or r.height < OTHER_MIN[1]):
-            yield c.finding("CAM-2", ("cameras", i, "recording", "width"),
+            short = "width" if r.width < OTHER_MIN[0] else "height"
+            yield c.finding("CAM-2", ("cameras", i, "recording", short),
                             f"camera {cam.name} records {r.width}×{r.height}",
                             "record at least 352×288 (CIF)")
 

@@ -133,7 +133,8 @@ def references_resolve(c: SiteCheck) -> Iterator[Finding]:
         if port not in valid:
             yield c.finding("ENG-REF", ("switch", "ports", role),
                             f"port {port} does not exist on this switch",
-                            f"ports are {ports.prefix}{ports.first}..{ports.count}")
+                            f"ports are {ports.prefix}{ports.first}.."
+                            f"{ports.prefix}{ports.first + ports.count - 1}")
     used: dict[str, str] = {}
     for role, port in reserved.items():
         if port in used:

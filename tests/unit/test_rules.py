@@ -181,7 +181,7 @@ VIOLATIONS = [
       cam(0, "recording", "width", value=640), ("cameras", 0, "recording", "width"),
       message="640×1080"),
     v("cam1_rejects_narrow_camera_height_below_576", "CAM-1",
-      cam(0, "recording", "height", value=480), ("cameras", 0, "recording", "width"),
+      cam(0, "recording", "height", value=480), ("cameras", 0, "recording", "height"),
       message="1920×480"),
     v("cam2_rejects_context_camera_below_352x288", "CAM-2",
       (cam(1, "recording", "width", value=320), cam(1, "recording", "height", value=240)),

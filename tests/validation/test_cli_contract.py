@@ -67,6 +67,16 @@ def test_directory_without_department_file_is_a_finding_not_a_crash(tmp_path: An
     assert "department.yml" in result.json()[0]["file"]
 
 
+def test_validate_department_file_checks_the_department_not_a_site(
+        moselle: InventoryCopy) -> None:
+    assert invoke_beffroi(["validate", str(moselle.file("department.yml"))]).exit_code == 0
+    moselle.set("sites/evrange.yml", ("authorization", "retention_days"), 31)
+    moselle.set("department.yml", ("time", "ntp_servers"), ["100.64.0.123"])
+    result = invoke_beffroi(["validate", str(moselle.file("department.yml")), "--format", "json"])
+    assert result.exit_code == 1
+    assert {(f["rule"], f["path"]) for f in result.json()} == {("TIME-1", "time.ntp_servers")}
+
+
 @functools.cache
 def _schema(kind: str = "site") -> dict[str, Any]:
     """`beffroi schema KIND` parsed (run once per kind per worker)."""

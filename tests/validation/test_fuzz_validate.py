@@ -69,7 +69,8 @@ def _validate_with(inv: InventoryCopy, target: str, text: str) -> None:
     path = inv.file(target)
     original = path.read_bytes()
     try:
-        path.write_text(text, encoding="utf-8")
+        # surrogatepass: a lone surrogate becomes bytes that are not UTF-8 (also worth feeding)
+        path.write_bytes(text.encode("utf-8", "surrogatepass"))
         result = invoke_beffroi(["validate", str(inv.root), "--format", "json"])
     finally:
         path.write_bytes(original)
