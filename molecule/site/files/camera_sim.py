@@ -37,7 +37,8 @@ server.set_service("554")
 factory = GstRtspServer.RTSPMediaFactory()
 factory.set_launch(f'( multifilesrc location="{clip}" loop=true '
                    f'caps="video/x-h264,stream-format=byte-stream,framerate={fps}/1" '
-                   "! h264parse name=parse config-interval=-1 ! rtph264pay name=pay0 pt=96 config-interval=1 )")
+                   "! h264parse name=parse config-interval=-1 "
+                   "! rtph264pay name=pay0 pt=96 config-interval=1 )")
 factory.set_shared(True)
 factory.connect("media-configure", on_configure)
 server.get_mount_points().add_factory("/stream1", factory)

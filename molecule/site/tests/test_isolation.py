@@ -80,7 +80,7 @@ def test_viewer_service_pulls_the_live_relay(lab: Any) -> None:
 def test_camera_vlan_cannot_reach_the_wan(lab: Any) -> None:
     cam = lab("evrange-camhost")
     ok, msg = tcp(cam, HUB_WAN, 22)
-    assert not ok, "NET-1: a camera-VLAN host reached the WAN"
+    assert not ok, f"NET-1: a camera-VLAN host reached the WAN: {msg}"
     assert cam.run(f"ping -c 2 -W 2 {HUB_WAN}").rc != 0
 
 

@@ -1,0 +1,25 @@
+"""Testinfra access to this Molecule scenario's lab hosts, over SSH, from Molecule's inventory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import testinfra
+
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+
+
+def lab_host(name: str) -> Any:
+    """A testinfra host for an inventory name (ansible backend → ssh with the lab key)."""
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
+
+
+@pytest.fixture(scope="session")
+def lab() -> Callable[[str], Any]:
+    """`lab("evrange-nvr")` → that host."""
+    if not INVENTORY:
+        pytest.fail("MOLECULE_INVENTORY_FILE is not set: run through `molecule verify`")
+    return lab_host
