@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from onvif.exceptions import ONVIFAuthError
 
@@ -302,11 +303,28 @@ def _raise_fail_closed(device: str, check: CameraCheck) -> None:
                            f"recording must not be enabled on this camera: {why}")
 
 
-def _run(device: str, coro: Awaitable[T]) -> T:
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def _shared_loop() -> asyncio.AbstractEventLoop:
+    """One event loop for every ONVIF call of the process: onvif-zeep-async keeps a
+    module-level asyncio.Lock bound to the first loop, so a second loop (another thread's
+    asyncio.run) blocks forever. Threads submit their coroutines here instead."""
+    global _loop
+    with _loop_lock:
+        if _loop is None:
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="beffroi-onvif",
+                             daemon=True).start()
+        return _loop
+
+
+def _run(device: str, coro: Coroutine[Any, Any, T]) -> T:
     async def bounded() -> T:
         return await asyncio.wait_for(coro, TIMEOUT_SECONDS)
     try:
-        return asyncio.run(bounded())
+        return asyncio.run_coroutine_threadsafe(bounded(), _shared_loop()).result()
     except TimeoutError:
         raise UnreachableError(device, f"ONVIF did not answer within {TIMEOUT_SECONDS:.0f} s"
                                ) from None

@@ -199,3 +199,20 @@ def test_camera_that_does_not_answer_is_unreachable(evrange: SiteUnderTest, cli:
     statuses = {d["device"]: d["status"] for d in res.json()["devices"]}
     assert statuses == {_device(evrange, NARROW): "unreachable",
                         _device(evrange, CONTEXT): "skipped"}
+
+
+def test_both_cameras_are_audited_concurrently_without_blocking_each_other(
+        evrange: SiteUnderTest, cli: Any, tmp_path: Path) -> None:
+    """onvif-zeep-async binds a module-level lock to one event loop: drift's worker threads
+    must share one loop, or the second camera hangs until its timeout."""
+    with _peer_for(evrange, NARROW, masks=True) as one, \
+            _peer_for(evrange, CONTEXT, masks=True) as two:
+        _apply(evrange, NARROW, one)
+        _apply(evrange, CONTEXT, two)
+        eps = write_endpoints(tmp_path / "endpoints.yml", {
+            _device(evrange, NARROW): {"host": "127.0.0.1", "port": one.port},
+            _device(evrange, CONTEXT): {"host": "127.0.0.1", "port": two.port}})
+        res = cli(["drift", "--site", "evrange", "--kind", "camera", "--endpoints", str(eps),
+                   "--format", "json", "--workers", "4"])
+        assert res.exit_code == 0, res.output
+        assert [d["status"] for d in res.json()["devices"]] == ["ok", "ok"]
