@@ -7,6 +7,7 @@ bookkeeping to compute its expectation.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import typer
+from click.testing import CliRunner
 from ruamel.yaml import YAML
-from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[2]
 MOSELLE = REPO / "inventories" / "moselle"
@@ -166,11 +168,18 @@ def run_beffroi(args: Sequence[str], cwd: Path = REPO) -> CliResult:
     return CliResult(done.returncode, done.stdout, done.stderr)
 
 
-def invoke_beffroi(args: Sequence[str]) -> CliResult:
-    """`beffroi ARGS` in-process through typer's CliRunner (fast; same app object)."""
+@functools.cache
+def _command() -> Any:
+    """The click command behind `beffroi` (typer rebuilds it on every call otherwise)."""
     from beffroi.cli.app import app
 
-    result = CliRunner().invoke(app, list(args), env={"BEFFROI_TODAY": TODAY, "COLUMNS": "200"})
+    return typer.main.get_command(app)
+
+
+def invoke_beffroi(args: Sequence[str]) -> CliResult:
+    """`beffroi ARGS` in-process through CliRunner (fast; the same app the script runs)."""
+    result = CliRunner().invoke(_command(), list(args),
+                                env={"BEFFROI_TODAY": TODAY, "COLUMNS": "200"})
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         # An escaped exception is exactly the traceback the CLI must never show: surface it.
         raise result.exception

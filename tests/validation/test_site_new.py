@@ -7,6 +7,7 @@ is site N's: first half cameras, second half management), not with beffroi.addre
 from __future__ import annotations
 
 import base64
+import shutil
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from beffroi import vault
 from beffroi.findings import BeffroiError
 from beffroi.sitenew import new_site
-from validation.inventory_kit import InventoryCopy, invoke_beffroi, run_beffroi
+from validation.inventory_kit import MOSELLE, InventoryCopy, invoke_beffroi, run_beffroi
 
 
 def _block(moselle: InventoryCopy, site_id: int) -> tuple[IPv4Network, IPv4Network]:
@@ -41,11 +42,14 @@ def _snapshot(root: Path) -> dict[str, bytes]:
             if p.is_file()}
 
 
-@pytest.fixture
-def kanfen(moselle: InventoryCopy) -> tuple[InventoryCopy, Any]:
-    """The Moselle copy after `beffroi site new Kanfen` (real console script)."""
-    result = run_beffroi(["site", "new", "Kanfen", "--inventory", str(moselle.root)])
-    return moselle, result
+@pytest.fixture(scope="module")
+def kanfen(tmp_path_factory: pytest.TempPathFactory) -> tuple[InventoryCopy, Any]:
+    """A Moselle copy after `beffroi site new Kanfen` (real console script), shared read-only
+    by the tests below (the refusal tests check that nothing changes)."""
+    root = tmp_path_factory.mktemp("site-new") / "moselle"
+    shutil.copytree(MOSELLE, root)
+    result = run_beffroi(["site", "new", "Kanfen", "--inventory", str(root)])
+    return InventoryCopy(root), result
 
 
 def test_site_new_allocates_site_id_4_and_the_next_block(
