@@ -38,7 +38,8 @@ def drift(
     Switch: running config (napalm) vs the rendered IOS config, normalised. Cameras: ONVIF
     read-back vs the rendered camera settings (CAM-1/2/3 resolution and fps, CAM-5 masks,
     TIME-1 NTP, NET-3 accounts). NVR and firewall: rendered files' SHA-256, nftables ruleset,
-    services and WireGuard peers, read with pyinfra facts over SSH.
+    services and WireGuard peers, read with pyinfra facts over SSH. A camera whose masks,
+    resolution or fps cannot be read back counts as drifted (fail closed).
 
     Output: one row per device — ok, drifted (with the rule ids at stake), unreachable, or
     skipped (not listed in the endpoints file). --diff adds each drifted device's unified diff;
