@@ -1,8 +1,10 @@
 """Benchmark of the recorder against bare ffmpeg on the same N synthetic 1080p H.264 streams.
 
 Measures, in one run (all on 127.0.0.1):
-  1. CPU seconds and PSS memory (/proc/PID/smaps_rollup) of N bare `ffmpeg -c copy -f segment`
-     processes, then of `recorder run` (its own process + its ffmpeg children), same window;
+  1. CPU seconds of N bare `ffmpeg -c copy -f segment` processes (the recorder's exact ffmpeg
+     command line) and of `recorder run` (its own process + its ffmpeg children), both running
+     on the same streams in the same window (this machine is shared: background load then hits
+     both alike); PSS memory (/proc/PID/smaps_rollup) of each side running alone;
   2. recorded seconds / wall seconds while the recorder runs (>= 5 min by default);
   3. time from camera return to the first new recorded frame (all cameras dropped, restored);
   4. video lost on kill -9 of the recorder's whole process group (recorder + ffmpeg).
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,6 +57,28 @@ def pss_kib(pid: int) -> int:
     return 0
 
 
+def sha256_rate() -> float:
+    """SHA-256 throughput of this machine (bytes per CPU second)."""
+    import hashlib
+
+    data = os.urandom(32 << 20)
+    t0 = time.process_time()
+    hashlib.sha256(data).hexdigest()
+    return len(data) / max(1e-9, time.process_time() - t0)
+
+
+def birth_time(path: Path) -> float:
+    """Creation instant of a file (statx btime via coreutils: Python 3.11 lacks st_birthtime)."""
+    from datetime import datetime
+
+    out = subprocess.run(["stat", "-c", "%w", str(path)], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    day, clock, zone = out.split()
+    whole, _, frac = clock.partition(".")
+    stamp = datetime.strptime(f"{day} {whole} {zone}", "%Y-%m-%d %H:%M:%S %z").timestamp()
+    return stamp + float(f"0.{frac or 0}")
+
+
 def children(pid: int) -> list[int]:
     """Direct children of a process."""
     out = []
@@ -69,43 +94,41 @@ def children(pid: int) -> list[int]:
     return out
 
 
-def measure(pids_fn: object, seconds: float) -> tuple[float, float]:
-    """(CPU seconds, mean PSS MiB) of the processes given by pids_fn() over a window."""
-    assert callable(pids_fn)
-    pids = pids_fn()
-    start = {p: cpu_seconds(p) for p in pids}
-    samples: list[float] = []
-    end_at = time.monotonic() + seconds
-    while time.monotonic() < end_at:
-        samples.append(sum(pss_kib(p) for p in pids_fn()) / 1024)
-        time.sleep(min(5.0, max(0.0, end_at - time.monotonic())))
-    cpu = 0.0
-    for p, c0 in start.items():
-        with contextlib.suppress(OSError):  # a process that exited mid-window
-            cpu += cpu_seconds(p) - c0
-    return cpu, statistics.mean(samples)
-
-
-def bare(server: RtspServer, n: int, out: Path, seg: int, warm: float,
-         seconds: float) -> tuple[float, float]:
+def start_bare(server: RtspServer, n: int, out: Path, seg: int) -> list[subprocess.Popen[bytes]]:
     """N bare ffmpeg segmenters with exactly the recorder's ffmpeg command line."""
-    conf_cams = [config.Camera(f"b{i}", "narrow", server.url(i), "bench", 15, 1920, 1080)
-                 for i in range(1, n + 1)]
     procs = []
-    for cam in conf_cams:
+    for i in range(1, n + 1):
+        cam = config.Camera(f"b{i}", "narrow", server.url(i), "bench", 15, 1920, 1080)
         d = out / cam.id
         d.mkdir(parents=True)
         cmd = record_command(cam, d, "bare", seg, 3.0, d / "list.csv")
         procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL, env=dict(os.environ, TZ="UTC")))
-    try:
-        time.sleep(warm)
-        return measure(lambda: [p.pid for p in procs if p.poll() is None], seconds)
-    finally:
-        for p in procs:
-            p.send_signal(signal.SIGINT)
-        for p in procs:
-            p.wait(timeout=30)
+    return procs
+
+
+def pss_mean(pids_fn: Callable[[], list[int]], seconds: float) -> float:
+    """Mean PSS (MiB) of a process set, sampled every 2 s."""
+    samples = []
+    end_at = time.monotonic() + seconds
+    while time.monotonic() < end_at:
+        samples.append(sum(pss_kib(p) for p in pids_fn()) / 1024)
+        time.sleep(2)
+    return statistics.mean(samples)
+
+
+def cpu_window(sets: dict[str, Callable[[], list[int]]], seconds: float) -> dict[str, float]:
+    """CPU seconds of several process sets over the same window (same background load)."""
+    first = {name: {p: cpu_seconds(p) for p in fn()} for name, fn in sets.items()}
+    time.sleep(seconds)
+    out = {}
+    for name, pids in first.items():
+        total = 0.0
+        for p, c0 in pids.items():
+            with contextlib.suppress(OSError):  # a process that exited mid-window
+                total += cpu_seconds(p) - c0
+        out[name] = total
+    return out
 
 
 def recorded_ratio(index: Index, cams: list[str], w0: float, w1: float) -> float:
@@ -187,11 +210,10 @@ def main() -> int:
             server.stop()
         return 0
     try:
-        bare_cpu, bare_pss = bare(server, n, tmp / "bare", args.segment_seconds, args.warmup,
-                                  args.seconds)
-        print(f"bare ffmpeg x{n}: CPU {bare_cpu:.2f}s over {args.seconds:.0f}s "
-              f"({100 * bare_cpu / args.seconds / n:.2f}% of a core per stream), "
-              f"PSS {bare_pss:.1f} MiB ({bare_pss / n:.1f} MiB/stream)", flush=True)
+        bare_procs = start_bare(server, n, tmp / "bare", args.segment_seconds)
+        time.sleep(args.warmup)
+        bare_pids = lambda: [p.pid for p in bare_procs if p.poll() is None]  # noqa: E731
+        bare_pss = pss_mean(bare_pids, 20)  # memory: bare ffmpeg alone
 
         rdir = tmp / "rec"
         rdir.mkdir()
@@ -205,11 +227,28 @@ def main() -> int:
         pid = rec.proc.pid
         time.sleep(args.warmup)
         w0 = time.time()
-        rec_cpu, rec_pss = measure(lambda: [pid, *children(pid)], args.seconds)
+        # CPU: both sides in the same window, so other load on the machine hits both alike
+        cpu = cpu_window({"bare": bare_pids, "recorder": lambda: [pid, *children(pid)],
+                          "python": lambda: [pid]}, args.seconds)
+        for p in bare_procs:
+            p.send_signal(signal.SIGINT)
+        for p in bare_procs:
+            p.wait(timeout=30)
+        rec_pss = pss_mean(lambda: [pid, *children(pid)], 20)  # memory: recorder alone
         own_pss = pss_kib(pid) / 1024
-        print(f"recorder x{n}: CPU {rec_cpu:.2f}s over {args.seconds:.0f}s, PSS "
+        bare_cpu, rec_cpu, own_cpu = cpu["bare"], cpu["recorder"], cpu["python"]
+        print(f"bare ffmpeg x{n}: CPU {bare_cpu:.2f}s over {args.seconds:.0f}s "
+              f"({100 * bare_cpu / args.seconds / n:.2f}% of a core per stream), "
+              f"PSS {bare_pss:.1f} MiB ({bare_pss / n:.1f} MiB/stream)", flush=True)
+        print(f"recorder x{n}: CPU {rec_cpu:.2f}s over the same {args.seconds:.0f}s (python "
+              f"supervisor {own_cpu:.2f}s, ffmpeg children {rec_cpu - own_cpu:.2f}s), PSS "
               f"{rec_pss:.1f} MiB ({rec_pss / n:.1f} MiB/stream; python process "
               f"{own_pss:.1f} MiB)", flush=True)
+        hash_rate = sha256_rate()
+        stream_bytes = n * args.kbps * 1000 / 8 * args.seconds
+        print(f"  SHA-256 of every recorded byte (EXP-1/REG-1) alone ~ "
+              f"{stream_bytes / hash_rate:.2f}s CPU ({hash_rate / 1e9:.2f} GB/s here)",
+              flush=True)
         remaining = args.continuity_seconds - (time.time() - w0)
         if remaining > 0:
             time.sleep(remaining)
@@ -228,14 +267,19 @@ def main() -> int:
         server.start()
         t_back = time.time()
         time.sleep(args.segment_seconds + 6)
-        resume = []
+        resume, resume_file = [], []
         for c, _ in cams:
             new = [s for s in index.segments(c, present_only=False)
                    if s.run not in runs_before[c]]
             if new:
                 resume.append(new[0].start - t_back)
-        print(f"resume after camera return: median {statistics.median(resume):.2f}s, max "
-              f"{max(resume):.2f}s ({len(resume)}/{n} cameras resumed)", flush=True)
+                first = conf.storage_root / new[0].path
+                resume_file.append(birth_time(first) - t_back)
+        print(f"resume after camera return (first recorded frame, index): median "
+              f"{statistics.median(resume):.2f}s, max {max(resume):.2f}s "
+              f"({len(resume)}/{n} cameras resumed)", flush=True)
+        print(f"resume after camera return (first new segment file created): median "
+              f"{statistics.median(resume_file):.2f}s, max {max(resume_file):.2f}s", flush=True)
 
         # kill -9 of the whole group, then restart (repair)
         time.sleep(args.segment_seconds / 2)
@@ -262,7 +306,8 @@ def main() -> int:
         print(f"PSS per stream recorder / bare  {pss_ratio:.3f}   (<= 1.25)")
         print(f"recorded / wall                 {100 * ratio:.3f}%  (>= 99.9%, over "
               f"{w1 - w0:.0f}s{'' if w1 - w0 >= 300 else ' — shorter than the 5 min target'})")
-        print(f"resume after camera return      {max(resume):.2f}s   (<= 2 s, max over cameras)")
+        print(f"resume after camera return      {max(resume):.2f}s   (<= 2 s, max over cameras; "
+              f"first new file created after {max(resume_file):.2f}s)")
         print(f"loss on kill -9                 {max(losses):.2f}s   (<= 2 s, max over cameras)")
     finally:
         server.stop()

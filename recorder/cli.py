@@ -28,6 +28,7 @@ commands:
   verify         check register + journal hash chains and every segment's SHA-256
   verify-export  check an export directory (manifest signature + every file's SHA-256)
   export         copy a time range of cameras bit-exact with a signed manifest (EXP-1/2)
+  redact         EXP-5: blur zones of an export into a marked, re-encoded derivative
   hold           add / list / release legal holds (requisition reference + time range)
   purge          run retention once (age RET-1/RET-2, disk pressure, journal JRN-2)
   keygen         create the Ed25519 signing key
@@ -81,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--wait", type=float, default=None,
                     help="seconds to wait for segments still being recorded (default: 2 "
                          "segment lengths)")
+    sp = sub.add_parser("redact", help="EXP-5 zone-blurred derivative of an export")
+    with_config(sp)
+    sp.add_argument("--export", required=True, type=Path, help="a verified export directory")
+    sp.add_argument("--zone", action="append", required=True, metavar="X,Y,W,H",
+                    help="rectangle to blur, in pixels (repeat for several)")
+    sp.add_argument("--out", required=True, type=Path, help="new directory to create")
+    sp.add_argument("--user", required=True, help="maire or adjoint producing the extract")
     sp = sub.add_parser("hold", help="legal holds")
     hsub = sp.add_subparsers(dest="hold_command", metavar="ACTION", parser_class=_Parser)
     hsub.required = True
@@ -190,6 +198,17 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 1 if result.alarm else 0
         if cmd == "hold":
             return _hold(state, args)
+        if cmd == "redact":
+            from recorder import redact
+            try:
+                zones = [redact.Zone.parse(z) for z in args.zone]
+                notice = redact.redact(state, args.export, zones, args.out,
+                                       conf.user(args.user))
+            except redact.RedactError as exc:
+                return _err(str(exc))
+            print(f"{args.out}: {len(notice['files'])} re-encoded files with "
+                  f"{len(zones)} blurred zones (EXP-5 derivative, not evidence)")
+            return 0
         if cmd == "export":
             from recorder import export
             user = conf.user(args.user)

@@ -29,7 +29,10 @@ class ExportError(Exception):
 def _wait_for_coverage(state: State, cameras: list[str], end: float, wait: float) -> None:
     # EXP-3: recording goes on; a range reaching into the segment being written waits for it
     # to close rather than copying a file that is still growing.
-    deadline = time.monotonic() + wait
+    # A camera that is not recording will not cover the range later: waiting stops once the
+    # segment holding `end` should have closed (end + one segment + a margin).
+    closes_by = end + state.config.segment_seconds + 5
+    deadline = time.monotonic() + min(wait, max(0.0, closes_by - timeutil.now()))
     while time.monotonic() < deadline:
         covered = True
         for cam in cameras:

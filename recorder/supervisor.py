@@ -3,9 +3,11 @@ closed segment (SHA-256, size, UTC start/end, TIME-1 validity), register it (REG
 gaps, and repair the index after a crash.
 
 UTC times: ffmpeg's segment list gives exact stream-time boundaries; the list file's mtime at
-each append is the wall-clock instant the boundary was written. The smallest (mtime - stream
-end) over a run is the best estimate of the run's stream-time origin in UTC (any delay only
-makes it larger), so every segment of a run lands contiguously on the wall clock.
+each append is the wall-clock instant the boundary was written. (mtime - stream end) is an
+upper bound of the run's stream-time origin in UTC (any delay only makes it larger); the spawn
+instant is a lower bound. The origin is the smallest upper bound seen, capped at spawn +
+STARTUP_ESTIMATE and never before the spawn, so every segment of a run lands contiguously on
+the wall clock.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ NAME_RE = re.compile(r"^(?P<cam>.+)_(?P<ts>\d{8}T\d{6}Z)-(?P<run>[0-9a-z]+)\.ts$
 GAP_TOLERANCE = 0.5  # seconds: less than this between segments is jitter, not a gap
 STABLE_RUN = 10.0  # a run that lasted this long resets the backoff
 PROBE_INTERVAL = 0.25  # seconds between TCP probes of a camera that is down
+# ffmpeg start + RTSP handshake before the first packet (measured ~0.2 s on loopback); caps the
+# error of the first segment's start when its boundary was written during ffmpeg's probing burst
+STARTUP_ESTIMATE = 0.2
 
 
 def new_run_id() -> str:
@@ -55,6 +60,7 @@ class _Run:
     list_file: Path
     lines_done: int = 0
     list_size: int = -1
+    spawned: float = 0.0  # UTC when ffmpeg was started: stream time 0 cannot be earlier
     origin: float | None = None  # UTC of stream time 0
     last: Segment | None = None
 
@@ -153,6 +159,7 @@ class CameraRecorder(threading.Thread):
         cmd = ffmpeg.record_command(self.camera, self.out_dir, run.run_id, conf.segment_seconds,
                                     conf.rtsp_timeout_seconds, run.list_file)
         self._set("starting")
+        run.spawned = timeutil.now()
         self.proc = ffmpeg.spawn(cmd, self.runs_dir / "ffmpeg.log")
         self.metrics.restarts.labels(self.camera.id).inc()
         while self.proc.poll() is None:
@@ -205,8 +212,9 @@ class CameraRecorder(threading.Thread):
             candidate = st.st_mtime - float(new[-1][2])
         except ValueError:
             return
-        if run.origin is None or candidate < run.origin:
-            run.origin = candidate
+        # origin: no earlier than the spawn, no later than any (write instant - stream end)
+        run.origin = max(run.spawned, min(candidate, run.origin if run.origin is not None
+                                          else run.spawned + STARTUP_ESTIMATE))
         for name, s, e in (r[:3] for r in new):
             path = self.out_dir / name
             start = run.origin + float(s)

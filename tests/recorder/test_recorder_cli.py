@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from recorder_harness import REPO, cli
 
-COMMANDS = ("run", "relay", "check-config", "verify", "verify-export", "export", "hold",
+COMMANDS = ("run", "relay", "check-config", "verify", "verify-export", "export", "redact", "hold",
             "purge", "keygen", "hash-password")
 UNITS = REPO / "recorder" / "packaging"
 
