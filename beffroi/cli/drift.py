@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from beffroi.cli.output import console, print_error
+from beffroi.cli.output import console, err_console, print_error
 from beffroi.drift.report import EXIT_USAGE, DeviceDrift, Status, exit_code
 from beffroi.findings import BeffroiError
 
@@ -68,7 +68,7 @@ def drift(
                                f"known: {', '.join(sorted(inv.sites))}")
         results = run(plan(inv, slugs, eps, kinds), workers)
     except EndpointsError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
     except BeffroiError as exc:
         print_error(exc)
