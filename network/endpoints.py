@@ -10,6 +10,10 @@ lab maps inventory host names to other addresses with an endpoints file (YAML), 
 
 The site model and the vault stay the only source of desired state and credentials; an endpoint
 may only override how the device is reached (and, for lab peers, declare their known profile).
+
+A directory is read as an Ansible inventory override of the kind `beffroi lab up` writes
+(`host_vars/<host>.yml` with ansible_host, ansible_port, ansible_user,
+ansible_ssh_private_key_file), so drift can audit a lab with the very addresses Ansible uses.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 import yaml
 
 ENV_VAR = "BEFFROI_ENDPOINTS"
-_FIELDS = {"host", "port", "profile", "username", "password", "ssh_key"}
+_FIELDS = {"host", "port", "profile", "username", "password", "ssh_key", "check_host_key"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Endpoint:
     username: str = ""
     password: str = ""
     ssh_key: str = ""
+    check_host_key: bool = True     # False for lab containers, whose host keys change on every up
 
 
 class EndpointsError(ValueError):
@@ -48,6 +53,8 @@ def load_endpoints(path: Path | None = None) -> dict[str, Endpoint]:
         if not env:
             return {}
         path = Path(env)
+    if path.is_dir():
+        return _from_host_vars(path)
     try:
         data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
@@ -67,5 +74,28 @@ def load_endpoints(path: Path | None = None) -> dict[str, Endpoint]:
                                   profile=str(entry.get("profile", "")),
                                   username=str(entry.get("username", "")),
                                   password=str(entry.get("password", "")),
-                                  ssh_key=str(entry.get("ssh_key", "")))
+                                  ssh_key=str(entry.get("ssh_key", "")),
+                                  check_host_key=bool(entry.get("check_host_key", True)))
+    return out
+
+
+def _from_host_vars(root: Path) -> dict[str, Endpoint]:
+    """Endpoints from `<root>/host_vars/*.yml` (or `<root>/*.yml` if root is host_vars)."""
+    folder = root / "host_vars" if (root / "host_vars").is_dir() else root
+    out: dict[str, Endpoint] = {}
+    for file in sorted(folder.glob("*.yml")):
+        try:
+            data: Any = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise EndpointsError(f"{file}: cannot read host variables ({exc})") from None
+        if not isinstance(data, dict) or "ansible_host" not in data:
+            continue
+        out[file.stem] = Endpoint(
+            host=str(data["ansible_host"]), port=int(data.get("ansible_port", 0)),
+            username=str(data.get("ansible_user", "")),
+            ssh_key=str(data.get("ansible_ssh_private_key_file", "")),
+            check_host_key="StrictHostKeyChecking=no" not in
+            str(data.get("ansible_ssh_common_args", "")))
+    if not out:
+        raise EndpointsError(f"{root}: no host_vars/*.yml with ansible_host found")
     return out

@@ -91,6 +91,9 @@ class _Facts:
             data = {"ssh_port": endpoint.port or 22, "ssh_user": endpoint.username or "root"}
             if endpoint.ssh_key:
                 data["ssh_key"] = endpoint.ssh_key
+            if not endpoint.check_host_key:   # lab containers get new host keys on every up
+                data["ssh_strict_host_key_checking"] = "no"
+                data["ssh_known_hosts_file"] = "/dev/null"
         # pyinfra's constructors are not annotated
         self.inventory = Inventory(([(name, data)], {}))  # type: ignore[no-untyped-call]
         self.state = State(self.inventory, Config(CONNECT_TIMEOUT=10))  # type: ignore[no-untyped-call]

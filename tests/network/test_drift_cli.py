@@ -41,3 +41,20 @@ def test_devices_missing_from_the_endpoints_file_are_skipped_and_clean(
     assert {d["site"] for d in devices} == {"evrange", "hettange-grande", "roussy-le-village"}
     assert {d["status"] for d in devices} == {"skipped"}
     assert {d["kind"] for d in devices} == {"switch", "camera", "nvr", "firewall"}
+
+
+def test_lab_inventory_override_directory_is_read_as_endpoints(tmp_path: Path) -> None:
+    from network.endpoints import load_endpoints
+
+    hv = tmp_path / "inventory" / "host_vars"
+    hv.mkdir(parents=True)
+    (hv / "evrange-fw.yml").write_text(
+        "ansible_host: 10.57.0.97\nansible_user: root\n"
+        "ansible_ssh_private_key_file: /k/id_ed25519\n"
+        "ansible_ssh_common_args: -o StrictHostKeyChecking=no\n", encoding="utf-8")
+    (hv / "notes.yml").write_text("beffroi_lab: x\n", encoding="utf-8")
+    eps = load_endpoints(tmp_path / "inventory")
+    assert list(eps) == ["evrange-fw"]
+    fw = eps["evrange-fw"]
+    assert (fw.host, fw.username, fw.ssh_key, fw.check_host_key) == \
+        ("10.57.0.97", "root", "/k/id_ed25519", False)
