@@ -34,6 +34,7 @@ PACKAGES: tuple[str, ...] = (
     "gir1.2-gst-rtsp-server-1.0", "gstreamer1.0-plugins-base", "gstreamer1.0-plugins-good",
     "gstreamer1.0-plugins-bad", "unattended-upgrades", "ca-certificates", "curl",
     "netcat-openbsd", "sqlite3", "python3-apt",
+    "acl",  # Ansible `become_user` to an unprivileged user (recorder) sets ACLs on temp files
 )
 
 # Per-container SSH host keys: the image ships none, this unit makes them at first boot.
@@ -66,11 +67,18 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 """
 
 # Units that only make sense on real hardware or fail without a console in a container.
+# (apt timers stay: the common role manages unattended upgrades as on a real host.)
 _MASKED_UNITS = ("getty@tty1.service", "console-getty.service", "systemd-udevd.service",
                  "systemd-udev-trigger.service", "sys-kernel-config.mount",
-                 "sys-kernel-debug.mount", "sys-kernel-tracing.mount",
-                 "apt-daily.timer", "apt-daily-upgrade.timer", "e2scrub_reap.service")
-RECIPE_VERSION = "4"
+                 "sys-kernel-debug.mount", "sys-kernel-tracing.mount", "e2scrub_reap.service")
+# Documentation is dead weight in a lab image (≈ 10 % of it); dpkg keeps skipping it later.
+_DPKG_NODOC = """\
+path-exclude=/usr/share/doc/*
+path-include=/usr/share/doc/*/copyright
+path-exclude=/usr/share/man/*
+path-exclude=/usr/share/info/*
+"""
+RECIPE_VERSION = "6"
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,8 @@ class ImageResult:
 
 def recipe_hash() -> str:
     """Short hash of everything that shapes the image: a change forces a rebuild."""
-    blob = "\n".join([RECIPE_VERSION, SUITE, *PACKAGES, _KEYGEN_UNIT, _SOURCES, *_MASKED_UNITS])
+    blob = "\n".join([RECIPE_VERSION, SUITE, *PACKAGES, _KEYGEN_UNIT, _SOURCES, *_MASKED_UNITS,
+                      _DPKG_NODOC])
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
@@ -164,6 +173,12 @@ def _customise(root: Path) -> None:
     if dbus_id.exists() or dbus_id.is_symlink():
         dbus_id.unlink()
     (root / "etc/hostname").write_text("beffroi-lab\n", encoding="utf-8")
+    # No per-login user manager: on this host's cgroup v1 (hybrid) systemd in a container never
+    # sees user@0 stop, so an SSH login arriving as it stops waits ~2 min (measured here).
+    for pam in (root / "etc/pam.d").glob("common-session*"):
+        lines = pam.read_text(encoding="utf-8").splitlines(keepends=True)
+        pam.write_text("".join(ln for ln in lines if "pam_systemd.so" not in ln),
+                       encoding="utf-8")
     for deb in (root / "var/cache/apt/archives").glob("*.deb"):
         deb.unlink()
 
@@ -173,6 +188,7 @@ _POLICY_RC = "#!/bin/sh\n# No service starts inside the build chroot.\nexit 101\
 
 def _chroot_apt(root: Path, progress: Callable[[str], None]) -> None:
     """apt-get install PACKAGES inside the debootstrapped root (proc mounted, no daemons)."""
+    (root / "etc/dpkg/dpkg.cfg.d/01-beffroi-nodoc").write_text(_DPKG_NODOC, encoding="utf-8")
     policy = root / "usr/sbin/policy-rc.d"
     policy.write_text(_POLICY_RC, encoding="utf-8")
     policy.chmod(0o755)
@@ -221,6 +237,9 @@ def build_tarball(progress: Callable[[str], None], mirror: str | None = None) ->
         _stream(["tar", "--numeric-owner", "--xattrs", "-C", str(root), "-cf", str(partial),
                  "."], progress, "tar of the root filesystem")
         partial.rename(target)  # atomic: a half-written tarball is never taken as the cache
+    for old in target.parent.glob(f"beffroi-lab-{SUITE}-*.tar"):
+        if old != target:
+            old.unlink()  # an older recipe's tarball is never used again
     return target
 
 

@@ -49,6 +49,15 @@ def test_lab_key_opens_ssh_as_root_on_every_host(evrange_lab: Lab) -> None:
         assert res.stdout.strip() == host.hostname
 
 
+def test_ssh_logins_start_no_user_manager(evrange_lab: Lab) -> None:
+    """A login must not start user@0: here its stop is never seen, stalling the next login."""
+    host = evrange_lab.topo.host("evrange-nvr")
+    subprocess.run([*ssh_command(host, evrange_lab.first_up.key), "true"], timeout=60,
+                   check=True)
+    units = _sh(host.container, "systemctl list-units --all --no-legend --plain 'user@*'")
+    assert units.stdout.strip() == ""
+
+
 def _addresses(container: str) -> set[str]:
     out = _sh(container, "ip -4 -o addr show scope global").stdout
     return {line.split()[3].split("/")[0] for line in out.splitlines()}
