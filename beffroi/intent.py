@@ -114,7 +114,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: bool = False) -> Site
         raise BeffroiError(f"{inv.root} needs a valid department.yml and crisis-cell.yml",
                            inv.findings)
     d = dept.defaults
-    ntp = list(site.ntp_servers or dept.time.ntp_servers)
+    ntp = site.ntp_sources(dept.time.ntp_servers)
     admin_sources = [str(n) for n in d.admin_networks]
     rules = firewall_rules(site, ntp, d.live_relay_port, d.recorder_api_port, d.wireguard_port,
                            cell.vpn_address, admin_sources)

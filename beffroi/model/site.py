@@ -6,7 +6,7 @@ from datetime import date
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from beffroi.model.base import Hostname, Identifier, NonEmpty, Port, Slug, Strict
 
@@ -108,6 +108,12 @@ class Rect(Strict):
     y: float = Field(ge=0, le=1)
     w: float = Field(gt=0, le=1)
     h: float = Field(gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _inside_image(self) -> Rect:
+        if self.x + self.w > 1 + 1e-9 or self.y + self.h > 1 + 1e-9:
+            raise ValueError("the rectangle extends past the image edge (x + w and y + h ≤ 1)")
+        return self
 
     def contains(self, other: Rect) -> bool:
         """True when `other` lies entirely inside this rectangle."""
@@ -272,3 +278,7 @@ class Site(Strict):
     workstation: Workstation
     ntp_servers: list[NonEmpty] | None = Field(None, description="Override department sources")
     notes: str = ""
+
+    def ntp_sources(self, department_servers: list[str]) -> list[str]:
+        """TIME-1 sources: the site's own list when declared (even empty), else the department's."""
+        return list(self.ntp_servers if self.ntp_servers is not None else department_servers)

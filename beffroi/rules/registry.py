@@ -34,7 +34,7 @@ class SiteCheck:
 
     def ntp_servers(self) -> list[str]:
         """The site's NTP sources (its override or the department's)."""
-        return list(self.site.ntp_servers or self.department.time.ntp_servers)
+        return self.site.ntp_sources(self.department.time.ntp_servers)
 
 
 def locate(source: Source, rule: str, path: Path_, message: str, hint: str = "",
