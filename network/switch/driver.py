@@ -70,11 +70,15 @@ class SwitchDriver(Protocol):
 
 def driver_for(platform: str, device: str, endpoint: Endpoint, creds: Credentials,
                timeout: float = 10.0) -> SwitchDriver:
-    """The driver of a platform (`ios` now; `procurve` has a template but no driver yet)."""
+    """The driver of a platform: `ios` (napalm/netmiko), `junos` (NETCONF); `procurve` has a
+    template but no driver (no simulator to prove one against)."""
     prof: Profile = profile(endpoint.profile)
     if platform == "ios":
         from network.switch.ios import IosDriver
         return IosDriver(device, endpoint, creds, prof, timeout)
+    if platform == "junos":
+        from network.switch.junos import JunosDriver
+        return JunosDriver(device, endpoint, creds, prof, timeout)
     raise NetworkError(device, f"no driver for platform {platform!r}: the ProCurve template "
                        "renders, but no ProCurve simulator exists here to prove a driver "
                        "against (docs/network.md)")

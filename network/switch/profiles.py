@@ -36,6 +36,15 @@ PROFILES: dict[str, Profile] = {
                       r"^line ", r"^transport ", r"^switchport port-security"),
         note="fake-switches 1.5.0: no hostname/NTP/syslog/http/vty/port-security commands; "
              "no flash file system, archive or SCP, so napalm cannot load a candidate"),
+    # fake-switches 1.5.0 juniper_generic over NETCONF: VLANs (name, vlan-id) and interfaces
+    # (description, disable, ethernet-switching port-mode and numeric vlan members) only
+    "fake-switches-junos": Profile(
+        "fake-switches-junos",
+        unmodelled=_p(r"^set system ", r"^set ethernet-switching-options ",
+                      r"^set interfaces vlan ", r"^set vlans \S+ l3-interface ",
+                      r"^set routing-options "),
+        note="fake-switches 1.5.0 juniper: no system/routing/port-security statements, no "
+             "SVI; commit confirmed accepted but not timed"),
 }
 
 

@@ -65,14 +65,15 @@ class SwitchPeer:
 
 
 @contextmanager
-def fake_switches(creds: dict[str, Any], port_names: list[str], count: int = 1
-                  ) -> Iterator[SwitchPeer]:
-    """Start `count` fresh Cisco IOS fake switches with the given physical port names."""
+def fake_switches(creds: dict[str, Any], port_names: list[str], count: int = 1,
+                  model: str = "cisco_generic") -> Iterator[SwitchPeer]:
+    """Start `count` fresh fake switches (Cisco IOS CLI, or `juniper_generic` NETCONF)."""
     prefix = port_names[0].rstrip("0123456789")
     first = int(port_names[0][len(prefix):])
     ports = free_ports(count)
     cmd = [sys.executable, str(HERE / "fake_switch_server.py"), creds["username"],
-           creds["password"], creds["enable_secret"], f"{prefix}:{first}:{len(port_names)}",
+           creds["password"], creds["enable_secret"],
+           f"{model}@{prefix}:{first}:{len(port_names)}",
            *map(str, ports)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:

@@ -47,33 +47,42 @@ def _sh(name: str, script: str) -> str:
     return _podman("exec", name, "sh", "-c", script).stdout
 
 
+def _converge_like_the_firewall_role(name: str, site: SiteUnderTest) -> None:
+    """Files at their destinations, ruleset loaded, chrony and the WireGuard spoke running."""
+    fw = site.ctx["firewall"]["hostname"]
+    wg = site.ctx["wireguard"]["interface"]
+    for rel, dest in (("nftables.conf", "/etc/nftables.conf"),
+                      ("chrony.conf", "/etc/chrony/chrony.conf"),
+                      ("wg-beffroi.conf", f"/etc/wireguard/{wg}.conf")):
+        _podman("exec", "-i", name, "sh", "-c", f"mkdir -p $(dirname {dest}) && cat > {dest}",
+                stdin=site.files[f"{fw}/{rel}"])
+    _sh(name, "until systemctl is-system-running --wait >/dev/null 2>&1 || "
+              "[ $? -eq 1 ]; do sleep 0.2; done; "
+              f"mkdir -p /etc/systemd/system/wg-quick@{wg}.service.d && printf "
+              "'[Service]\\nEnvironment=WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go\\n' > "
+              f"/etc/systemd/system/wg-quick@{wg}.service.d/userspace.conf && "
+              # as role common does in containers: measure-only chronyd, no CAP_SYS_TIME
+              "echo 'DAEMON_OPTS=\"-F 1 -x\"' > /etc/default/chrony && "
+              "mkdir -p /etc/systemd/system/chrony.service.d && printf "
+              "'[Unit]\\nConditionCapability=\\n' > "
+              "/etc/systemd/system/chrony.service.d/beffroi.conf && "
+              "systemctl daemon-reload && systemctl restart nftables chrony && "
+              f"systemctl start wg-quick@{wg}")
+
+
+def _run_container(name: str, network: str) -> None:
+    _podman("run", "-d", "--rm", "--name", name, "--label", "beffroi.test=drift",
+            "--network", network, "--systemd=always", "--cap-add", "NET_ADMIN",
+            "--device", "/dev/net/tun", IMAGE, "/lib/systemd/systemd")
+
+
 @pytest.fixture
 def firewall(evrange: SiteUnderTest) -> Iterator[str]:
-    """A running container converged like Évrange's firewall; removed afterwards."""
+    """A running container converged like Évrange's firewall, with no network; removed after."""
     name = f"beffroi-drift-test-{uuid.uuid4().hex[:8]}"
-    _podman("run", "-d", "--rm", "--name", name, "--label", "beffroi.test=drift",
-            "--network", "none", "--systemd=always", "--cap-add", "NET_ADMIN",
-            "--device", "/dev/net/tun", IMAGE, "/lib/systemd/systemd")
+    _run_container(name, "none")
     try:
-        fw = evrange.ctx["firewall"]["hostname"]
-        wg = evrange.ctx["wireguard"]["interface"]
-        for rel in ("nftables.conf", "wg-beffroi.conf", "chrony.conf"):
-            dest = {"nftables.conf": "/etc/nftables.conf", "chrony.conf": "/etc/chrony/chrony.conf",
-                    "wg-beffroi.conf": f"/etc/wireguard/{wg}.conf"}[rel]
-            _podman("exec", "-i", name, "sh", "-c", f"mkdir -p $(dirname {dest}) && cat > {dest}",
-                    stdin=evrange.files[f"{fw}/{rel}"])
-        _sh(name, "until systemctl is-system-running --wait >/dev/null 2>&1 || "
-                  "[ $? -eq 1 ]; do sleep 0.2; done; "
-                  f"mkdir -p /etc/systemd/system/wg-quick@{wg}.service.d && printf "
-                  "'[Service]\\nEnvironment=WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go\\n' > "
-                  f"/etc/systemd/system/wg-quick@{wg}.service.d/userspace.conf && "
-                  # as role common does in containers: measure-only chronyd, no CAP_SYS_TIME
-                  "echo 'DAEMON_OPTS=\"-F 1 -x\"' > /etc/default/chrony && "
-                  "mkdir -p /etc/systemd/system/chrony.service.d && printf "
-                  "'[Unit]\nConditionCapability=\n' > "
-                  "/etc/systemd/system/chrony.service.d/beffroi.conf && "
-                  "systemctl daemon-reload && systemctl restart nftables chrony && "
-                  f"systemctl start wg-quick@{wg}")
+        _converge_like_the_firewall_role(name, evrange)
         yield name
     finally:
         _podman("rm", "-f", "-t", "0", name, check=False)
@@ -125,3 +134,37 @@ def test_stopped_time_service_is_drift_on_time_1(evrange: SiteUnderTest, firewal
     (dev,) = res.json()["devices"]
     assert res.exit_code == 1 and "TIME-1" in dev["rules"]
     assert "service chrony is inactive" in dev["detail"]
+
+
+def test_drift_reaches_the_firewall_over_ssh_as_in_production(
+        evrange: SiteUnderTest, cli: Any, tmp_path: Path) -> None:
+    """pyinfra's SSH connector (the production path), on an --internal podman network this
+    test creates: no default route, nothing leaves it; the host reaches it by its bridge."""
+    tag = uuid.uuid4().hex[:8]
+    net, name = f"beffroi-drift-net-{tag}", f"beffroi-drift-ssh-{tag}"
+    octet = 16 * (int(tag[:2], 16) % 15 + 1)   # a /28 in 10.254.254.0/24, away from lab pools
+    subnet, addr = f"10.254.254.{octet}/28", f"10.254.254.{octet + 2}"
+    key = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    _podman("network", "create", "--internal", "--subnet", subnet, "--label",
+            "beffroi.test=drift", net)
+    try:
+        _run_container(name, f"{net}:ip={addr}")
+        _converge_like_the_firewall_role(name, evrange)
+        _podman("exec", "-i", name, "sh", "-c", "mkdir -p /root/.ssh && chmod 700 /root/.ssh && "
+                "cat > /root/.ssh/authorized_keys && systemctl start ssh",
+                stdin=key.with_suffix(".pub").read_text())
+        eps = write_endpoints(tmp_path / "endpoints.yml", {
+            evrange.ctx["firewall"]["hostname"]: {
+                "host": addr, "username": "root", "ssh_key": str(key),
+                "check_host_key": False}})
+        args = ["drift", "--site", evrange.slug, "--kind", "firewall", "--endpoints", str(eps),
+                "--format", "json"]
+        clean = cli(args)
+        assert clean.exit_code == 0, clean.json()["devices"][0]["detail"]
+        _sh(name, "nft add rule inet beffroi input tcp dport 23 accept")
+        (dev,) = cli(args).json()["devices"]
+        assert dev["status"] == "drifted" and "NET-1" in dev["rules"]
+    finally:
+        _podman("rm", "-f", "-t", "0", name, check=False)
+        _podman("network", "rm", "-f", net, check=False)

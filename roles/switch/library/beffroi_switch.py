@@ -12,7 +12,8 @@ short_description: Converge a switch to the rendered Beffroi intent
 description:
 - Compares the running configuration with the rendered intended configuration and applies the
   difference with napalm (merge candidate, compare, commit with revert timer, rollback on failure),
-  or over netmiko where napalm cannot stage a candidate on the device.
+  or over netmiko where napalm cannot stage a candidate on the device; Junos over NETCONF
+  (candidate, commit confirmed, confirm, discard on failure).
 - Supports check mode and diff mode. Lines the device profile cannot model are returned
   in C(unverifiable), never silently treated as applied.
 options:
@@ -25,6 +26,7 @@ options:
     type: str
     choices:
     - ios
+    - junos
     - procurve
     default: ios
   intended_config:
@@ -101,7 +103,8 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "device": {"type": "str", "required": True},
-            "platform": {"type": "str", "choices": ["ios", "procurve"], "default": "ios"},
+            "platform": {"type": "str", "choices": ["ios", "junos", "procurve"],
+                         "default": "ios"},
             "intended_config": {"type": "str", "required": True},
             "host": {"type": "str", "required": True},
             "port": {"type": "int", "default": 0},
