@@ -4,7 +4,8 @@ usage: fake_switch_server.py USER PASSWORD ENABLE PORTS_SPEC PORT [PORT ...]
 PORTS_SPEC is `[model@]prefix:first:count` (e.g. `GigabitEthernet1/0/:1:8`, model
 `cisco_generic` by default, or `juniper_generic@ge-0/0/:1:8` for Junos over NETCONF): the
 physical ports every switch gets, so that the simulator has the ports the site model declares.
-USER/PASSWORD/ENABLE are the commune's vaulted switch credentials (as if the switch had been bootstrapped with them).
+USER/PASSWORD/ENABLE are the commune's vaulted switch credentials (as if the switch had been
+bootstrapped with them).
 Prints `READY <port>...` once listening; runs until killed.
 """
 
