@@ -52,6 +52,17 @@ ExecStart=/usr/bin/ssh-keygen -A
 WantedBy=multi-user.target
 """
 
+# Time is not namespaced: containers never get CAP_SYS_TIME, so chronyd runs with -x (serves and
+# measures its sources, never steers the clock) instead of being skipped by its unit condition.
+_CHRONY_DROPIN = """\
+[Unit]
+ConditionCapability=
+
+[Service]
+ExecStart=
+ExecStart=!/usr/sbin/chronyd $DAEMON_OPTS -x
+"""
+
 _SOURCES = """\
 Types: deb
 URIs: {mirror}
@@ -78,7 +89,7 @@ path-include=/usr/share/doc/*/copyright
 path-exclude=/usr/share/man/*
 path-exclude=/usr/share/info/*
 """
-RECIPE_VERSION = "6"
+RECIPE_VERSION = "7"
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,7 @@ class ImageResult:
 def recipe_hash() -> str:
     """Short hash of everything that shapes the image: a change forces a rebuild."""
     blob = "\n".join([RECIPE_VERSION, SUITE, *PACKAGES, _KEYGEN_UNIT, _SOURCES, *_MASKED_UNITS,
-                      _DPKG_NODOC])
+                      _DPKG_NODOC, _CHRONY_DROPIN])
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
@@ -161,6 +172,9 @@ def _customise(root: Path) -> None:
     wants.mkdir(parents=True, exist_ok=True)
     (wants / "beffroi-ssh-keygen.service").symlink_to(
         "/etc/systemd/system/beffroi-ssh-keygen.service")
+    dropin = root / "etc/systemd/system/chrony.service.d"
+    dropin.mkdir(parents=True, exist_ok=True)
+    (dropin / "beffroi-lab.conf").write_text(_CHRONY_DROPIN, encoding="utf-8")
     for key in (root / "etc/ssh").glob("ssh_host_*"):
         key.unlink()
     for name in _MASKED_UNITS:

@@ -40,6 +40,19 @@ def test_every_host_boots_systemd_as_pid_1(evrange_lab: Lab) -> None:
         assert _sh(host.container, "cat /proc/1/comm").stdout.strip() == "systemd"
 
 
+CAP_SYS_TIME = 25  # linux/capability.h
+
+
+def test_chrony_runs_but_no_host_can_set_the_clock(evrange_lab: Lab) -> None:
+    """Time is not namespaced: a lab host must never steer the machine's clock."""
+    for host in evrange_lab.topo.hosts:
+        cap_bnd = _sh(host.container, "awk '/^CapBnd/ {print $2}' /proc/1/status").stdout
+        assert not int(cap_bnd, 16) & (1 << CAP_SYS_TIME), host.container
+        assert _sh(host.container, "systemctl is-active chrony").stdout.strip() == "active"
+        cmdline = _sh(host.container, "cat /proc/$(pidof chronyd | cut -d' ' -f1)/cmdline")
+        assert "-x" in cmdline.stdout.split("\0"), host.container
+
+
 def test_lab_key_opens_ssh_as_root_on_every_host(evrange_lab: Lab) -> None:
     key = evrange_lab.first_up.key
     for host in evrange_lab.topo.hosts:
