@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import suppress
 from typing import Any
 
 from beffroi.drift.report import DeviceDrift, Status
@@ -97,9 +98,12 @@ class _Facts:
         # pyinfra's constructors are not annotated
         self.inventory = Inventory(([(name, data)], {}))  # type: ignore[no-untyped-call]
         self.state = State(self.inventory, Config(CONNECT_TIMEOUT=10))  # type: ignore[no-untyped-call]
-        connect_all(self.state)
+        from pyinfra.api.exceptions import PyinfraError
+        with suppress(PyinfraError):   # raised when no host could be connected
+            connect_all(self.state)
         self.host = self.inventory.get_host(name)
-        self.ok = name not in {h.name for h in self.state.failed_hosts}
+        self.ok = bool(getattr(self.host, "connected", False)) and \
+            self.host not in self.state.failed_hosts
 
     def fact(self, cls: Any, **kwargs: Any) -> Any:
         return self.host.get_fact(cls, **kwargs)

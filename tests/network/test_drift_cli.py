@@ -58,3 +58,18 @@ def test_lab_inventory_override_directory_is_read_as_endpoints(tmp_path: Path) -
     fw = eps["evrange-fw"]
     assert (fw.host, fw.username, fw.ssh_key, fw.check_host_key) == \
         ("10.57.0.97", "root", "/k/id_ed25519", False)
+
+
+def test_linux_host_that_refuses_ssh_is_unreachable_not_a_crash(cli: Any, tmp_path: Path
+                                                                ) -> None:
+    from network_peers import free_ports
+
+    (closed,) = free_ports(1)
+    eps = write_endpoints(tmp_path / "endpoints.yml", {"evrange-nvr": {
+        "host": "127.0.0.1", "port": closed, "username": "root", "check_host_key": False}})
+    res = cli(["drift", "--site", "evrange", "--kind", "nvr", "--endpoints", str(eps),
+               "--format", "json"])
+    assert res.exit_code == 3
+    (dev,) = res.json()["devices"]
+    assert dev["status"] == "unreachable"
+    assert f"could not connect to 127.0.0.1:{closed}" in dev["detail"]

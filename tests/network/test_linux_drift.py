@@ -19,6 +19,10 @@ from typing import Any
 import pytest
 from conftest import REPO, SiteUnderTest, write_endpoints
 
+from beffroi.intent import site_intent
+from beffroi.inventory import load_inventory
+from beffroi.render import render_site
+
 IMAGE = "localhost/beffroi-lab:bookworm"
 ENV = {**os.environ, "CONTAINERS_CONF": str(REPO / "lab" / "containers.conf")}
 
@@ -137,29 +141,35 @@ def test_stopped_time_service_is_drift_on_time_1(evrange: SiteUnderTest, firewal
 
 
 def test_drift_reaches_the_firewall_over_ssh_as_in_production(
-        evrange: SiteUnderTest, cli: Any, tmp_path: Path) -> None:
+        moselle: Any, cli: Any, tmp_path: Path) -> None:
     """pyinfra's SSH connector (the production path), on an --internal podman network this
-    test creates: no default route, nothing leaves it; the host reaches it by its bridge."""
+    test creates: no default route, nothing leaves it; the host reaches it by its bridge. The
+    firewall only lets SSH in from the management VLAN and the department's admin networks, so
+    this test's network is declared as an admin network in a copy of the inventory."""
     tag = uuid.uuid4().hex[:8]
     net, name = f"beffroi-drift-net-{tag}", f"beffroi-drift-ssh-{tag}"
     octet = 16 * (int(tag[:2], 16) % 15 + 1)   # a /28 in 10.254.254.0/24, away from lab pools
     subnet, addr = f"10.254.254.{octet}/28", f"10.254.254.{octet + 2}"
+    moselle.set("department.yml", ("defaults", "admin_networks"), [subnet])
+    inv = load_inventory(moselle.root)
+    site = SiteUnderTest("evrange", site_intent(inv, "evrange", True).context(),
+                         {o.relpath: t for o, t in render_site(inv, "evrange", True).items()})
     key = tmp_path / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     _podman("network", "create", "--internal", "--subnet", subnet, "--label",
             "beffroi.test=drift", net)
     try:
         _run_container(name, f"{net}:ip={addr}")
-        _converge_like_the_firewall_role(name, evrange)
+        _converge_like_the_firewall_role(name, site)
         _podman("exec", "-i", name, "sh", "-c", "mkdir -p /root/.ssh && chmod 700 /root/.ssh && "
                 "cat > /root/.ssh/authorized_keys && systemctl start ssh",
                 stdin=key.with_suffix(".pub").read_text())
         eps = write_endpoints(tmp_path / "endpoints.yml", {
-            evrange.ctx["firewall"]["hostname"]: {
+            site.ctx["firewall"]["hostname"]: {
                 "host": addr, "username": "root", "ssh_key": str(key),
                 "check_host_key": False}})
-        args = ["drift", "--site", evrange.slug, "--kind", "firewall", "--endpoints", str(eps),
-                "--format", "json"]
+        args = ["drift", "--inventory", str(moselle.root), "--site", site.slug, "--kind",
+                "firewall", "--endpoints", str(eps), "--format", "json"]
         clean = cli(args)
         assert clean.exit_code == 0, clean.json()["devices"][0]["detail"]
         _sh(name, "nft add rule inet beffroi input tcp dport 23 accept")
