@@ -7,6 +7,7 @@ with a present tarball is only re-imported (seconds, not minutes).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import shutil
 import subprocess
@@ -258,9 +259,12 @@ def build_tarball(progress: Callable[[str], None], mirror: str | None = None) ->
 
 
 def import_tarball(tarball: Path, name: str = IMAGE_NAME) -> None:
-    """`podman import` the tarball with systemd as the command and the recipe label."""
-    if podman.image_exists(name):
-        podman.run(["rmi", "-f", name], check=False)
+    """`podman import` the tarball with systemd as the command and the recipe label.
+
+    Never `rmi -f` the old image: that would delete every container still using it (other labs,
+    other tools). Importing under the same name only moves the tag; the old image stays, untagged,
+    until its containers are gone (`podman image prune` reclaims it).
+    """
     podman.run(["import",
                 "--change", 'CMD ["/lib/systemd/systemd"]',
                 "--change", "STOPSIGNAL=SIGRTMIN+3",
@@ -273,6 +277,16 @@ def ensure_image(progress: Callable[[str], None], *, rebuild: bool = False,
     """The lab image, built or imported only when missing (or when rebuild is asked)."""
     start = time.monotonic()
     podman.require_podman()
+    lock = cache_dir() / "images" / ".lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as fh:
+        # Two `lab up` at once (tests, Molecule, a person) build or import once, not twice.
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        return _ensure_image(progress, rebuild, name, start)
+
+
+def _ensure_image(progress: Callable[[str], None], rebuild: bool, name: str,
+                  start: float) -> ImageResult:
     tarball = tarball_path()
     if not rebuild and _image_recipe(name) == recipe_hash():
         return ImageResult(name, tarball, "present", time.monotonic() - start)
