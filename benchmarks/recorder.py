@@ -11,7 +11,7 @@ Measures, in one run (all on 127.0.0.1):
 Prints the ratios against the targets of issue 3. Not a test: nothing asserts.
 
 usage: .venv/bin/python benchmarks/recorder.py [--streams 16] [--seconds 60]
-       [--continuity-seconds 300] [--segment-seconds 10]
+       [--continuity-seconds 300] [--segment-seconds 60]
 """
 
 from __future__ import annotations
@@ -161,7 +161,8 @@ def compare_containers(server: RtspServer, out: Path, seconds: float = 5.0) -> N
                                 "v:0", "-show_entries", "stream=nb_read_frames", "-of",
                                 "csv=p=0", str(path)], capture_output=True, text=True,
                                check=False)
-        frames = probe.stdout.strip().split(",")[0] or "0"
+        tokens = probe.stdout.replace(",", " ").split()
+        frames = tokens[0] if tokens else "0"
         errors = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"],
                                 capture_output=True, text=True, check=False).stderr
         # overhead: container bytes vs the raw H.264 elementary stream of the same frames
@@ -180,10 +181,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--streams", type=int, default=16)
-    ap.add_argument("--seconds", type=float, default=60, help="CPU/PSS window per side")
+    ap.add_argument("--seconds", type=float, default=120,
+                    help="CPU window (both sides at once); a multiple of --segment-seconds")
     ap.add_argument("--continuity-seconds", type=float, default=300,
                     help="recorder run for recorded/wall (>= 300 for the issue's target)")
-    ap.add_argument("--segment-seconds", type=int, default=10)
+    ap.add_argument("--segment-seconds", type=int, default=60,
+                    help="segment length (60 = the production default of config.example)")
     ap.add_argument("--width", type=int, default=1920)
     ap.add_argument("--height", type=int, default=1080)
     ap.add_argument("--fps", type=int, default=15)
@@ -226,6 +229,10 @@ def main() -> int:
         assert rec.proc is not None
         pid = rec.proc.pid
         time.sleep(args.warmup)
+        # start the CPU window just after a segment boundary (segments are cut on the wall
+        # clock): the window then holds whole segments only, each hashed once
+        seg = args.segment_seconds
+        time.sleep(seg - time.time() % seg + 2)
         w0 = time.time()
         # CPU: both sides in the same window, so other load on the machine hits both alike
         cpu = cpu_window({"bare": bare_pids, "recorder": lambda: [pid, *children(pid)],
@@ -253,7 +260,7 @@ def main() -> int:
         if remaining > 0:
             time.sleep(remaining)
         w1 = time.time()
-        time.sleep(args.segment_seconds + 2)  # let the segment covering w1 close
+        time.sleep(args.segment_seconds + 10)  # let the segment covering w1 close and be hashed
         index = Index(conf.index_path)
         ratio = recorded_ratio(index, [c for c, _ in cams], w0, w1)
         print(f"recorded/wall over {w1 - w0:.0f}s x {n} cameras: {100 * ratio:.3f}%",
@@ -266,7 +273,15 @@ def main() -> int:
         time.sleep(5)
         server.start()
         t_back = time.time()
-        time.sleep(args.segment_seconds + 6)
+
+        def all_resumed() -> bool:
+            return all(any(s.run not in runs_before[c]
+                           for s in index.segments(c, present_only=False)) for c, _ in cams)
+
+        # a run's first segment is indexed once its second boundary confirms its UTC origin
+        deadline = time.monotonic() + 2 * args.segment_seconds + 20
+        while not all_resumed() and time.monotonic() < deadline:
+            time.sleep(1)
         resume, resume_file = [], []
         for c, _ in cams:
             new = [s for s in index.segments(c, present_only=False)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from recorder import config as cfgmod
 from recorder import keys, passwords, timeutil
+from recorder.state import State
 
 DESCRIPTION = """\
 Beffroi recorder: records the commune's cameras (stream copy, CAM-6), keeps the register
@@ -143,6 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except keys.KeyError_ as exc:
         return _err(str(exc))
+    except OSError as exc:  # unwritable storage/state, missing ffmpeg, port in use ...
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _err(f"{where}{exc.strerror or exc}")
     except KeyboardInterrupt:
         return 130
 
@@ -180,6 +184,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         logs.setup(args.log_level)
         return relay.run(conf)
     from recorder.state import open_state
+
     state = open_state(conf)
     try:
         if cmd == "verify":
@@ -227,10 +232,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     return _usage(f"unknown command {cmd}")
 
 
-def _hold(state: object, args: argparse.Namespace) -> int:
+def _hold(state: State, args: argparse.Namespace) -> int:
     from recorder import retention
-    from recorder.state import State
-    assert isinstance(state, State)
+
     if args.hold_command == "add":
         if args.camera != "*":
             try:

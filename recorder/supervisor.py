@@ -5,9 +5,9 @@ gaps, and repair the index after a crash.
 UTC times: ffmpeg's segment list gives exact stream-time boundaries; the list file's mtime at
 each append is the wall-clock instant the boundary was written. (mtime - stream end) is an
 upper bound of the run's stream-time origin in UTC (any delay only makes it larger); the spawn
-instant is a lower bound. The origin is the smallest upper bound seen, capped at spawn +
-STARTUP_ESTIMATE and never before the spawn, so every segment of a run lands contiguously on
-the wall clock.
+instant is a lower bound. The origin is the smallest upper bound seen (never before the spawn),
+and the first segment is indexed only once a second boundary, written in real time, has
+confirmed it. Every segment of a run lands contiguously on the wall clock.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import socket
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -38,9 +38,6 @@ NAME_RE = re.compile(r"^(?P<cam>.+)_(?P<ts>\d{8}T\d{6}Z)-(?P<run>[0-9a-z]+)\.ts$
 GAP_TOLERANCE = 0.5  # seconds: less than this between segments is jitter, not a gap
 STABLE_RUN = 10.0  # a run that lasted this long resets the backoff
 PROBE_INTERVAL = 0.25  # seconds between TCP probes of a camera that is down
-# ffmpeg start + RTSP handshake before the first packet (measured ~0.2 s on loopback); caps the
-# error of the first segment's start when its boundary was written during ffmpeg's probing burst
-STARTUP_ESTIMATE = 0.2
 
 
 def new_run_id() -> str:
@@ -62,6 +59,8 @@ class _Run:
     list_size: int = -1
     spawned: float = 0.0  # UTC when ffmpeg was started: stream time 0 cannot be earlier
     origin: float | None = None  # UTC of stream time 0
+    samples: int = 0  # list appends seen (each gives an upper bound of the origin)
+    pending: list[tuple[str, float, float]] = field(default_factory=list)
     last: Segment | None = None
 
 
@@ -174,7 +173,7 @@ class CameraRecorder(threading.Thread):
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
                     self.proc.wait()
-        self._drain_list(run)
+        self._drain_list(run, final=True)
         # Whatever ffmpeg left unlisted (killed mid-segment) is a torn but playable file.
         for path in self._run_files(run.run_id):
             self._index_repaired(path, run)
@@ -192,37 +191,39 @@ class CameraRecorder(threading.Thread):
         return out
 
     # -- indexing -----------------------------------------------------------------------------
-    def _drain_list(self, run: _Run) -> None:
+    def _drain_list(self, run: _Run, final: bool = False) -> None:
         try:
             st = run.list_file.stat()
-            if st.st_size == run.list_size:
-                return  # nothing closed since the last poll
-            text = run.list_file.read_text()
+            text = "" if st.st_size == run.list_size else run.list_file.read_text()
         except FileNotFoundError:
+            st, text = None, ""
+        if st is not None and text:
+            run.list_size = st.st_size
+            lines = text.splitlines()
+            if not text.endswith("\n"):
+                lines = lines[:-1]  # a line still being written is read at the next poll
+            rows = [r for r in csv.reader(lines) if len(r) >= 3]
+            new = rows[run.lines_done:]
+            try:
+                if new:
+                    # upper bound of the origin: nothing is written before it is received
+                    candidate = st.st_mtime - float(new[-1][2])
+                    run.origin = max(run.spawned, min(candidate, run.origin or candidate))
+                    run.samples += 1
+                    run.pending += [(r[0], float(r[1]), float(r[2])) for r in new]
+                    run.lines_done += len(new)
+            except ValueError:
+                log.error("unreadable segment list line", extra={"camera": self.camera.id})
+        # The first boundary may be written during ffmpeg's probing burst (late by up to its
+        # ~2 s); the second is written in real time and corrects the origin: wait for it.
+        if run.origin is None or not run.pending or (run.samples < 2 and not final):
             return
-        run.list_size = st.st_size
-        lines = text.splitlines()
-        if not text.endswith("\n"):
-            lines = lines[:-1]  # a line still being written is read at the next poll
-        rows = [r for r in csv.reader(lines) if len(r) >= 3]
-        new = rows[run.lines_done:]
-        if not new:
-            return
-        try:
-            candidate = st.st_mtime - float(new[-1][2])
-        except ValueError:
-            return
-        # origin: no earlier than the spawn, no later than any (write instant - stream end)
-        run.origin = max(run.spawned, min(candidate, run.origin if run.origin is not None
-                                          else run.spawned + STARTUP_ESTIMATE))
-        for name, s, e in (r[:3] for r in new):
-            path = self.out_dir / name
-            start = run.origin + float(s)
-            end = run.origin + float(e)
+        for name, s, e in run.pending:
+            start, end = run.origin + s, run.origin + e
             if run.last is not None and abs(start - run.last.end) < GAP_TOLERANCE:
                 start = run.last.end  # contiguous within a run by construction
-            run.last = self._index(path, start, end, run.run_id, repaired=False)
-            run.lines_done += 1
+            run.last = self._index(self.out_dir / name, start, end, run.run_id, repaired=False)
+        run.pending.clear()
 
     def _index_repaired(self, path: Path, run: _Run | None) -> None:
         m = NAME_RE.match(path.name)
