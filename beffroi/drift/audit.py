@@ -30,6 +30,9 @@ class Target:
     device: str
     kind: str
     check: Callable[[], DeviceDrift]
+    # pyinfra connectors that spawn processes (@podman/…, @local) need gevent's default loop,
+    # which lives only in the main thread: such checks run there, one after the other
+    in_caller: bool = False
 
 
 def _skipped(site: str, device: str, kind: str) -> Callable[[], DeviceDrift]:
@@ -63,7 +66,9 @@ def plan(inv: Inventory, slugs: list[str], endpoints: dict[str, Endpoint],
                 targets.append(Target(slug, device, kind, _skipped(slug, device, kind)))
                 continue
             targets.append(Target(slug, device, kind,
-                                  _checker(slug, device, kind, ctx, files, endpoint)))
+                                  _checker(slug, device, kind, ctx, files, endpoint),
+                                  in_caller=kind in ("nvr", "firewall")
+                                  and endpoint.host.startswith("@")))
     return targets
 
 
@@ -100,7 +105,10 @@ def run(targets: list[Target], workers: int = 16) -> list[DeviceDrift]:
             return DeviceDrift(t.site, t.device, t.kind, Status.UNREACHABLE,
                                f"audit failed: {type(exc).__name__}: {exc}",
                                seconds=time.monotonic() - started)
-    if not targets:
-        return []
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets)))) as pool:
-        return list(pool.map(guarded, targets))
+    pooled = [t for t in targets if not t.in_caller]
+    done: dict[int, DeviceDrift] = {}
+    if pooled:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(pooled)))) as pool:
+            done = {id(t): r for t, r in zip(pooled, pool.map(guarded, pooled), strict=True)}
+    done.update({id(t): guarded(t) for t in targets if t.in_caller})
+    return [done[id(t)] for t in targets]

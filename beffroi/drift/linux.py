@@ -30,15 +30,28 @@ SERVICE_RULES = {"nftables": "NET-1", "chrony": "TIME-1", "beffroi-recorder": "J
 _TABLE = re.compile(r"^table (\S+ \S+) \{$")
 
 
+_SECRET_KEYS = {"password", "private_key", "signing_key", "nut_password", "password_hash",
+                "enable_secret", "secret"}
+
+
 def _secrets(ctx: dict[str, Any]) -> list[str]:
-    """Vaulted values present in the rendered files (to mask them in diffs)."""
-    values = [ctx["wireguard"]["private_key"], ctx["nvr"]["signing_key"],
-              ctx["nvr"]["nut_password"], *(u["password_hash"] for u in ctx["recorder"]["users"])]
-    out: list[str] = []
-    for v in values:
-        if isinstance(v, str) and len(v) >= 8:
-            out += [v, *(line for line in v.splitlines() if len(line) >= 8)]
-    return sorted(set(out), key=len, reverse=True)
+    """Every vaulted value of the intent (by key name, anywhere in it), to mask in diffs:
+    WireGuard and signing keys, NUT and camera passwords (inside RTSP URLs), password hashes."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in _SECRET_KEYS and isinstance(value, str) and len(value) >= 8:
+                    found.append(value)
+                    found.extend(line for line in value.splitlines() if len(line) >= 8)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+    walk(ctx)
+    return sorted(set(found), key=len, reverse=True)
 
 
 def _mask(text: str, secrets: list[str]) -> str:

@@ -178,3 +178,41 @@ def test_drift_reaches_the_firewall_over_ssh_as_in_production(
     finally:
         _podman("rm", "-f", "-t", "0", name, check=False)
         _podman("network", "rm", "-f", net, check=False)
+
+
+@pytest.fixture
+def nvr(evrange: SiteUnderTest) -> Iterator[str]:
+    """A container holding Évrange's rendered NVR files at their destinations."""
+    name = f"beffroi-drift-nvr-{uuid.uuid4().hex[:8]}"
+    _run_container(name, "none")
+    try:
+        for rel, text in evrange.files.items():
+            if rel.startswith(evrange.ctx["nvr"]["hostname"] + "/"):
+                dest = {"recorder.toml": "/etc/beffroi/recorder.toml",
+                        "chrony.conf": "/etc/chrony/chrony.conf"}.get(
+                    rel.rsplit("/", 1)[1], "/etc/nut/" + rel.rsplit("/", 1)[1])
+                _podman("exec", "-i", name, "sh", "-c",
+                        f"mkdir -p $(dirname {dest}) && cat > {dest}", stdin=text)
+        yield name
+    finally:
+        _podman("rm", "-f", "-t", "0", name, check=False)
+
+
+def test_edited_recorder_config_is_drift_and_camera_passwords_stay_masked(
+        evrange: SiteUnderTest, nvr: str, cli: Any, tmp_path: Path) -> None:
+    """The recorder itself is not installed in this container (its unit shows as inactive
+    either way); what is checked is the rendered recorder.toml on the NVR."""
+    eps = write_endpoints(tmp_path / "endpoints.yml", {
+        evrange.ctx["nvr"]["hostname"]: {"host": f"@podman/{nvr}"}})
+    args = ["drift", "--site", evrange.slug, "--kind", "nvr", "--endpoints", str(eps),
+            "--format", "json"]
+    (before,) = cli(args).json()["devices"]
+    assert "recorder.toml" not in before["detail"] and before["diff"] == ""
+    _sh(nvr, "sed -i 's/^retention_days = .*/retention_days = 45/' /etc/beffroi/recorder.toml")
+    res = cli(args)
+    (dev,) = res.json()["devices"]
+    assert res.exit_code == 1 and "RET-1" in dev["rules"], dev["detail"]
+    assert "/etc/beffroi/recorder.toml differs" in dev["detail"]
+    assert "-retention_days = 45\n" in dev["diff"]
+    for cam in evrange.ctx["cameras"]:
+        assert cam["account"]["password"] not in res.stdout
