@@ -47,11 +47,12 @@ def _runs(segs: list[Segment]) -> list[str]:
 def test_continuous_recording_across_segment_boundaries_has_no_missing_frames(
         tmp_path: Path, camera_server: RtspServer,
         recorder_factory: Callable[[Path], RecorderProcess]) -> None:
-    path = make_config(tmp_path, [("cam1", camera_server.url(1)), ("cam2", camera_server.url(2))])
+    path = make_config(tmp_path, [("cam1", camera_server.url(1)), ("cam2", camera_server.url(2))],
+                       segment_seconds=4)
     conf = config.load(path)
     started = time.time()
     rec = recorder_factory(path)
-    assert wait_for(lambda: len(_segments(conf, "cam1")) >= 4, 30), "no segments recorded"
+    assert wait_for(lambda: len(_segments(conf, "cam1")) >= 4, 40), "no segments recorded"
     assert rec.terminate() == 0  # graceful: ffmpeg closes the current segment, it is indexed
     segs = _segments(conf, "cam1")
     assert len(segs) >= 5  # >= 4 boundaries
@@ -63,6 +64,11 @@ def test_continuous_recording_across_segment_boundaries_has_no_missing_frames(
     assert started - 1 < segs[0].start < started + 5
     for a, b in pairwise(segs):
         assert b.start == pytest.approx(a.end, abs=1e-6)
+    # CAM-4: UTC is right. ffmpeg cuts at the first keyframe (1 s GOP) after each wall-clock
+    # multiple of segment_seconds, so every later start sits just after such a multiple.
+    seg_len = conf.segment_seconds
+    for seg in segs[1:]:
+        assert -0.25 < seg.start - seg_len * round(seg.start / seg_len - 0.25) < 1.25, seg
     # frames: continuous presentation timestamps across every boundary, none missing
     pts: list[float] = []
     for seg in segs:
