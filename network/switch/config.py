@@ -154,10 +154,7 @@ def delta(intended: Config, running: Config) -> list[str]:
         have = running.sections.get(head)
         if have is not None and have.children == want.children:
             continue
-        if not want.children and have is None and not head.startswith(_SINGLETONS):
-            cmds.append(head)
-            continue
-        cmds.append(head)
+        cmds.append(head)   # a one-line setting, or entering the section to edit
         old = have.children if have is not None else frozenset()
         cmds += [f" {_negate(c)}" for c in sorted(old - want.children)]
         cmds += [f" {c}" for c in sorted(want.children - old)]
