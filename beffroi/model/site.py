@@ -245,7 +245,7 @@ class Switch(Strict):
     """The core switch in the mairie."""
 
     hostname: Hostname
-    platform: Literal["ios", "procurve"] = "ios"
+    platform: Literal["ios", "junos", "procurve"] = "ios"
     model: NonEmpty
     ip: IPv4Address
     ports: SwitchPorts
