@@ -8,13 +8,14 @@ the templates in `templates/`; the Ansible inventory plugin exposes the same dic
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from ipaddress import IPv4Address, ip_address
 from typing import Any
 
 from beffroi import __version__
 from beffroi.addressing import hub_wan_address
 from beffroi.findings import BeffroiError
-from beffroi.inventory import Inventory
+from beffroi.inventory import Inventory, today
 from beffroi.model import Site
 
 REDACTED = "<vault>"
@@ -178,10 +179,28 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: bool = False) -> Site
                        .get("password_hash", REDACTED)}
                       for h in site.habilitations],
         },
+        "services": _services(site),
         "switch": _switch(site, secrets),
         "cameras": [_camera(site, i, secrets, ntp) for i in range(len(site.cameras))],
     }
     return SiteIntent(site=site, context_data=ctx, firewall_rules=rules)
+
+
+def recording_authorized(site: Site, day: date) -> bool:
+    """AUTH-1/AUTH-2: an arrêté is in force on `day` (recording and streaming allowed)."""
+    auth = site.authorization
+    return bool(auth.arrete_ref.strip() and auth.issued and auth.issued <= day
+                and (auth.expires is None or day <= auth.expires))
+
+
+def _services(site: Site) -> dict[str, list[dict[str, str]]]:
+    """Units that must be active on each Linux host, with the rule each one serves."""
+    firewall = [{"unit": "nftables", "rule": "NET-1"}, {"unit": "chrony", "rule": "TIME-1"},
+                {"unit": f"wg-quick@{WG_INTERFACE}", "rule": "NET-2"}]
+    nvr = [{"unit": "chrony", "rule": "TIME-1"}]
+    if recording_authorized(site, today()):
+        nvr.append({"unit": "beffroi-recorder", "rule": "JRN-1"})
+    return {"firewall": firewall, "nvr": nvr}
 
 
 def _switch(site: Site, secrets: dict[str, Any]) -> dict[str, Any]:

@@ -23,10 +23,6 @@ from beffroi.drift.report import DeviceDrift, Status
 from beffroi.render import Output
 from network.endpoints import Endpoint
 
-# units the roles start on each kind of host (roles common, firewall, recorder)
-SERVICES = {"firewall": ("nftables", "chrony", "wg-quick@{wg}"),
-            "nvr": ("chrony", "beffroi-recorder")}
-SERVICE_RULES = {"nftables": "NET-1", "chrony": "TIME-1", "beffroi-recorder": "JRN-1"}
 _TABLE = re.compile(r"^table (\S+ \S+) \{$")
 
 
@@ -220,11 +216,13 @@ def _wireguard(facts: _Facts, ctx: dict[str, Any], notes: list[str], rules: set[
 
 def _services(facts: _Facts, kind: str, ctx: dict[str, Any], notes: list[str],
               rules: set[str]) -> None:
-    units = [u.format(wg=ctx["wireguard"]["interface"]) for u in SERVICES.get(kind, ())]
+    expected = ctx["services"].get(kind, [])  # from the intent, like every other expectation
+    units = [s["unit"] for s in expected]
+    rule_of = {s["unit"]: s["rule"] for s in expected}
     if not units:
         return
     states = facts.command("systemctl is-active " + " ".join(units)).splitlines()
     for unit, state in zip(units, states + ["unknown"] * len(units), strict=False):
         if state.strip() != "active":
-            rules.add(SERVICE_RULES.get(unit, "NET-2"))
+            rules.add(rule_of[unit])
             notes.append(f"service {unit} is {state.strip() or 'unknown'}")
