@@ -229,10 +229,11 @@ def main() -> int:
         assert rec.proc is not None
         pid = rec.proc.pid
         time.sleep(args.warmup)
-        # start the CPU window just after a segment boundary (segments are cut on the wall
-        # clock): the window then holds whole segments only, each hashed once
+        # steady state: start the CPU window just after the second segment boundary (segments
+        # are cut on the wall clock; a run's first segment is indexed at its second boundary),
+        # so the window holds whole segments only, each hashed once
         seg = args.segment_seconds
-        time.sleep(seg - time.time() % seg + 2)
+        time.sleep(seg - time.time() % seg + seg + 3)
         w0 = time.time()
         # CPU: both sides in the same window, so other load on the machine hits both alike
         cpu = cpu_window({"bare": bare_pids, "recorder": lambda: [pid, *children(pid)],

@@ -183,6 +183,18 @@ class Ledger:
                                      "cutoff": timeutil.iso(cutoff)})
         return removed
 
+    def _snapshot(self) -> list[tuple[Path, int]]:
+        """Files and their sizes taken under the lock: a verify running beside the service
+        never reads an append in progress as a torn line."""
+        if not self.dir.is_dir():
+            return []
+        fd = self._lock()
+        try:
+            return [(p, p.stat().st_size) for p in self._files()]
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
     def verify(self, public: Ed25519PublicKey) -> tuple[int, Problem | None]:
         """Check the chain: parse, hash, link, signature, sequence. Returns (entries, problem)."""
         count = 0
@@ -191,10 +203,11 @@ class Ledger:
         anchor: tuple[int, str] | None = None
         anchors_seen: set[tuple[int, str]] = set()
         first_loc: tuple[str, int] | None = None
-        for path in self._files():
+        for path, size in self._snapshot():
             rel = f"{self.name}/{path.name}"
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                for lineno, line in enumerate(fh, 1):
+            with open(path, "rb") as fh:
+                data = fh.read(size).decode("utf-8", errors="replace")
+                for lineno, line in enumerate(data.splitlines(keepends=True), 1):
                     if not line.strip():
                         return count, Problem(rel, lineno, "empty line in an append-only log")
                     if not line.endswith("\n"):

@@ -264,14 +264,15 @@ class CameraRecorder(threading.Thread):
             self.metrics.gap_seconds.labels(self.camera.id).inc(gap.end - gap.start)
             log.warning("recording gap", extra={"camera": self.camera.id,
                                                 "seconds": round(gap.end - gap.start, 3)})
-        seg = st.index.add_segment(self.camera.id, start, end, rel, size, digest, valid,
-                                   repaired, run_id)
         # REG-1 recordings made; CAM-4: camera id, location and UTC time of every instant.
+        # Register first: an indexed segment always has its signed entry (verify relies on it).
         st.register.append("recording", {
             "camera": self.camera.id, "location": self.camera.location, "path": rel,
             "start": timeutil.iso(start), "end": timeutil.iso(end), "t_start": round(start, 3),
             "t_end": round(end, 3), "sha256": digest, "size": size, "valid": valid,
             "repaired": repaired, "run": run_id})
+        seg = st.index.add_segment(self.camera.id, start, end, rel, size, digest, valid,
+                                   repaired, run_id)
         self.last_end = end if self.last_end is None else max(self.last_end, end)
         self.metrics.segment_indexed(self.camera.id, end, size)
         return seg

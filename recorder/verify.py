@@ -32,12 +32,15 @@ def verify_all(state: State) -> Report:
     n_jrn, prob = state.journal.verify(public)
     if prob:
         return Report(n_reg, n_jrn, 0, f"journal: {prob}")
+    # index before register: the recorder appends the register entry before the index row,
+    # so every segment read here already has its entry even while recording goes on
+    segments = state.index.segments()
     recorded: dict[str, str] = {}
     for entry in state.register.entries():
         if entry["kind"] == "recording":
             recorded[str(entry["data"]["path"])] = str(entry["data"]["sha256"])
     count = 0
-    for seg in state.index.segments():
+    for seg in segments:
         path = state.abspath(seg.path)
         if not path.is_file():
             return Report(n_reg, n_jrn, count, f"segment {seg.path}: file missing but indexed "

@@ -251,3 +251,10 @@ def test_api_export_by_the_maire_verifies(running: Running) -> None:
     out = Path(json.loads(body)["export_dir"])
     assert cli("verify-export", str(out)).returncode == 0
     assert _last_entry(running, "export")["via"] == "api"
+
+
+def test_verify_passes_while_recording_goes_on(running: Running) -> None:
+    """verify reads a consistent snapshot beside the running service (no false alarm)."""
+    res = cli("verify", "--config", str(running.path))
+    assert res.returncode == 0, res.stderr
+    assert "verify OK" in res.stdout
