@@ -31,4 +31,5 @@ def host_address_and_key(name: str) -> tuple[str, str]:
 
     with open(INVENTORY, encoding="utf-8") as fh:
         hostvars = yaml.safe_load(fh)["all"]["hosts"][name]
-    return str(hostvars["ansible_host"]), str(hostvars["ansible_ssh_private_key_file"])
+    key = hostvars.get("ansible_ssh_private_key_file") or hostvars["ansible_private_key_file"]
+    return str(hostvars["ansible_host"]), str(key)
