@@ -88,7 +88,7 @@ def test_converge_refuses_recording_before_the_authorization_is_issued(lab: Any)
          "--tags", "preflight", "-e", "recorder_today=2024-09-30"],
         capture_output=True, text=True, timeout=300, check=False, env=env)
     assert res.returncode != 0
-    output = " ".join(res.stdout.split())  # the callback wraps long messages
+    output = " ".join((res.stdout + res.stderr).split())  # errors go to stderr, wrapped
     refusal = "AUTH-1 (CSI L252-1): evrange has no prefectoral authorization in force on 2024-09-30"
     assert refusal in output, output[-2000:]
     assert lab(NVR).service("beffroi-recorder").is_running, "a refused converge changes nothing"
