@@ -17,6 +17,7 @@ import csv
 import logging
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -49,6 +50,29 @@ def new_run_id() -> str:
         n, r = divmod(n, 36)
         out = digits[r] + out
     return out
+
+
+class _ExitWatch:
+    """Sleep until a child exits or a timeout passes, without polling (Linux pidfd)."""
+
+    def __init__(self, pid: int) -> None:
+        try:
+            self._fd: int | None = os.pidfd_open(pid)
+        except (OSError, AttributeError):
+            self._fd = None  # kernel < 5.3: fall back to sleeping the timeout out
+
+    def wait(self, timeout: float) -> None:
+        """Return when the process has exited or after `timeout` seconds."""
+        if self._fd is None:
+            time.sleep(min(timeout, 1.0))
+        else:
+            select.select([self._fd], [], [], timeout)
+
+    def close(self) -> None:
+        """Release the pidfd."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 @dataclass
@@ -161,18 +185,25 @@ class CameraRecorder(threading.Thread):
         run.spawned = timeutil.now()
         self.proc = ffmpeg.spawn(cmd, self.runs_dir / "ffmpeg.log")
         self.metrics.restarts.labels(self.camera.id).inc()
-        while self.proc.poll() is None:
-            self._drain_list(run)
-            if self.status != "recording" and (run.last is not None
-                                               or self._run_files(run.run_id)):
-                self._set("recording")
-            if self._stop_evt.wait(self.poll) and self.proc.poll() is None:
-                self._interrupt()  # stop() may have raced the spawn
-                try:
-                    self.proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+        exited = _ExitWatch(self.proc.pid)
+        try:
+            while self.proc.poll() is None:
+                self._drain_list(run)
+                if self.status != "recording" and (run.last is not None
+                                                   or self._run_files(run.run_id)):
+                    self._set("recording")
+                if self._stop_evt.is_set():
+                    self._interrupt()  # stop() may have raced the spawn
+                    try:
+                        self.proc.wait(timeout=15)
+                    except subprocess.TimeoutExpired:
+                        self.proc.kill()
+                        self.proc.wait()
+                    break
+                # sleep until ffmpeg exits (or stop() interrupts it) or a boundary is due
+                exited.wait(self._next_wake())
+        finally:
+            exited.close()
         self._drain_list(run, final=True)
         # Whatever ffmpeg left unlisted (killed mid-segment) is a torn but playable file.
         for path in self._run_files(run.run_id):
@@ -180,6 +211,20 @@ class CameraRecorder(threading.Thread):
         with contextlib.suppress(FileNotFoundError):
             run.list_file.unlink()
         return run.last is not None
+
+    def _next_wake(self) -> float:
+        """Seconds to sleep: segments close just after wall-clock multiples of segment_seconds
+        (-segment_atclocktime), so look 1 s and 3 s after each instead of polling all the time
+        (16 pollers at 1 Hz cost ~3 % of the bare ffmpeg CPU)."""
+        if self.status != "recording":
+            return self.poll
+        seg = self.state.config.segment_seconds
+        now = time.time()
+        base = now - now % seg
+        for wake in (base + 1.0, base + 3.0, base + seg + 1.0, base + seg + 3.0):
+            if wake > now + 0.05:
+                return wake - now
+        return self.poll
 
     def _run_files(self, run_id: str) -> list[Path]:
         """Unindexed files of this run (sorted by name = by start)."""
