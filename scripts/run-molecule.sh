@@ -5,11 +5,11 @@
 #
 #   scripts/run-molecule.sh              every scenario (what `make test` runs)
 #   scripts/run-molecule.sh quick        common, recorder, site — still every role (site converges
-#                                        firewall, nvr and crisis_cell too), ~6 min instead of ~9
+#                                        firewall, nvr and crisis_cell too), ~5 min instead of ~8
 #   scripts/run-molecule.sh nvr site     those scenarios
 #
-# Measured on 2 cores: common 56 s, firewall 39 s, nvr 74 s, recorder 60 s, crisis_cell ~60 s,
-# site 235 s (lab up, converge, idempotence, 10 isolation tests, lab down).
+# Measured on 2 cores (all six: 7 min 43 s): common 64 s, firewall 38 s, nvr 76 s, recorder 63 s,
+# crisis_cell 36 s, site 186 s (lab up, converge, idempotence, 10 isolation tests, lab down).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
