@@ -39,11 +39,11 @@ lint: bootstrap
 	$(VENV)/bin/yamllint -s .
 	$(VENV)/bin/ansible-lint --profile production -q roles playbooks
 
-test: bootstrap lint
+test: bootstrap lint lab-image
 	scripts/run-tests.sh
 
-demo: bootstrap
-	$(VENV)/bin/beffroi demo
+demo: bootstrap lab-image
+	$(VENV)/bin/beffroi demo --lab
 
 clean:
 	rm -rf build out .pytest_cache .mypy_cache .ruff_cache

@@ -58,7 +58,9 @@ def build(path: Path, reveal_secrets: bool = False) -> AnsibleInventory:
         _add(out, CRISIS_GROUP, model.crisis_cell.hostname, {
             "ansible_host": str(model.crisis_cell.wan_address.ip),
             "beffroi_kind": CRISIS_GROUP, "beffroi_hub": hub,
-            "beffroi_ntp_servers": model.department.time.ntp_servers})
+            "beffroi_ntp_servers": model.department.time.ntp_servers,
+            "beffroi_admin_users": [a.model_dump(mode="json")
+                                    for a in model.department.defaults.admins]})
     return out
 
 
@@ -67,7 +69,10 @@ def _add_site(out: AnsibleInventory, model: Inventory, slug: str, reveal: bool) 
     ctx = site_intent(model, slug, reveal).context()
     group = group_name(slug)
     out.children.setdefault("communes", []).append(group)
-    out.group_vars[group] = {"beffroi": ctx, "beffroi_site": slug}
+    assert model.department is not None
+    admins = [a.model_dump(mode="json") for a in model.department.defaults.admins]
+    out.group_vars[group] = {"beffroi": ctx, "beffroi_site": slug,
+                             "beffroi_admin_users": admins}
     common = {"beffroi_site": slug}
     _add(out, "firewall", site.firewall.hostname,
          {**common, "ansible_host": str(site.firewall.management_ip), "beffroi_kind": "firewall"})

@@ -28,6 +28,11 @@ run_pytest "unit, validation, recorder, network, dossiers" -n 2 -m "not lab" -q 
   --timeout 600 || status=1
 run_pytest "lab" -m lab -q -p no:cacheprovider --timeout 900 || status=1
 if [ -x scripts/run-molecule.sh ]; then
+  # Molecule's labs use the model's real subnets: the demo's lab (`make demo`) must make room.
+  if .venv/bin/beffroi lab status --json 2>/dev/null | grep -q '"container"'; then
+    echo "=== removing the demo lab ('beffroi lab down'): Molecule needs its subnets"
+    .venv/bin/beffroi lab down || true
+  fi
   echo "=== molecule"
   scripts/run-molecule.sh || status=1
 fi

@@ -121,8 +121,17 @@ def site_new(
 @app.command()
 def demo(inventory: InventoryOpt = DEFAULT_INVENTORY,
          out: Annotated[Path, typer.Option(help="Where to write Évrange's files.")]
-         = Path("out/demo")) -> None:
-    """The main job on the embedded lab default: validate Moselle, render Évrange, summarise."""
-    from beffroi.demo import run_demo
+         = Path("out/demo"),
+         lab: Annotated[bool, typer.Option("--lab/--no-lab",
+                                           help="Also deploy Évrange on the lab and audit it.")]
+         = False) -> None:
+    """The main job: validate Moselle, render Évrange, write its dossiers; with --lab, deploy
+    it on the lab of real hosts (lab up, converge, idempotence, crisis cell, drift)."""
+    from beffroi.demo import DEMO_SITE, run_demo
 
-    raise typer.Exit(run_demo(inventory, out))
+    code = run_demo(inventory, out)
+    if code == 0 and lab:
+        from beffroi.demo_lab import run_lab_demo
+
+        code = run_lab_demo(inventory, DEMO_SITE, out)
+    raise typer.Exit(code)

@@ -40,6 +40,14 @@ class TimeSources(Strict):
     max_offset_ms: int = Field(1000, ge=1, description="Alarm above this offset (policy)")
 
 
+class Admin(Strict):
+    """An administrator of the Linux hosts: a person's account, SSH keys only (ACC-1, NET-3)."""
+
+    name: Identifier
+    comment: NonEmpty
+    ssh_public_keys: list[str] = Field(min_length=1, description="Public keys (not secrets)")
+
+
 class Defaults(Strict):
     """Values a commune inherits unless its site file overrides them."""
 
@@ -49,8 +57,8 @@ class Defaults(Strict):
     live_relay_port: Port = 8554
     recorder_api_port: Port = 8443
     wireguard_port: Port = 51820
-    admin_users: list[Identifier] = Field(default_factory=list,
-                                          description="Operator admins with SSH keys")
+    admins: list[Admin] = Field(default_factory=list,
+                                description="Operator administrators (SSH keys only, no password)")
     admin_networks: list[IPv4Network] = Field(
         default_factory=list, description="Extra sources allowed to SSH to firewalls")
 
