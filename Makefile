@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 .PHONY: help bootstrap apt venv lint test test-fast demo clean lab-image
 
 help:
-	@echo "make demo   validate the Moselle inventory, render Évrange, write its dossiers"
+	@echo "make demo   validate Moselle, render Évrange, write its dossiers, deploy it on the lab, audit drift"
 	@echo "make test   lint + the whole test suite (installs what it needs)"
 
 # --- bootstrap --------------------------------------------------------------------------------
