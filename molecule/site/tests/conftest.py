@@ -1,25 +1,12 @@
-"""Testinfra access to this Molecule scenario's lab hosts, over SSH, from Molecule's inventory."""
+"""Testinfra access to this scenario's lab hosts (shared: molecule/shared/testinfra_lab.py)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from typing import Any
+import sys
+from pathlib import Path
 
-import pytest
-import testinfra
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
-INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+from testinfra_lab import host_address_and_key, lab, lab_host  # noqa: E402
 
-
-def lab_host(name: str) -> Any:
-    """A testinfra host for an inventory name (ansible backend → ssh with the lab key)."""
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
-
-
-@pytest.fixture(scope="session")
-def lab() -> Callable[[str], Any]:
-    """`lab("evrange-nvr")` → that host."""
-    if not INVENTORY:
-        pytest.fail("MOLECULE_INVENTORY_FILE is not set: run through `molecule verify`")
-    return lab_host
+__all__ = ["host_address_and_key", "lab", "lab_host"]
