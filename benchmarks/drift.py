@@ -31,7 +31,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "network"))   # the simulators' harness
 
-from network_peers import ONVIF_PYTHON, fake_switches, onvif_camera  # noqa: E402
+from network_peers import ONVIF_PYTHON, fake_switches, onvif_camera, set_fps_by_hand  # noqa: E402
 
 from beffroi.drift.audit import Target, run  # noqa: E402
 from beffroi.drift.switch import check_switch, credentials  # noqa: E402
@@ -58,20 +58,6 @@ def _hand_edit(port: int, creds: dict[str, Any], lines: list[str]) -> None:
     conn.enable()
     conn.send_config_set(lines, exit_config_mode=False)
     conn.disconnect()
-
-
-async def _lower_fps(port: int, user: str, password: str, fps: int) -> None:
-    from onvif import ONVIFCamera
-    cam = ONVIFCamera("127.0.0.1", port, user, password)
-    try:
-        await cam.update_xaddrs()
-        media = await cam.create_media_service()
-        vec = (await media.GetVideoEncoderConfigurations())[0]
-        vec.RateControl.FrameRateLimit = fps
-        await media.SetVideoEncoderConfiguration({"Configuration": vec,
-                                                  "ForcePersistence": True})
-    finally:
-        await cam.close()
 
 
 def same_hosts(inv: Any) -> None:
@@ -108,7 +94,7 @@ def same_hosts(inv: Any) -> None:
                     endpoints[device] = {"host": "127.0.0.1", "port": peer_cam.port}
                     cams += 1
                     if slug == slugs[0] and cams == 1:
-                        asyncio.run(_lower_fps(peer_cam.port, cam["account"]["username"],
+                        asyncio.run(set_fps_by_hand(peer_cam.port, cam["account"]["username"],
                                                cam["account"]["password"], 5))
                         injected.add(device)
         eps = REPO / "out" / "bench-endpoints.yml"

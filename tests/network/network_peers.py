@@ -110,3 +110,19 @@ def onvif_camera(width: int, height: int, fps: int, kbps: int, masks: bool,
         yield CameraPeer(onvif_port, *factory)
     finally:
         _stop(proc)
+
+
+async def set_fps_by_hand(port: int, user: str, password: str, fps: int) -> None:
+    """An installer lowers a simulated camera's frame rate from outside Beffroi (plain ONVIF)."""
+    from onvif import ONVIFCamera
+
+    cam = ONVIFCamera("127.0.0.1", port, user, password)
+    try:
+        await cam.update_xaddrs()
+        media = await cam.create_media_service()
+        vec = (await media.GetVideoEncoderConfigurations())[0]
+        vec.RateControl.FrameRateLimit = fps
+        await media.SetVideoEncoderConfiguration({"Configuration": vec,
+                                                  "ForcePersistence": True})
+    finally:
+        await cam.close()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import SiteUnderTest, write_endpoints
-from network_peers import ONVIF_PYTHON, CameraPeer, free_ports, onvif_camera
+from network_peers import ONVIF_PYTHON, CameraPeer, free_ports, onvif_camera, set_fps_by_hand
 from onvif import ONVIFCamera
 
 from network.camera import camera
@@ -70,20 +70,6 @@ async def _onvif(peer: CameraPeer, user: str, password: str) -> dict[str, Any]:
                 "ntp": [m.IPv4Address for m in ntp.NTPManual or []],
                 "size": (vec.Resolution.Width, vec.Resolution.Height),
                 "fps": vec.RateControl.FrameRateLimit, "kbps": vec.RateControl.BitrateLimit}
-    finally:
-        await cam.close()
-
-
-async def _set_fps_by_hand(peer: CameraPeer, user: str, password: str, fps: int) -> None:
-    """An installer lowers the frame rate from outside Beffroi (plain ONVIF)."""
-    cam = ONVIFCamera("127.0.0.1", peer.port, user, password)
-    try:
-        await cam.update_xaddrs()
-        media = await cam.create_media_service()
-        vec = (await media.GetVideoEncoderConfigurations())[0]
-        vec.RateControl.FrameRateLimit = fps
-        await media.SetVideoEncoderConfiguration({"Configuration": vec,
-                                                  "ForcePersistence": True})
     finally:
         await cam.close()
 
@@ -142,7 +128,7 @@ def test_fps_lowered_below_legal_minimum_is_drift_naming_cam_3(
                 "--format", "json"]
         clean = cli(args)
         assert clean.exit_code == 0, clean.output
-        asyncio.run(_set_fps_by_hand(peer, want["account"]["username"],
+        asyncio.run(set_fps_by_hand(peer.port, want["account"]["username"],
                                      want["account"]["password"], 5))
         res = cli(args)
         assert res.exit_code == 1
