@@ -99,3 +99,18 @@ def _from_host_vars(root: Path) -> dict[str, Endpoint]:
     if not out:
         raise EndpointsError(f"{root}: no host_vars/*.yml with ansible_host found")
     return out
+
+
+def endpoint_for(device: str, default: Endpoint, endpoints_file: str) -> Endpoint:
+    """Where to reach `device`: its entry in the endpoints file when one is given, else `default`.
+
+    An endpoints file describes a whole lab: a device it does not list is not in the lab and must
+    not be contacted at its production address by mistake (EndpointsError).
+    """
+    if not endpoints_file:
+        return default
+    lab = load_endpoints(Path(endpoints_file))
+    if device not in lab:
+        raise EndpointsError(f"{device} is not in the endpoints file {endpoints_file}: not part "
+                             "of this lab; limit the play (-l) to the devices the file lists")
+    return lab[device]

@@ -89,27 +89,19 @@ def main() -> None:
     )
     p: dict[str, Any] = module.params
     try:
-        from pathlib import Path
-
         from network.camera import camera
         from network.camera.model import CameraFileError
-        from network.endpoints import Endpoint, load_endpoints
+        from network.endpoints import Endpoint, EndpointsError, endpoint_for
         from network.errors import NetworkError
     except ImportError as exc:
         module.fail_json(msg=f"Beffroi's network package is not importable ({exc}): run the "
                              "play with ansible_python_interpreter={{ ansible_playbook_python }}")
         return
-    endpoint = Endpoint(p["host"], p["port"])
-    if p["endpoints_file"]:
-        # an endpoints file describes a whole lab: a device it does not list is not in the lab,
-        # and must not be contacted at its production address by mistake
-        lab = load_endpoints(Path(p["endpoints_file"]))
-        if p["device"] not in lab:
-            module.fail_json(msg=f"{p['device']} is not in the endpoints file "
-                                 f"{p['endpoints_file']}: not part of this lab; limit the play "
-                                 "(-l) to the devices the file lists")
-            return
-        endpoint = lab[p["device"]]
+    try:
+        endpoint = endpoint_for(p["device"], Endpoint(p["host"], p["port"]), p["endpoints_file"])
+    except EndpointsError as exc:
+        module.fail_json(msg=str(exc))
+        return
     try:
         result = camera.apply(p["device"], p["settings"], endpoint,
                               (p["factory_username"], p["factory_password"]),
