@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recorder import schema
+from recorder.schema import ApiTable, Camera, RecorderTable, RelayTable, TimeTable, User
+
+__all__ = ["Camera", "Config", "ConfigError", "Finding", "Retention", "User", "load", "parse"]
+
 ROLES = ("maire", "adjoint", "live", "admin")
 CAMERA_ROLES = ("narrow", "context")
 SYNC_CHECKS = ("chrony", "always", "never")
@@ -49,61 +54,125 @@ class ConfigError(Exception):
         super().__init__("\n".join(f.render(source) for f in findings))
 
 
-@dataclass(frozen=True)
-class Camera:
-    """One recorded camera."""
-
-    id: str
-    role: str
-    rtsp_url: str
-    location: str
-    expected_fps: float
-    width: int
-    height: int
+_READ = object()
 
 
-@dataclass(frozen=True)
-class User:
-    """One individually designated person (ACC-1) and what they may reach."""
+class Retention:
+    """RET-1 retention as read from a validated config file: only parse() can build one, so
+    the purge can refuse any retention that was not read explicitly."""
 
-    id: str
-    name: str
-    role: str
-    password_hash: str
-    cameras: tuple[str, ...]
+    __slots__ = ("days", "source")
 
-    def may_see(self, camera_id: str) -> bool:
-        """True when the user's camera list covers this camera."""
-        return "*" in self.cameras or camera_id in self.cameras
+    def __init__(self, days: int, source: str, *, token: object) -> None:
+        if token is not _READ or isinstance(days, bool) or not 1 <= days <= 30:
+            raise TypeError("RET-1: a Retention is built only by recorder.config from a "
+                            "validated file")
+        self.days = days
+        self.source = source
+
+    def __repr__(self) -> str:
+        return f"Retention({self.days} days from {self.source})"
 
 
 @dataclass(frozen=True)
 class Config:
-    """The validated configuration."""
+    """The validated configuration: the typed tables (new keys: `conf.recorder.KEY`,
+    `conf.api.KEY` ...) plus the derived values the rest of the recorder uses."""
 
     source: str
-    site: str
-    storage_root: Path
-    state_dir: Path
-    retention_days: int
-    journal_retention_days: int
-    min_free_percent: float
-    segment_seconds: int
-    signing_key: Path
-    segment_format: str
-    reconnect_initial_seconds: float
-    reconnect_max_seconds: float
-    rtsp_timeout_seconds: float
-    purge_interval_seconds: float
-    export_dir: Path
-    api_listen: tuple[str, int]
-    tls_cert: Path | None
-    tls_key: Path | None
-    relay_listen: tuple[str, int]
-    sync_check: str
+    recorder: RecorderTable
+    api: ApiTable
+    relay: RelayTable
+    time: TimeTable
     cameras: tuple[Camera, ...]
     users: tuple[User, ...]
+    retention: Retention
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def site(self) -> str:
+        """[recorder] site."""
+        return self.recorder.site
+    @property
+    def storage_root(self) -> Path:
+        """[recorder] storage_root."""
+        return self.recorder.storage_root
+    @property
+    def state_dir(self) -> Path:
+        """[recorder] state_dir."""
+        return self.recorder.state_dir
+    @property
+    def signing_key(self) -> Path:
+        """[recorder] signing_key."""
+        return self.recorder.signing_key
+    @property
+    def checkpoint_dir(self) -> Path:
+        """[recorder] checkpoint_dir."""
+        return self.recorder.checkpoint_dir
+    @property
+    def journal_retention_days(self) -> int:
+        """[recorder] journal_retention_days."""
+        return self.recorder.journal_retention_days
+    @property
+    def min_free_percent(self) -> float:
+        """[recorder] min_free_percent."""
+        return self.recorder.min_free_percent
+    @property
+    def segment_seconds(self) -> int:
+        """[recorder] segment_seconds."""
+        return self.recorder.segment_seconds
+    @property
+    def segment_format(self) -> str:
+        """[recorder] segment_format."""
+        return self.recorder.segment_format
+    @property
+    def reconnect_initial_seconds(self) -> float:
+        """[recorder] reconnect_initial_seconds."""
+        return self.recorder.reconnect_initial_seconds
+    @property
+    def reconnect_max_seconds(self) -> float:
+        """[recorder] reconnect_max_seconds."""
+        return self.recorder.reconnect_max_seconds
+    @property
+    def rtsp_timeout_seconds(self) -> float:
+        """[recorder] rtsp_timeout_seconds."""
+        return self.recorder.rtsp_timeout_seconds
+    @property
+    def purge_interval_seconds(self) -> float:
+        """[recorder] purge_interval_seconds."""
+        return self.recorder.purge_interval_seconds
+    @property
+    def tls_cert(self) -> Path | None:
+        """[api] tls_cert."""
+        return self.api.tls_cert
+    @property
+    def tls_key(self) -> Path | None:
+        """[api] tls_key."""
+        return self.api.tls_key
+    @property
+    def sync_check(self) -> str:
+        """[time] sync_check."""
+        return self.time.sync_check
+
+    @property
+    def retention_days(self) -> int:
+        """RET-1 retention in days (read explicitly from the file)."""
+        return self.retention.days
+
+    @property
+    def export_dir(self) -> Path:
+        """Where API exports are written."""
+        return self.recorder.export_dir or self.recorder.state_dir / "exports"
+
+    @property
+    def api_listen(self) -> tuple[str, int]:
+        """(host, port) of the API."""
+        return _split_listen(self.api.listen)
+
+    @property
+    def relay_listen(self) -> tuple[str, int]:
+        """(host, port) of the live relay."""
+        return _split_listen(self.relay.listen)
 
     def camera(self, camera_id: str) -> Camera:
         """The camera with this id; KeyError if unknown."""
@@ -132,23 +201,14 @@ class Config:
         return self.state_dir / "journal"
 
 
-_KNOWN: dict[str, set[str]] = {
-    "recorder": {
-        "site", "storage_root", "state_dir", "retention_days", "journal_retention_days",
-        "min_free_percent", "segment_seconds", "signing_key", "segment_format",
-        "reconnect_initial_seconds", "reconnect_max_seconds", "rtsp_timeout_seconds",
-        "purge_interval_seconds", "export_dir",
-    },
-    "api": {"listen", "tls_cert", "tls_key"},
-    "relay": {"listen"},
-    "time": {"sync_check"},
-    "cameras": {"id", "role", "rtsp_url", "location", "expected_fps", "width", "height"},
-    "users": {"id", "name", "role", "password_hash", "cameras"},
-}
+def _split_listen(value: str) -> tuple[str, int]:
+    m = _LISTEN.match(value)
+    assert m is not None  # checked by parse()
+    return m["host"].strip("[]"), int(m["port"])
 
 
-class _Reader:
-    """Collects findings while reading typed values out of the TOML tree."""
+class _Rules:
+    """Collects findings of the legal and consistency rules over the typed file."""
 
     def __init__(self) -> None:
         self.findings: list[Finding] = []
@@ -156,202 +216,150 @@ class _Reader:
     def err(self, key: str, rule: str, message: str) -> None:
         self.findings.append(Finding(key, rule, message))
 
-    def get(self, table: dict[str, Any], key: str, path: str, kind: type, default: Any = None,
-            required: bool = True) -> Any:
-        if key not in table:
-            if required and default is None:
-                self.err(f"{path}.{key}", "CFG-1", "missing required key")
-            return default
-        value = table[key]
-        ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
-        if not ok:
-            self.err(f"{path}.{key}", "CFG-1", f"must be a {kind.__name__}, got {value!r}")
-            return default
-        return value
-
-    def unknown(self, table: dict[str, Any], section: str, path: str) -> None:
-        for key in sorted(set(table) - _KNOWN[section]):
-            self.err(f"{path}.{key}", "CFG-1", "unknown key (typo?); remove it")
-
-    def listen(self, value: str | None, key: str, default: tuple[str, int]) -> tuple[str, int]:
-        if value is None:
-            return default
+    def listen(self, value: str, key: str) -> None:
         m = _LISTEN.match(value)
         if not m or not 0 < int(m["port"]) < 65536:
             self.err(key, "CFG-2", f"must be HOST:PORT, got {value!r}")
-            return default
-        host = m["host"].strip("[]")
-        if host in ("0.0.0.0", "::"):
+            return
+        if m["host"].strip("[]") in ("0.0.0.0", "::"):
             self.err(key, "NET-1", "listen on a named address, never every interface")
-        return host, int(m["port"])
+
+
+def _inside(path: Path, *roots: Path) -> bool:
+    return any(path == root or path.is_relative_to(root) for root in roots)
 
 
 def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     """Validate a parsed TOML document and build the Config; raise ConfigError listing findings."""
-    r = _Reader()
-    for section in sorted(set(data) - set(_KNOWN)):
-        r.err(section, "CFG-1", "unknown section (typo?); remove it")
-    rec = data.get("recorder")
-    if not isinstance(rec, dict):
-        r.err("recorder", "CFG-1", "missing [recorder] table")
-        rec = {}
-    r.unknown(rec, "recorder", "recorder")
-    site = r.get(rec, "site", "recorder", str, "")
-    if site and not _SLUG.match(site):
-        r.err("recorder.site", "CFG-2", "must be a lowercase slug like 'evrange'")
-    storage_root = Path(r.get(rec, "storage_root", "recorder", str, ""))
-    state_dir = Path(r.get(rec, "state_dir", "recorder", str, ""))
-    for key, p in (("storage_root", storage_root), ("state_dir", state_dir)):
-        if str(p) and str(p) != "." and not p.is_absolute():
-            r.err(f"recorder.{key}", "CFG-2", f"must be an absolute path, got {str(p)!r}")
-    both_set = str(storage_root) not in ("", ".") and str(state_dir) not in ("", ".")
-    if both_set and (state_dir.is_relative_to(storage_root)
-                     or storage_root.is_relative_to(state_dir)):
-        r.err("recorder.state_dir", "JRN-2",
-                  "register and journal must be stored apart from the video: use a state_dir "
-                  "outside storage_root (and vice versa)")
-    retention = r.get(rec, "retention_days", "recorder", int, 0)
-    if "retention_days" in rec and not 1 <= retention <= 30:
-        r.err("recorder.retention_days", "RET-1",
-              f"must be 1..30 days (CSI L252-5: at most one month), got {retention}")
-    jret = r.get(rec, "journal_retention_days", "recorder", int, 365, required=False)
-    if not 180 <= jret <= 366:
-        r.err("recorder.journal_retention_days", "JRN-2",
-              f"the journal is kept 6 to 12 months (180..366 days), got {jret}")
-    min_free = r.get(rec, "min_free_percent", "recorder", float, 10.0, required=False)
-    if not 1 <= min_free <= 50:
-        r.err("recorder.min_free_percent", "CFG-2", f"must be 1..50 (%), got {min_free}")
-    seg = r.get(rec, "segment_seconds", "recorder", int, 60, required=False)
-    if not 1 <= seg <= 3600:
-        r.err("recorder.segment_seconds", "CFG-2", f"must be 1..3600, got {seg}")
-    key_path = Path(r.get(rec, "signing_key", "recorder", str, ""))
-    if str(key_path) not in ("", ".") and not key_path.is_absolute():
-        r.err("recorder.signing_key", "CFG-2", "must be an absolute path to an Ed25519 PEM key")
-    seg_format = r.get(rec, "segment_format", "recorder", str, "mpegts", required=False)
-    if seg_format != "mpegts":
-        r.err("recorder.segment_format", "CFG-2",
-              "only 'mpegts' is supported (crash-tolerant; see docs/recorder.md)")
-    rc_init = r.get(rec, "reconnect_initial_seconds", "recorder", float, 0.25, required=False)
-    rc_max = r.get(rec, "reconnect_max_seconds", "recorder", float, 5.0, required=False)
-    if not 0 < rc_init <= rc_max <= 300:
-        r.err("recorder.reconnect_max_seconds", "CFG-2",
-              "need 0 < reconnect_initial_seconds <= reconnect_max_seconds <= 300")
-    rtsp_to = r.get(rec, "rtsp_timeout_seconds", "recorder", float, 3.0, required=False)
-    if not 0.5 <= rtsp_to <= 60:
-        r.err("recorder.rtsp_timeout_seconds", "CFG-2", "must be 0.5..60 (ffmpeg -timeout)")
-    purge_every = r.get(rec, "purge_interval_seconds", "recorder", float, 30.0, required=False)
-    if not 1 <= purge_every <= 3600:
-        r.err("recorder.purge_interval_seconds", "CFG-2", "must be 1..3600")
-    export_dir = Path(r.get(rec, "export_dir", "recorder", str, str(state_dir / "exports"),
-                            required=False))
-
-    api = data.get("api", {})
-    r.unknown(api, "api", "api")
-    api_listen = r.listen(r.get(api, "listen", "api", str, "127.0.0.1:8443", required=False),
-                          "api.listen", ("127.0.0.1", 8443))
-    cert = r.get(api, "tls_cert", "api", str, None, required=False)
-    tkey = r.get(api, "tls_key", "api", str, None, required=False)
-    if (cert is None) != (tkey is None):
+    shape = [Finding(key, "CFG-1", msg) for key, msg in schema.check(data, schema.ConfigFile)]
+    if shape:
+        raise ConfigError(source, shape)
+    f = schema.build(data)
+    r = _Rules()
+    _recorder(r, f.recorder)
+    r.listen(f.api.listen, "api.listen")
+    if (f.api.tls_cert is None) != (f.api.tls_key is None):
         r.err("api.tls_cert", "NET-2", "set both tls_cert and tls_key, or neither")
-    relay = data.get("relay", {})
-    r.unknown(relay, "relay", "relay")
-    relay_listen = r.listen(r.get(relay, "listen", "relay", str, "127.0.0.1:8554",
-                                  required=False), "relay.listen", ("127.0.0.1", 8554))
-    tsec = data.get("time", {})
-    r.unknown(tsec, "time", "time")
-    sync = r.get(tsec, "sync_check", "time", str, "chrony", required=False)
-    if sync not in SYNC_CHECKS:
+    r.listen(f.relay.listen, "relay.listen")
+    if f.time.sync_check not in SYNC_CHECKS:
         r.err("time.sync_check", "TIME-1", f"must be one of {', '.join(SYNC_CHECKS)}")
-
-    cameras = _cameras(r, data.get("cameras", []))
-    users = _users(r, data.get("users", []), {c.id for c in cameras})
+    _cameras(r, f.cameras)
+    users = _users(r, f.users, {c.id for c in f.cameras})
     if r.findings:
         raise ConfigError(source, r.findings)
-    return Config(
-        source=source, site=site, storage_root=storage_root, state_dir=state_dir,
-        retention_days=retention, journal_retention_days=jret, min_free_percent=min_free,
-        segment_seconds=seg, signing_key=key_path, segment_format=seg_format,
-        reconnect_initial_seconds=rc_init, reconnect_max_seconds=rc_max,
-        rtsp_timeout_seconds=rtsp_to, purge_interval_seconds=purge_every, export_dir=export_dir,
-        api_listen=api_listen, tls_cert=Path(cert) if cert else None,
-        tls_key=Path(tkey) if tkey else None, relay_listen=relay_listen, sync_check=sync,
-        cameras=tuple(cameras), users=tuple(users), raw=data,
-    )
+    return Config(source=source, recorder=f.recorder, api=f.api, relay=f.relay, time=f.time,
+                  cameras=f.cameras, users=users,
+                  retention=Retention(f.recorder.retention_days, source, token=_READ), raw=data)
 
 
-def _cameras(r: _Reader, items: Any) -> list[Camera]:
-    if not isinstance(items, list) or not items:
+def _recorder(r: _Rules, rec: RecorderTable) -> None:
+    if not _SLUG.match(rec.site):
+        r.err("recorder.site", "CFG-2", "must be a lowercase slug like 'evrange'")
+    paths = {"storage_root": rec.storage_root, "state_dir": rec.state_dir,
+             "signing_key": rec.signing_key, "checkpoint_dir": rec.checkpoint_dir}
+    for key, p in paths.items():
+        if not p.is_absolute():
+            r.err(f"recorder.{key}", "CFG-2", f"must be an absolute path, got {str(p)!r}")
+    if not all(p.is_absolute() for p in paths.values()):
+        pass
+    elif _inside(rec.state_dir, rec.storage_root) or _inside(rec.storage_root, rec.state_dir):
+        r.err("recorder.state_dir", "JRN-2",
+              "register and journal must be stored apart from the video: use a state_dir "
+              "outside storage_root (and vice versa)")
+    else:
+        if _inside(rec.signing_key, rec.state_dir, rec.storage_root, rec.checkpoint_dir):
+            r.err("recorder.signing_key", "JRN-2",
+                  "the signing key must not sit beside what it signs: keep it in its own "
+                  "directory, outside state_dir, storage_root and checkpoint_dir")
+        if _inside(rec.checkpoint_dir, rec.state_dir, rec.storage_root) or _inside(
+                rec.state_dir, rec.checkpoint_dir) or _inside(rec.storage_root,
+                                                              rec.checkpoint_dir):
+            r.err("recorder.checkpoint_dir", "JRN-2",
+                  "signed checkpoints must be kept apart from the state and the video they "
+                  "witness: use a directory outside state_dir and storage_root")
+    if not 1 <= rec.retention_days <= 30:
+        r.err("recorder.retention_days", "RET-1",
+              f"must be 1..30 days (CSI L252-5: at most one month), got {rec.retention_days}")
+    if not 0 < rec.max_purge_share <= 1:
+        r.err("recorder.max_purge_share", "RET-1",
+              "must be in (0, 1]: the largest share of unheld video one purge may destroy "
+              f"before it stops and alarms, got {rec.max_purge_share:g}")
+    if not 10 <= rec.checkpoint_interval_seconds <= 3600:
+        r.err("recorder.checkpoint_interval_seconds", "JRN-2",
+              "must be 10..3600: entries newer than the last checkpoint can be cut unseen")
+    if not 180 <= rec.journal_retention_days <= 366:
+        r.err("recorder.journal_retention_days", "JRN-2",
+              f"the journal is kept 6 to 12 months (180..366 days), got "
+              f"{rec.journal_retention_days}")
+    if not 1 <= rec.min_free_percent <= 50:
+        r.err("recorder.min_free_percent", "CFG-2",
+              f"must be 1..50 (%), got {rec.min_free_percent:g}")
+    if not 1 <= rec.segment_seconds <= 3600:
+        r.err("recorder.segment_seconds", "CFG-2", f"must be 1..3600, got {rec.segment_seconds}")
+    if rec.segment_format != "mpegts":
+        r.err("recorder.segment_format", "CFG-2",
+              "only 'mpegts' is supported (crash-tolerant; see docs/recorder.md)")
+    if not 0 < rec.reconnect_initial_seconds <= rec.reconnect_max_seconds <= 300:
+        r.err("recorder.reconnect_max_seconds", "CFG-2",
+              "need 0 < reconnect_initial_seconds <= reconnect_max_seconds <= 300")
+    if not 0.5 <= rec.rtsp_timeout_seconds <= 60:
+        r.err("recorder.rtsp_timeout_seconds", "CFG-2", "must be 0.5..60 (ffmpeg -timeout)")
+    if not 1 <= rec.purge_interval_seconds <= 3600:
+        r.err("recorder.purge_interval_seconds", "CFG-2", "must be 1..3600")
+    if rec.export_dir is not None and not rec.export_dir.is_absolute():
+        r.err("recorder.export_dir", "CFG-2", "must be an absolute path")
+
+
+def _cameras(r: _Rules, items: tuple[Camera, ...]) -> None:
+    if not items:
         r.err("cameras", "CFG-1", "at least one [[cameras]] entry is required")
-        return []
-    out: list[Camera] = []
     seen: set[str] = set()
-    for i, item in enumerate(items):
+    for i, cam in enumerate(items):
         p = f"cameras[{i}]"
-        if not isinstance(item, dict):
-            r.err(p, "CFG-1", "must be a table")
-            continue
-        r.unknown(item, "cameras", p)
-        cid = r.get(item, "id", p, str, "")
-        if cid and not _SLUG.match(cid):
+        if not _SLUG.match(cam.id):
             r.err(f"{p}.id", "CFG-2", "must be a lowercase slug (used in file names)")
-        if cid in seen:
-            r.err(f"{p}.id", "CFG-2", f"duplicate camera id {cid!r}")
-        seen.add(cid)
-        role = r.get(item, "role", p, str, "")
-        if role and role not in CAMERA_ROLES:
+        if cam.id in seen:
+            r.err(f"{p}.id", "CFG-2", f"duplicate camera id {cam.id!r}")
+        seen.add(cam.id)
+        if cam.role not in CAMERA_ROLES:
             r.err(f"{p}.role", "CFG-2", f"must be one of {', '.join(CAMERA_ROLES)}")
-        url = r.get(item, "rtsp_url", p, str, "")
-        if url and not url.startswith(("rtsp://", "rtsps://")):
+        if not cam.rtsp_url.startswith(("rtsp://", "rtsps://")):
             r.err(f"{p}.rtsp_url", "CFG-2", "must be an rtsp:// or rtsps:// URL")
-        location = r.get(item, "location", p, str, "")
-        if "location" in item and not location.strip():
+        if not cam.location.strip():
             r.err(f"{p}.location", "CAM-4", "the camera location must be retrievable: set it")
-        fps = r.get(item, "expected_fps", p, float, 0.0)
-        width = r.get(item, "width", p, int, 0)
-        height = r.get(item, "height", p, int, 0)
-        if role == "narrow":
-            if fps and fps < 12:
+        fps, width, height = cam.expected_fps, cam.width, cam.height
+        if fps <= 0 or width <= 0 or height <= 0:
+            r.err(f"{p}.expected_fps", "CFG-2", "expected_fps, width and height are positive")
+        elif cam.role == "narrow":
+            if fps < 12:
                 r.err(f"{p}.expected_fps", "CAM-3", f"a narrow-field camera records >= 12 fps, "
                       f"got {fps:g}")
-            if width and height and (width < 704 or height < 576):
+            if width < 704 or height < 576:
                 r.err(f"{p}.width", "CAM-1", f"a narrow-field stream is >= 704x576, got "
                       f"{width}x{height}")
-        elif role == "context":
-            if fps and fps < 6:
+        elif cam.role == "context":
+            if fps < 6:
                 r.err(f"{p}.expected_fps", "CAM-3", f"a recorded stream is >= 6 fps, got {fps:g}")
-            if width and height and (width < 352 or height < 288):
+            if width < 352 or height < 288:
                 r.err(f"{p}.width", "CAM-2", f"a recorded stream is >= 352x288, got "
                       f"{width}x{height}")
-        out.append(Camera(cid, role, url, location, fps, width, height))
-    return out
 
 
-def _users(r: _Reader, items: Any, camera_ids: set[str]) -> list[User]:
-    if not isinstance(items, list) or not items:
+def _users(r: _Rules, items: tuple[User, ...], camera_ids: set[str]) -> tuple[User, ...]:
+    if not items:
         r.err("users", "ACC-1", "at least one [[users]] entry (a named person) is required")
-        return []
     out: list[User] = []
     ids: set[str] = set()
     names: dict[str, str] = {}
-    for i, item in enumerate(items):
+    for i, user in enumerate(items):
         p = f"users[{i}]"
-        if not isinstance(item, dict):
-            r.err(p, "CFG-1", "must be a table")
-            continue
-        r.unknown(item, "users", p)
-        uid = r.get(item, "id", p, str, "")
-        name = r.get(item, "name", p, str, "")
-        role = r.get(item, "role", p, str, "")
-        phash = r.get(item, "password_hash", p, str, "")
-        cams = r.get(item, "cameras", p, list, [], required=False)
-        if uid and not _SLUG.match(uid):
+        uid, name, role, cams = user.id, user.name, user.role, user.cameras
+        if not _SLUG.match(uid):
             r.err(f"{p}.id", "CFG-2", "must be a lowercase slug")
         if uid in ids:
             r.err(f"{p}.id", "ACC-1", f"duplicate account id {uid!r}")
         ids.add(uid)
-        if "name" in item and len(name.split()) < 2:
+        if len(name.split()) < 2:
             r.err(f"{p}.name", "ACC-1",
                   "each account maps to a named person: give first name and surname")
         key = " ".join(name.lower().split())
@@ -359,27 +367,24 @@ def _users(r: _Reader, items: Any, camera_ids: set[str]) -> list[User]:
             r.err(f"{p}.name", "ACC-1",
                   f"one account per person: {name!r} already has account {names[key]!r}")
         names.setdefault(key, uid)
-        if role and role not in ROLES:
+        if role not in ROLES:
             r.err(f"{p}.role", "ACC-2", f"must be one of {', '.join(ROLES)}")
         if uid.lower() in GENERIC_IDS and role != "admin":
             r.err(f"{p}.id", "ACC-1", f"{uid!r} is a generic/shared account name; use a "
                   "personal id (e.g. jdupont)")
-        if phash and not phash.startswith("$argon2id$"):
+        if not user.password_hash.startswith("$argon2id$"):
             r.err(f"{p}.password_hash", "ACC-5",
                   "must be an argon2id hash: produce it with `recorder hash-password`")
-        if not all(isinstance(c, str) for c in cams):
-            r.err(f"{p}.cameras", "CFG-1", "must be a list of camera ids or [\"*\"]")
-            cams = []
         for c in cams:
             if c != "*" and c not in camera_ids:
                 r.err(f"{p}.cameras", "CFG-2", f"unknown camera id {c!r}")
         if role == "admin" and cams:
             r.err(f"{p}.cameras", "ACC-4",
                   "the admin role configures the recorder and sees no video: cameras = []")
-        if role in ("maire", "adjoint", "live") and "cameras" in item and not cams:
+        if role in ("maire", "adjoint", "live") and not cams:
             r.err(f"{p}.cameras", "ACC-2", "list the cameras this person may see, or [\"*\"]")
-        out.append(User(uid, name, role, phash, tuple(cams) if role != "admin" else ()))
-    return out
+        out.append(user)
+    return tuple(out)
 
 
 def load(path: str | Path) -> Config:
@@ -390,6 +395,9 @@ def load(path: str | Path) -> Config:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(source, [Finding("-", "CFG-0", "file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(source, [Finding("-", "CFG-0", f"not UTF-8 text (byte {exc.start}): "
+                                           "save the file as UTF-8")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, [Finding("-", "CFG-0", f"not valid TOML: {exc}")]) from None
     except OSError as exc:

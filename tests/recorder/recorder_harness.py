@@ -86,12 +86,13 @@ def make_config(tmp: Path, cameras: list[tuple[str, str]], *, storage: Path | No
                 segment_seconds: int = 2, retention_days: int = 15, min_free: float = 1.0,
                 sync: str = "always", api_port: int | None = None,
                 relay_port: int | None = None, width: int = 1280, height: int = 720,
-                fps: int = 15, purge_interval: float = 3600) -> Path:
+                fps: int = 15, purge_interval: float = 3600,
+                extra: tuple[str, ...] = ()) -> Path:
     """Write a recorder config with a maire, an adjoint limited to the first camera, a live
     recipient and an admin; all with PASSWORD. Returns its path."""
     from recorder import keys
 
-    key = tmp / "state" / "signing.pem"
+    key = tmp / "keys" / "signing.pem"  # JRN-2: its own 0700 directory, outside state_dir
     if not key.exists():
         keys.generate(key)
     phash = _cached_hash()
@@ -102,7 +103,8 @@ def make_config(tmp: Path, cameras: list[tuple[str, str]], *, storage: Path | No
         "journal_retention_days = 365", f"min_free_percent = {min_free}",
         f"segment_seconds = {segment_seconds}", f'signing_key = "{key}"',
         "rtsp_timeout_seconds = 2.0", f"purge_interval_seconds = {purge_interval}",
-        f'export_dir = "{tmp / "exports"}"',
+        f'export_dir = "{tmp / "exports"}"', f'checkpoint_dir = "{tmp / "checkpoints"}"',
+        *extra,
         "[api]", f'listen = "127.0.0.1:{api_port or free_port()}"',
         "[relay]", f'listen = "127.0.0.1:{relay_port or free_port()}"',
         "[time]", f'sync_check = "{sync}"',

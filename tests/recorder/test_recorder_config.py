@@ -96,3 +96,103 @@ def test_parse_builds_typed_config() -> None:
     assert conf.api_listen == ("127.0.0.1", 8443)
     admin = conf.user("admin-jmartin")
     assert admin is not None and not admin.may_see("cam-mairie-narrow")
+
+
+def _without_line(text: str, section_marker: str, key: str) -> str:
+    """The example with the first `key = ...` line after section_marker removed."""
+    head, sep, tail = text.partition(section_marker)
+    assert sep, section_marker
+    lines = tail.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.split("=")[0].strip() == key:
+            del lines[i]
+            return head + sep + "".join(lines)
+    raise AssertionError(f"{key} not found after {section_marker!r}")
+
+
+@pytest.mark.parametrize(
+    ("marker", "key", "path"),
+    [
+        ("[recorder]", "site", "recorder.site"),
+        ("[recorder]", "storage_root", "recorder.storage_root"),
+        ("[recorder]", "state_dir", "recorder.state_dir"),
+        ("[recorder]", "retention_days", "recorder.retention_days"),
+        ("[recorder]", "signing_key", "recorder.signing_key"),
+        ("[recorder]", "checkpoint_dir", "recorder.checkpoint_dir"),
+        ("[[cameras]]", "id", "cameras[0].id"),
+        ("[[cameras]]", "role", "cameras[0].role"),
+        ("[[cameras]]", "rtsp_url", "cameras[0].rtsp_url"),
+        ("[[cameras]]", "location", "cameras[0].location"),
+        ("[[cameras]]", "expected_fps", "cameras[0].expected_fps"),
+        ("[[cameras]]", "width", "cameras[0].width"),
+        ("[[cameras]]", "height", "cameras[0].height"),
+        ("[[users]]", "id", "users[0].id"),
+        ("[[users]]", "name", "users[0].name"),
+        ("[[users]]", "role", "users[0].role"),
+        ("[[users]]", "password_hash", "users[0].password_hash"),
+    ],
+)
+def test_every_required_key_missing_is_refused_and_named(tmp_path: Path, marker: str, key: str,
+                                                         path: str) -> None:
+    """CFG-1: a required key never defaults silently (an omitted retention_days once let the
+    first purge destroy every segment)."""
+    res = _check(tmp_path, _without_line(EXAMPLE.read_text(), marker, key))
+    assert res.returncode == 1, res.stdout
+    assert f"{path}: [CFG-1] missing required key" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_several_missing_keys_are_all_named(tmp_path: Path) -> None:
+    text = _without_line(EXAMPLE.read_text(), "[recorder]", "retention_days")
+    text = _without_line(text, "[[users]]", "password_hash")
+    text = _without_line(text, "[[cameras]]", "location")
+    res = _check(tmp_path, text)
+    assert res.returncode == 1
+    for path in ("recorder.retention_days", "users[0].password_hash", "cameras[0].location"):
+        assert f"{path}: [CFG-1] missing required key" in res.stderr, res.stderr
+
+
+def test_parse_without_retention_days_raises() -> None:
+    """No code path builds a Config whose retention was not read from the file (RET-1)."""
+    import tomllib
+
+    data = tomllib.loads(_without_line(EXAMPLE.read_text(), "[recorder]", "retention_days"))
+    with pytest.raises(config.ConfigError, match=r"recorder\.retention_days: \[CFG-1\]"):
+        config.parse(data)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("retention_days = 15", 'retention_days = "15"', "recorder.retention_days"),
+        ("retention_days = 15", "retention_days = true", "recorder.retention_days"),
+        ("width = 1920", 'width = "1920"', "cameras[0].width"),
+        ('cameras = ["*"]', 'cameras = "*"', "users[0].cameras"),
+    ],
+)
+def test_wrong_type_is_refused_and_named(tmp_path: Path, old: str, new: str, key: str) -> None:
+    text = EXAMPLE.read_text()
+    assert old in text
+    res = _check(tmp_path, text.replace(old, new, 1))
+    assert res.returncode == 1
+    assert f"{key}: [CFG-1]" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_non_utf8_config_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "recorder.toml"
+    path.write_bytes(EXAMPLE.read_bytes().replace("Mât".encode(), b"M\xe2t"))  # Latin-1
+    res = subprocess.run([sys.executable, "-m", "recorder.cli", "check-config", str(path)],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 1
+    assert "[CFG-0]" in res.stderr and "UTF-8" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_max_purge_share_has_a_safe_default_and_bounds(tmp_path: Path) -> None:
+    conf = config.load(EXAMPLE)
+    assert conf.recorder.max_purge_share == 0.5
+    text = EXAMPLE.read_text().replace("retention_days = 15",
+                                       "retention_days = 15\nmax_purge_share = 1.5", 1)
+    res = _check(tmp_path, text)
+    assert res.returncode == 1 and "recorder.max_purge_share: [RET-1]" in res.stderr, res.stderr

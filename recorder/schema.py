@@ -1,0 +1,161 @@
+"""The recorder config file's declarative schema (msgspec): one Struct per TOML table.
+
+A field without a default is required: `check()` names every missing, unknown or mistyped key
+(CFG-1) before anything is built, so a required value can never default silently. Adding a
+key is one line in its table; legal rules on the values live in recorder/config.py.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+
+class _Table(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Base of every table: keyword-only, immutable, unknown keys refused."""
+
+
+class RecorderTable(_Table, frozen=True):
+    """[recorder]: where video, state, key and checkpoints live; retention (RET-1)."""
+
+    site: str
+    storage_root: Path
+    state_dir: Path
+    retention_days: int  # RET-1: never a default (an omitted value once purged everything)
+    signing_key: Path
+    checkpoint_dir: Path
+    journal_retention_days: int = 365
+    min_free_percent: float = 10.0
+    segment_seconds: int = 60
+    segment_format: str = "mpegts"
+    reconnect_initial_seconds: float = 0.25
+    reconnect_max_seconds: float = 5.0
+    rtsp_timeout_seconds: float = 3.0
+    purge_interval_seconds: float = 30.0
+    export_dir: Path | None = None
+    max_purge_share: float = 0.5
+    checkpoint_interval_seconds: float = 300.0
+
+
+class ApiTable(_Table, frozen=True):
+    """[api]: the HTTP(S) API."""
+
+    listen: str = "127.0.0.1:8443"
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+
+class RelayTable(_Table, frozen=True):
+    """[relay]: the live-only RTSP relay (ACC-4)."""
+
+    listen: str = "127.0.0.1:8554"
+
+
+class TimeTable(_Table, frozen=True):
+    """[time]: how TIME-1 clock synchronisation is checked."""
+
+    sync_check: str = "chrony"
+
+
+class Camera(_Table, frozen=True):
+    """One recorded camera ([[cameras]])."""
+
+    id: str
+    role: str
+    rtsp_url: str
+    location: str  # CAM-4
+    expected_fps: float
+    width: int
+    height: int
+
+
+class User(_Table, frozen=True):
+    """One individually designated person (ACC-1) and what they may reach ([[users]])."""
+
+    id: str
+    name: str
+    role: str
+    password_hash: str
+    cameras: tuple[str, ...] = ()
+
+    def may_see(self, camera_id: str) -> bool:
+        """True when the user's camera list covers this camera."""
+        return "*" in self.cameras or camera_id in self.cameras
+
+
+class ConfigFile(_Table, frozen=True):
+    """The whole file."""
+
+    recorder: RecorderTable
+    api: ApiTable = ApiTable()
+    relay: RelayTable = RelayTable()
+    time: TimeTable = TimeTable()
+    cameras: tuple[Camera, ...] = ()
+    users: tuple[User, ...] = ()
+
+
+def _dec_hook(kind: type, value: Any) -> Any:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise TypeError(f"Expected `{kind.__name__}`, got `{type(value).__name__}`")
+
+
+def _struct_of(kind: Any) -> type[_Table] | None:
+    """The table type of a field holding a table or an array of tables, else None."""
+    if isinstance(kind, type) and issubclass(kind, _Table):
+        return kind
+    if typing.get_origin(kind) in (tuple, list):
+        args = [a for a in typing.get_args(kind) if a is not Ellipsis]
+        if len(args) == 1 and isinstance(args[0], type) and issubclass(args[0], _Table):
+            return args[0]
+    return None
+
+
+def _type_name(kind: Any) -> str:
+    if isinstance(kind, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(kind) if a is not type(None))
+    if typing.get_origin(kind) in (tuple, list):
+        return "list"
+    return {"str": "string", "int": "integer", "float": "number", "Path": "path string"}.get(
+        getattr(kind, "__name__", str(kind)), str(kind))
+
+
+def check(value: Any, kind: type[_Table], path: str = "") -> list[tuple[str, str]]:
+    """Every (key path, problem) of value against a table type: unknown, missing, mistyped."""
+    if not isinstance(value, dict):
+        return [(path or "-", "must be a table")]
+    found: list[tuple[str, str]] = []
+    fields = {f.encode_name: f for f in msgspec.structs.fields(kind)}
+    prefix = f"{path}." if path else ""
+    for key in sorted(set(value) - set(fields), key=str):
+        found.append((f"{prefix}{key}", "unknown key (typo?); remove it"))
+    for name, field in fields.items():
+        where = f"{prefix}{name}"
+        if name not in value:
+            if field.required:
+                found.append((where, "missing required key"))
+            continue
+        item, table = value[name], _struct_of(field.type)
+        if table is not None and table is field.type:
+            found += check(item, table, where)
+        elif table is not None:
+            if not isinstance(item, list):
+                found.append((where, "must be an array of tables ([[...]])"))
+                continue
+            for i, sub in enumerate(item):
+                found += check(sub, table, f"{where}[{i}]")
+        else:
+            try:
+                msgspec.convert(item, field.type, dec_hook=_dec_hook)
+            except msgspec.ValidationError:
+                found.append((where, f"must be a {_type_name(field.type)}, got {item!r}"))
+    return found
+
+
+def build(value: dict[str, Any]) -> ConfigFile:
+    """The typed file; call only once check() found nothing."""
+    return msgspec.convert(value, ConfigFile, dec_hook=_dec_hook)
