@@ -110,6 +110,10 @@ def _parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("purge", help="run retention once")
     with_config(sp)
     sp.add_argument("--now", help="ISO 8601 instant to use as now (tests, dry audits)")
+    sp.add_argument("--max-share", type=float, default=None,
+                    help="lift recorder.max_purge_share for this pass (0..1], e.g. after a long "
+                         "outage; journaled with --by")
+    sp.add_argument("--by", default=getpass.getuser(), help="who runs it (journaled)")
     sp = sub.add_parser("keygen", help="create the Ed25519 signing key")
     sp.add_argument("path", type=Path)
     sp.add_argument("--force", action="store_true", help="replace an existing key")
@@ -198,9 +202,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         if cmd == "purge":
             from recorder import retention
             at = _time(args.now, "--now") if args.now else timeutil.now()
-            result = retention.purge(state, at)
+            if args.max_share is not None and not 0 < args.max_share <= 1:
+                return _usage("--max-share must be in (0, 1]")
+            try:
+                result = retention.purge(state, at, max_share=args.max_share, by=args.by)
+            except retention.PurgeRefused as exc:
+                return _err(str(exc))
             print(json.dumps(result.summary(), indent=2))
-            return 1 if result.alarm else 0
+            return 1 if result.alarm or result.alarm_mass_purge else 0
         if cmd == "hold":
             return _hold(state, args)
         if cmd == "redact":

@@ -61,7 +61,7 @@ class Retention:
     """RET-1 retention as read from a validated config file: only parse() can build one, so
     the purge can refuse any retention that was not read explicitly."""
 
-    __slots__ = ("days", "source")
+    __slots__ = ("_seal", "days", "source")
 
     def __init__(self, days: int, source: str, *, token: object) -> None:
         if token is not _READ or isinstance(days, bool) or not 1 <= days <= 30:
@@ -69,6 +69,11 @@ class Retention:
                             "validated file")
         self.days = days
         self.source = source
+        self._seal = _READ
+
+    def is_read(self) -> bool:
+        """True only for a Retention built by parse() (not copied, forged or altered)."""
+        return getattr(self, "_seal", None) is _READ and 1 <= self.days <= 30
 
     def __repr__(self) -> str:
         return f"Retention({self.days} days from {self.source})"

@@ -40,6 +40,9 @@ class Metrics:
                               "purge", ["reason"], registry=r)
         self.disk_alarm = Gauge("recorder_disk_alarm", "1 when only held video is left to free "
                                 "space (purge stopped)", registry=r)
+        self.purge_refused = Gauge("recorder_purge_refused", "1 when the last purge stopped "
+                                   "instead of destroying more than max_purge_share of the "
+                                   "unheld video", registry=r)
         self.oldest_unheld_age = Gauge("recorder_oldest_unheld_segment_age_seconds",
                                        "Age of the oldest non-held segment (RET-2)", registry=r)
         self.clock_synced = Gauge("recorder_clock_synchronised", "TIME-1 sync check result",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recorder import timeutil
+from recorder.config import Retention
 from recorder.index import Hold, Segment
 from recorder.state import State
 
@@ -29,6 +30,7 @@ class PurgeResult:
     destroyed_pressure: list[Segment] = field(default_factory=list)
     held_kept: int = 0
     alarm: bool = False
+    alarm_mass_purge: bool = False
     free_percent: float = 100.0
     journal_files_pruned: list[str] = field(default_factory=list)
 
@@ -40,9 +42,22 @@ class PurgeResult:
             "destroyed_disk_pressure": len(self.destroyed_pressure),
             "held_kept": self.held_kept,
             "alarm_only_held_video_left": self.alarm,
+            "alarm_mass_purge": self.alarm_mass_purge,
             "free_percent": round(self.free_percent, 2),
             "journal_files_pruned": self.journal_files_pruned,
         }
+
+
+class PurgeRefused(Exception):
+    """The purge will not run: its retention was not read explicitly from the config."""
+
+
+def checked_retention(retention: object) -> int:
+    """Retention days, only from a Retention that config.parse() built (RET-1)."""
+    if not isinstance(retention, Retention) or not retention.is_read():
+        raise PurgeRefused(f"RET-1: refusing to purge with a retention not read from the "
+                           f"config file ({retention!r}); set recorder.retention_days")
+    return retention.days
 
 
 def free_percent(path: os.PathLike[str] | str) -> float:
@@ -71,40 +86,59 @@ def _destroy(state: State, seg: Segment, reason: str, now: float) -> None:
     })
 
 
-def purge(state: State, now: float,
-          free_fn: Callable[[], float] | None = None) -> PurgeResult:
+def purge(state: State, now: float, free_fn: Callable[[], float] | None = None,
+          max_share: float | None = None, by: str = "system") -> PurgeResult:
     """Run retention once at instant `now` (injectable for tests).
 
     1. age: destroy non-held segments that ended more than retention_days ago (RET-1/RET-2);
     2. disk pressure: while free space < min_free_percent, destroy the oldest non-held segment;
        if only held video is left, stop and alarm;
     3. journal: drop monthly journal files older than journal_retention_days (JRN-2).
+    One pass never destroys more than max_share (default recorder.max_purge_share) of the
+    unheld video: beyond it, it stops, journals and alarms (a clock jump or a config slip).
     """
     conf = state.config
+    days = checked_retention(conf.retention)
+    share = conf.recorder.max_purge_share if max_share is None else max_share
     measure = free_fn or (lambda: free_percent(conf.storage_root))
     result = PurgeResult(now=now)
     holds = state.index.holds()
-    cutoff = now - conf.retention_days * DAY
+    unheld = [s for s in state.index.segments() if not is_held(s, holds)]
+    budget = share * sum(s.size for s in unheld)
+    cutoff = now - days * DAY
+    expired: list[Segment] = []
     for seg in state.index.segments(end=cutoff):
         if seg.end > cutoff:
             continue
         if is_held(seg, holds):
             result.held_kept += 1
             continue
-        _destroy(state, seg, f"age>{conf.retention_days}d (RET-1)", now)
+        expired.append(seg)
+    if sum(s.size for s in expired) > budget:
+        _refuse_mass_purge(state, result, len(expired), len(unheld), share, "age", now)
+        expired = []
+    spent = 0.0
+    for seg in expired:
+        _destroy(state, seg, f"age>{days}d (RET-1)", now)
         result.destroyed_age.append(seg)
+        spent += seg.size
 
     result.free_percent = measure()
-    if result.free_percent < conf.min_free_percent:
+    if result.free_percent < conf.min_free_percent and not result.alarm_mass_purge:
         candidates = [s for s in state.index.segments() if not is_held(s, holds)]
         candidates.sort(key=lambda s: (s.start, s.id))
         for seg in candidates:
             if result.free_percent >= conf.min_free_percent:
                 break
+            if spent + seg.size > budget:
+                _refuse_mass_purge(state, result, len(result.destroyed_pressure) + 1,
+                                   len(unheld), share, "disk pressure", now)
+                break
             _destroy(state, seg, f"disk pressure (free < {conf.min_free_percent:g}%)", now)
             result.destroyed_pressure.append(seg)
+            spent += seg.size
             result.free_percent = measure()
-        if result.free_percent < conf.min_free_percent:
+        if result.free_percent < conf.min_free_percent and not result.alarm_mass_purge:
             result.alarm = True
             held = len(state.index.segments())
             log.error("disk pressure: only held video left; not deleting it",
@@ -115,8 +149,22 @@ def purge(state: State, now: float,
     result.journal_files_pruned = state.journal.prune_before(
         now - conf.journal_retention_days * DAY)
     if result.destroyed_age or result.destroyed_pressure or result.journal_files_pruned:
-        state.journal.append("purge", {"user": "system", **result.summary()})
+        state.journal.append("purge", {"user": by, "max_purge_share": share,
+                                       **result.summary()})
     return result
+
+
+def _refuse_mass_purge(state: State, result: PurgeResult, would: int, unheld: int,
+                       share: float, what: str, now: float) -> None:
+    """Stop instead of wiping most of the video in one pass: log, journal, alarm flag."""
+    result.alarm_mass_purge = True
+    data = {"what": f"{what} purge would destroy more than {share:.0%} of the unheld video in "
+                    "one pass; nothing destroyed by it (check the clock and retention_days, "
+                    "or run `recorder purge --max-share` as a named person)",
+            "would_destroy": would, "unheld": unheld, "max_purge_share": share,
+            "now": timeutil.iso(now)}
+    log.error("ALARM: mass purge refused", extra=data)
+    state.journal.append("alarm", data)
 
 
 def add_hold(state: State, ref: str, camera: str, start: float, end: float, by: str) -> Hold:

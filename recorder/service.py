@@ -85,8 +85,12 @@ class Service:
         result = retention.purge(self.state, timeutil.now())
         if result.alarm and not self.alarm:
             log.error("ALARM: disk pressure, only held video left")
-        self.alarm = result.alarm
+        if result.alarm_mass_purge:
+            log.error("ALARM: purge stopped: it would destroy more than max_purge_share of the "
+                      "unheld video (clock jump? retention_days?)")
+        self.alarm = result.alarm or result.alarm_mass_purge
         self.metrics.disk_alarm.set(1 if result.alarm else 0)
+        self.metrics.purge_refused.set(1 if result.alarm_mass_purge else 0)
         self.metrics.purged.labels("age").inc(len(result.destroyed_age))
         self.metrics.purged.labels("disk_pressure").inc(len(result.destroyed_pressure))
         self.metrics.oldest_unheld_age.set(retention.oldest_unheld_age(self.state,

@@ -52,7 +52,11 @@ def test_purge_by_age_with_injected_clock(state: State, small_segment: Path) -> 
     assert cli("verify", "--config", state.config.source).returncode == 0
 
 
-def test_purge_never_deletes_held_segment(state: State, small_segment: Path) -> None:
+def test_purge_never_deletes_held_segment(tmp_path: Path, small_segment: Path) -> None:
+    # every unheld segment here is expired: allow a purge of all of it (max_purge_share = 1)
+    state = open_state(config.load(make_config(
+        tmp_path, [("cam1", "rtsp://127.0.0.1:9/cam1"), ("cam2", "rtsp://127.0.0.1:9/cam2")],
+        extra=("max_purge_share = 1.0",))))
     old = seed_segments(state, "cam1", small_segment, [NOW - 25 * DAY, NOW - 20 * DAY])
     other_cam = seed_segments(state, "cam2", small_segment, [NOW - 25 * DAY])
     res = cli("hold", "add", "--config", state.config.source, "--ref", "PV-2026-0042",
@@ -126,3 +130,90 @@ def test_disk_pressure_purges_oldest_unheld_keeps_held_then_alarms(
         assert cli("verify", "--config", conf.source).returncode == 0
     finally:
         st.close()
+
+
+def _stored(st: State) -> set[str]:
+    return {s.path for s in st.index.segments() if st.abspath(s.path).exists()}
+
+
+def test_purge_refuses_a_retention_not_read_from_the_file(state: State,
+                                                          small_segment: Path) -> None:
+    """RET-1: a Config whose retention was not read from a validated file purges nothing."""
+    import dataclasses
+
+    from recorder import retention
+    from recorder.config import Retention
+
+    seed_segments(state, "cam1", small_segment, [NOW - 20 * DAY, NOW - 1 * DAY])
+    before = _stored(state)
+    with pytest.raises(TypeError, match="RET-1"):
+        Retention(15, "forged", token=object())
+    for forged in (15, 0, None):
+        state.config = dataclasses.replace(state.config, retention=forged)  # type: ignore[arg-type]
+        with pytest.raises(retention.PurgeRefused, match="RET-1"):
+            retention.purge(state, NOW)
+    assert _stored(state) == before
+    assert not _destructions(state)
+
+
+def test_purge_that_would_wipe_most_video_stops_journals_and_alarms(
+        tmp_path: Path, small_segment: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clock jumped 40 days ahead would expire every segment: the purge destroys none,
+    journals an alarm and exits 1; the metric says so."""
+    from recorder.service import Service
+
+    conf = config.load(make_config(tmp_path, [("cam1", "rtsp://127.0.0.1:9/cam1")]))
+    st = open_state(conf)
+    segs = seed_segments(st, "cam1", small_segment, [NOW - 2 * DAY + 60 * i for i in range(6)])
+    held = seed_segments(st, "cam1", small_segment, [NOW - 3 * DAY])
+    st.index.add_hold("PV-9", "cam1", held[0].start, held[0].end, NOW, "mdupont")
+    jumped = NOW + 40 * DAY
+    res = cli("purge", "--config", conf.source, "--now", timeutil.iso(jumped))
+    assert res.returncode == 1, res.stdout + res.stderr
+    summary = json.loads(res.stdout)
+    assert summary["alarm_mass_purge"] and summary["destroyed_age"] == 0
+    assert _stored(st) == {s.path for s in segs + held}
+    assert not _destructions(st)
+    alarms = [e["data"] for e in st.journal.entries() if e["kind"] == "alarm"]
+    assert alarms and alarms[-1]["would_destroy"] == 6 and alarms[-1]["unheld"] == 6
+    assert alarms[-1]["max_purge_share"] == 0.5
+    assert "Traceback" not in res.stderr
+    st.close()
+    svc = Service(conf)
+    try:
+        monkeypatch.setattr(timeutil, "now", lambda: jumped)  # the service's own clock jumped
+        result = svc.purge_once()
+        assert result.alarm_mass_purge and not result.destroyed_age
+        assert b"recorder_purge_refused 1.0" in svc.metrics.render()
+    finally:
+        svc.state.close()
+
+
+def test_purge_within_the_share_proceeds(tmp_path: Path, small_segment: Path) -> None:
+    conf = config.load(make_config(tmp_path, [("cam1", "rtsp://127.0.0.1:9/cam1")],
+                                   extra=("max_purge_share = 0.4",)))
+    st = open_state(conf)
+    old = seed_segments(st, "cam1", small_segment, [NOW - 20 * DAY, NOW - 19 * DAY])
+    young = seed_segments(st, "cam1", small_segment, [NOW - DAY + 60 * i for i in range(3)])
+    res = cli("purge", "--config", conf.source, "--now", timeutil.iso(NOW))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert json.loads(res.stdout)["destroyed_age"] == 2  # 2 of 5 unheld: 0.4 <= 0.4
+    assert _stored(st) == {s.path for s in young} and len(_destructions(st)) == len(old)
+    st.close()
+
+
+def test_operator_may_allow_a_larger_purge_explicitly(tmp_path: Path,
+                                                      small_segment: Path) -> None:
+    """After a long outage every segment is legally expired: a named person lifts the cap
+    for one pass, and the journal says who."""
+    conf = config.load(make_config(tmp_path, [("cam1", "rtsp://127.0.0.1:9/cam1")]))
+    st = open_state(conf)
+    seed_segments(st, "cam1", small_segment, [NOW - 20 * DAY, NOW - 19 * DAY])
+    assert cli("purge", "--config", conf.source, "--now", timeutil.iso(NOW)).returncode == 1
+    res = cli("purge", "--config", conf.source, "--now", timeutil.iso(NOW), "--max-share", "1",
+              "--by", "admin-jroux")
+    assert res.returncode == 0, res.stderr
+    assert not _stored(st) and len(_destructions(st)) == 2
+    purges = [e["data"] for e in st.journal.entries() if e["kind"] == "purge"]
+    assert purges[-1]["user"] == "admin-jroux" and purges[-1]["max_purge_share"] == 1.0
+    st.close()
