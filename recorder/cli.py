@@ -26,7 +26,9 @@ commands:
   run            run the recording service (one supervised ffmpeg per camera, API, purge)
   relay          run the live-only RTSP relay for the crisis cell (gst-rtsp-server)
   check-config   validate a config file (exit 0 valid, 1 invalid); used by Ansible validate:
-  verify         check register + journal hash chains and every segment's SHA-256
+  verify         check register + journal chains, register against storage, every segment's
+                 SHA-256, chain heads against the signed checkpoints (--witness FILE)
+  checkpoint     sign the register and journal heads into checkpoint_dir (--latest: print it)
   verify-export  check an export directory (manifest signature + every file's SHA-256)
   export         copy a time range of cameras bit-exact with a signed manifest (EXP-1/2)
   redact         EXP-5: blur zones of an export into a marked, re-encoded derivative
@@ -62,8 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--log-level", default="INFO")
     sp = sub.add_parser("check-config", help="validate a config file")
     sp.add_argument("file", type=Path)
-    sp = sub.add_parser("verify", help="verify chains and segment hashes")
+    sp = sub.add_parser("verify", help="verify chains, register against storage, checkpoints")
     with_config(sp)
+    sp.add_argument("--witness", type=Path,
+                    help="a checkpoint held off the NVR (from `recorder checkpoint --latest`): "
+                         "the chains must still contain the heads it saw (JRN-2)")
+    sp = sub.add_parser("checkpoint", help="sign the register and journal heads (JRN-2)")
+    with_config(sp)
+    sp.add_argument("--latest", action="store_true",
+                    help="print the latest stored checkpoint (for the department's monitoring) "
+                         "instead of writing a new one")
     sp = sub.add_parser("verify-export", help="verify an export directory")
     sp.add_argument("dir", type=Path)
     sp.add_argument("--public-key", type=Path,
@@ -193,11 +203,23 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         if cmd == "verify":
             from recorder.verify import verify_all
-            report = verify_all(state)
+            report = verify_all(state, args.witness)
             if report.problem:
                 return _err(f"verify FAILED: {report.problem}")
             print(f"verify OK: register {report.register_entries} entries, journal "
-                  f"{report.journal_entries} entries, {report.segments} segments")
+                  f"{report.journal_entries} entries, {report.segments} segments; "
+                  f"{report.checkpoint}")
+            return 0
+        if cmd == "checkpoint":
+            from recorder import checkpoint
+            try:
+                cp = (checkpoint.latest(conf.checkpoint_dir) if args.latest
+                      else checkpoint.write(state))
+            except ValueError as exc:
+                return _err(str(exc))
+            if cp is None:
+                return _err(f"{conf.checkpoint_dir}: no checkpoint written yet")
+            print(json.dumps(cp, sort_keys=True, ensure_ascii=False))
             return 0
         if cmd == "purge":
             from recorder import retention

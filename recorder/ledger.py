@@ -145,6 +145,26 @@ class Ledger:
                 os.close(dfd)
         return entry
 
+    def head(self) -> dict[str, Any] | None:
+        """The last complete entry, read-only (a torn fragment is ignored), or None."""
+        for path, size in reversed(self._snapshot()):
+            if size == 0:
+                continue
+            with open(path, "rb") as fh:
+                back = min(size, 4096)
+                while True:
+                    fh.seek(size - back)
+                    tail = fh.read(back)
+                    complete = tail[:tail.rfind(b"\n") + 1]
+                    if back == size or complete.count(b"\n") >= 2:
+                        break
+                    back = min(size, back * 4)
+            lines = complete.splitlines()
+            if lines:
+                entry: dict[str, Any] = json.loads(lines[-1])
+                return entry
+        return None
+
     def entries(self) -> Iterator[dict[str, Any]]:
         """Every entry in chain order (unverified)."""
         for path in self._files():

@@ -91,3 +91,135 @@ def test_verify_detects_segment_deleted_outside_purge(recorded: State) -> None:
     recorded.abspath(seg.path).unlink()
     rc, out = _verify(recorded)
     assert rc == 1 and seg.path in out and "missing" in out
+
+
+def _sql(st: State, statement: str, *args: object) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(st.config.index_path)
+    db.execute(statement, args)
+    db.commit()
+    db.close()
+
+
+def test_verify_detects_segment_deleted_with_its_index_row(recorded: State) -> None:
+    """REG-1: the signed `recording` entry outlives the index; no destruction entry -> FAILED."""
+    seg = recorded.index.segments("cam1")[1]
+    recorded.abspath(seg.path).unlink()
+    _sql(recorded, "DELETE FROM segments WHERE id=?", seg.id)
+    rc, out = _verify(recorded)
+    assert rc == 1, out
+    assert seg.path in out and "no `destruction` entry" in out
+
+
+def test_verify_detects_row_marked_purged_without_destruction_entry(recorded: State) -> None:
+    seg = recorded.index.segments("cam1")[2]
+    recorded.abspath(seg.path).unlink()
+    _sql(recorded, "UPDATE segments SET status='purged', purged_at=1, purge_reason='x' "
+         "WHERE id=?", seg.id)
+    rc, out = _verify(recorded)
+    assert rc == 1, out
+    assert seg.path in out and "no `destruction` entry" in out
+
+
+def test_verify_detects_indexed_purged_row_without_recording_entry(recorded: State) -> None:
+    _sql(recorded, "INSERT INTO segments (camera, start, \"end\", path, size, sha256, valid, "
+         "repaired, run, status) VALUES ('cam1', 1, 2, 'cam1/ghost.ts', 1, 'ab', 1, 0, 'r', "
+         "'purged')")
+    rc, out = _verify(recorded)
+    assert rc == 1 and "cam1/ghost.ts" in out and "no `recording` entry" in out, out
+
+
+def test_verify_accepts_a_registered_purge(recorded: State) -> None:
+    from recorder import retention
+
+    seg = recorded.index.segments("cam1")[0]
+    retention._destroy(recorded, seg, "age>15d (RET-1)", timeutil.now())
+    rc, out = _verify(recorded)
+    assert rc == 0, out
+    assert "3 segments" in out
+
+
+def _cut_last_line(directory: Path) -> None:
+    path = sorted(directory.glob("*.jsonl"))[-1]
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]))  # a clean cut at a line boundary: the chain still links
+
+
+def test_verify_detects_journal_tail_cut_after_a_checkpoint(recorded: State) -> None:
+    """JRN-2: the signed checkpoint (in checkpoint_dir) names the journal head; a cut tail is
+    below it."""
+    res = cli("checkpoint", "--config", recorded.config.source)
+    assert res.returncode == 0, res.stderr
+    assert _verify(recorded)[0] == 0
+    _cut_last_line(recorded.config.journal_dir)
+    rc, out = _verify(recorded)
+    assert rc == 1, out
+    assert "journal" in out and "checkpoint" in out and "cut" in out
+
+
+def test_verify_detects_register_tail_cut_after_a_checkpoint(recorded: State) -> None:
+    assert cli("checkpoint", "--config", recorded.config.source).returncode == 0
+    _cut_last_line(recorded.config.register_dir)
+    _sql(recorded, "DELETE FROM segments WHERE id=(SELECT max(id) FROM segments)")
+    rc, out = _verify(recorded)
+    assert rc == 1 and "register" in out and "checkpoint" in out, out
+
+
+def test_verify_detects_rewritten_head_against_checkpoint(recorded: State) -> None:
+    """Cut the last entry and append a new, validly signed one at the same seq."""
+    assert cli("checkpoint", "--config", recorded.config.source).returncode == 0
+    _cut_last_line(recorded.config.journal_dir)
+    recorded.journal.append("login", {"user": "quelquun"})
+    rc, out = _verify(recorded)
+    assert rc == 1 and "journal" in out and "differs from the checkpoint" in out, out
+
+
+def test_verify_witness_sees_a_whole_rollback(recorded: State, tmp_path: Path) -> None:
+    """Rolling back state_dir AND checkpoint_dir passes the local check; the department's
+    witnessed checkpoint (collected with `recorder checkpoint --latest`) does not."""
+    import shutil
+
+    conf = recorded.config
+    assert cli("checkpoint", "--config", conf.source).returncode == 0
+    saved = tmp_path / "saved"
+    shutil.copytree(conf.state_dir, saved / "state")
+    shutil.copytree(conf.checkpoint_dir, saved / "checkpoints")
+    recorded.journal.append("export", {"user": "mdupont", "camera": "cam1"})
+    assert cli("checkpoint", "--config", conf.source).returncode == 0
+    latest = cli("checkpoint", "--config", conf.source, "--latest")
+    assert latest.returncode == 0, latest.stderr
+    witness = tmp_path / "department" / "evrange.json"
+    witness.parent.mkdir()
+    witness.write_text(latest.stdout)
+    recorded.close()
+    for name in ("state", "checkpoints"):
+        target = conf.state_dir if name == "state" else conf.checkpoint_dir
+        shutil.rmtree(target)
+        shutil.copytree(saved / name, target)
+    assert _verify(recorded)[0] == 0  # locally consistent: the rollback is complete
+    res = cli("verify", "--config", conf.source, "--witness", str(witness))
+    assert res.returncode == 1, res.stdout
+    assert "witness" in res.stderr and "journal" in res.stderr and "rolled back" in res.stderr
+    res = cli("verify", "--config", conf.source, "--witness", str(tmp_path / "none.json"))
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+
+
+def test_forged_checkpoint_is_refused(recorded: State) -> None:
+    import json
+
+    assert cli("checkpoint", "--config", recorded.config.source).returncode == 0
+    path = recorded.config.checkpoint_dir / "latest.json"
+    cp = json.loads(path.read_text())
+    cp["journal"]["seq"] -= 1  # the head it names moves back: a cut would then pass
+    path.write_text(json.dumps(cp))
+    rc, out = _verify(recorded)
+    assert rc == 1 and "checkpoint" in out and "signature" in out, out
+
+
+def test_checkpoint_is_kept_apart_from_state_and_video(recorded: State) -> None:
+    conf = recorded.config
+    assert cli("checkpoint", "--config", conf.source).returncode == 0
+    files = list(conf.checkpoint_dir.iterdir())
+    assert files and not conf.checkpoint_dir.is_relative_to(conf.state_dir)
+    assert not conf.checkpoint_dir.is_relative_to(conf.storage_root)
