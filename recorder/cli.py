@@ -169,6 +169,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     cmd = args.command
     if cmd == "check-config":
         conf = cfgmod.load(args.file)
+        if conf.signing_key.exists():  # rendered before the key is installed: checked at start
+            keys.check_private(conf.signing_key)
         print(f"{args.file}: valid ({len(conf.cameras)} cameras, {len(conf.users)} accounts)")
         return 0
     if cmd == "keygen":

@@ -35,8 +35,19 @@ def generate(path: Path, overwrite: bool = False) -> Ed25519PrivateKey:
     return key
 
 
+def check_private(path: Path) -> None:
+    """JRN-2: the key sits in its own 0700 directory as a 0600 file, readable by its owner
+    (the signing process) only; KeyError_ naming the fix otherwise."""
+    for item, want, what in ((path.parent, 0o700, "directory"), (path, 0o600, "file")):
+        mode = item.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise KeyError_(f"{item}: [JRN-2] the signing key {what} is open to group/other "
+                            f"(mode {mode:04o}); only the recorder may read it: chmod "
+                            f"{want:04o} {item}")
+
+
 def load_private(path: Path) -> Ed25519PrivateKey:
-    """Load the signing key; KeyError_ with a readable message if unusable."""
+    """Load the signing key; KeyError_ with a readable message if unusable or not private."""
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError:
@@ -44,6 +55,7 @@ def load_private(path: Path) -> Ed25519PrivateKey:
                         f"{path}`") from None
     except (ValueError, TypeError) as exc:
         raise KeyError_(f"{path}: not an unencrypted PEM private key ({exc})") from None
+    check_private(path)
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyError_(f"{path}: not an Ed25519 key")
     return key

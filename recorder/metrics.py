@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Info, generate_latest
 
 from recorder.retention import free_percent
 
@@ -43,6 +44,11 @@ class Metrics:
         self.purge_refused = Gauge("recorder_purge_refused", "1 when the last purge stopped "
                                    "instead of destroying more than max_purge_share of the "
                                    "unheld video", registry=r)
+        # JRN-2: the latest signed checkpoint, so the department's scrape holds a witness
+        self.checkpoint = Info("recorder_checkpoint", "Latest signed checkpoint of the register "
+                               "and journal heads (recorder verify --witness)", registry=r)
+        self.checkpoint_time = Gauge("recorder_checkpoint_timestamp_seconds",
+                                     "When the latest checkpoint was signed", registry=r)
         self.oldest_unheld_age = Gauge("recorder_oldest_unheld_segment_age_seconds",
                                        "Age of the oldest non-held segment (RET-2)", registry=r)
         self.clock_synced = Gauge("recorder_clock_synchronised", "TIME-1 sync check result",
@@ -64,6 +70,16 @@ class Metrics:
         self.bytes.labels(camera).inc(size)
         self.last_segment_end.labels(camera).set(end)
         self._ends[camera] = end
+
+    def checkpoint_written(self, cp: dict[str, Any]) -> None:
+        """Expose a checkpoint: heads, time and signature as labels."""
+        info = {"ts": str(cp["ts"]), "sig": str(cp["sig"])}
+        for name in ("register", "journal"):
+            head = cp.get(name) or {}
+            info[f"{name}_seq"] = str(head.get("seq", ""))
+            info[f"{name}_hash"] = str(head.get("hash", ""))
+        self.checkpoint.info(info)
+        self.checkpoint_time.set(float(cp["t"]))
 
     def render(self) -> bytes:
         """Text exposition format."""

@@ -10,10 +10,11 @@ import signal
 import threading
 from types import FrameType
 
-from recorder import clock, retention, timeutil
+from recorder import checkpoint, clock, retention, timeutil
 from recorder.api import ApiContext, make_server
 from recorder.config import Config
 from recorder.metrics import Metrics
+from recorder.runmarker import RunMarker
 from recorder.state import State, open_state
 from recorder.supervisor import CameraRecorder, repair_unindexed
 
@@ -49,13 +50,20 @@ class Service:
         self.stop_event = threading.Event()
         self.alarm = False
         self.recorders: list[CameraRecorder] = []
+        self.marker = RunMarker(self.state)
 
     def start(self) -> None:
         """Repair, then start recorders, API and purge loop."""
         st = self.state
+        unclean = self.marker.start()
         st.journal.append("service_start", {"user": "system", "site": self.conf.site,
                                             "cameras": [c.id for c in self.conf.cameras]})
+        if unclean is not None:
+            # JRN-1: the previous run died (kill -9, crash, power cut) without its stop entry
+            log.warning("previous run did not stop cleanly", extra=unclean)
+            st.journal.append("unclean_shutdown", unclean)
         _journal_config(st)
+        self.checkpoint_once()
         for cam in self.conf.cameras:
             n = repair_unindexed(st, cam, self.sync, self.metrics)
             if n:
@@ -73,6 +81,9 @@ class Service:
         self.api_thread.start()
         self.purge_thread = threading.Thread(target=self._purge_loop, name="purge", daemon=True)
         self.purge_thread.start()
+        self.checkpoint_thread = threading.Thread(target=self._checkpoint_loop,
+                                                  name="checkpoint", daemon=True)
+        self.checkpoint_thread.start()
         host, port = self.conf.api_listen
         log.info("recorder started", extra={"site": self.conf.site, "api": f"{host}:{port}"})
 
@@ -97,6 +108,19 @@ class Service:
                                                                        timeutil.now()))
         return result
 
+    def checkpoint_once(self) -> None:
+        """JRN-2: sign the chain heads into checkpoint_dir and expose them in the metrics."""
+        cp = checkpoint.write(self.state)
+        self.metrics.checkpoint_written(cp)
+        self.marker.heartbeat()
+
+    def _checkpoint_loop(self) -> None:
+        while not self.stop_event.wait(self.conf.recorder.checkpoint_interval_seconds):
+            try:
+                self.checkpoint_once()
+            except Exception:
+                log.exception("checkpoint failed; will retry")
+
     def _purge_loop(self) -> None:
         while not self.stop_event.wait(self.conf.purge_interval_seconds):
             try:
@@ -114,6 +138,8 @@ class Service:
         self.server.shutdown()
         self.server.server_close()
         self.state.journal.append("service_stop", {"user": "system"})
+        self.checkpoint_once()
+        self.marker.stop()
         self.state.close()
         log.info("recorder stopped")
 

@@ -196,3 +196,56 @@ def test_max_purge_share_has_a_safe_default_and_bounds(tmp_path: Path) -> None:
                                        "retention_days = 15\nmax_purge_share = 1.5", 1)
     res = _check(tmp_path, text)
     assert res.returncode == 1 and "recorder.max_purge_share: [RET-1]" in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("where", ["state/signing.pem", "video/keys/signing.pem",
+                                   "checkpoints/signing.pem"])
+def test_signing_key_beside_what_it_signs_is_refused(tmp_path: Path, where: str) -> None:
+    """JRN-2: the key is not stored in state_dir, storage_root or checkpoint_dir."""
+    text = EXAMPLE.read_text()
+    text = text.replace('storage_root = "/srv/beffroi/video"', f'storage_root = "{tmp_path}/video"')
+    text = text.replace('state_dir = "/var/lib/beffroi/recorder"', f'state_dir = "{tmp_path}/state"')
+    text = text.replace('checkpoint_dir = "/var/lib/beffroi/checkpoints"',
+                        f'checkpoint_dir = "{tmp_path}/checkpoints"')
+    text = text.replace('signing_key = "/var/lib/beffroi/recorder-key/signing.pem"',
+                        f'signing_key = "{tmp_path}/{where}"')
+    res = _check(tmp_path, text)
+    assert res.returncode == 1
+    assert "recorder.signing_key: [JRN-2]" in res.stderr, res.stderr
+
+
+def test_checkpoint_dir_inside_state_is_refused(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text().replace('checkpoint_dir = "/var/lib/beffroi/checkpoints"',
+                                       'checkpoint_dir = "/var/lib/beffroi/recorder/cp"')
+    res = _check(tmp_path, text)
+    assert res.returncode == 1 and "recorder.checkpoint_dir: [JRN-2]" in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize(("dir_mode", "file_mode"), [(0o700, 0o640), (0o700, 0o604),
+                                                     (0o750, 0o600), (0o705, 0o600)])
+def test_signing_key_readable_by_others_is_refused(tmp_path: Path, dir_mode: int,
+                                                   file_mode: int) -> None:
+    """JRN-2: 0700 directory, 0600 file: check-config and start refuse anything looser."""
+    from recorder_harness import make_config
+
+    path = make_config(tmp_path, [("cam1", "rtsp://127.0.0.1:9/cam1")])
+    key = tmp_path / "keys" / "signing.pem"
+    res = subprocess.run([sys.executable, "-m", "recorder.cli", "check-config", str(path)],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    key.chmod(file_mode)
+    key.parent.chmod(dir_mode)
+    for args in (["check-config", str(path)], ["verify", "--config", str(path)]):
+        res = subprocess.run([sys.executable, "-m", "recorder.cli", *args],
+                             capture_output=True, text=True, check=False)
+        assert res.returncode == 1, res.stdout
+        assert "JRN-2" in res.stderr and "chmod" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_keygen_makes_a_private_directory_and_file(tmp_path: Path) -> None:
+    key = tmp_path / "recorder-key" / "signing.pem"
+    res = subprocess.run([sys.executable, "-m", "recorder.cli", "keygen", str(key)],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert key.parent.stat().st_mode & 0o777 == 0o700
