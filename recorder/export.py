@@ -170,6 +170,11 @@ def verify_export(directory: Path, public_pem: str | None = None) -> tuple[bool,
                    if str(p.relative_to(directory)) not in listed)
     if extra:
         return False, f"{directory}/{extra[0]}: video file not listed in the manifest"
-    return True, (f"{directory}: OK, {len(listed)} files, signed by "
-                  f"{keys.fingerprint(key)}, exported by {manifest['exporter']['id']} at "
-                  f"{manifest['export_time']}")
+    said = (f"{directory}: OK, {len(listed)} files, signed by {keys.fingerprint(key)}, "
+            f"exported by {manifest['exporter']['id']} at {manifest['export_time']}")
+    if public_pem is None:
+        # anyone can re-sign an altered copy with a key of their own and embed that key
+        return True, (f"{said}; self-consistency only: checked against the key the export "
+                      "carries, not the NVR's; pass --public-key with the department's copy "
+                      "of this NVR's public key (beffroi keeps it per site)")
+    return True, f"{said}; signed by the expected NVR key"

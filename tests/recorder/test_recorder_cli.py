@@ -12,7 +12,7 @@ import pytest
 from recorder_harness import REPO, cli
 
 COMMANDS = ("run", "relay", "check-config", "verify", "verify-export", "export", "redact", "hold",
-            "purge", "keygen", "hash-password")
+            "purge", "keygen", "hash-password", "checkpoint")
 UNITS = REPO / "recorder" / "packaging"
 
 

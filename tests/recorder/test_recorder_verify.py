@@ -223,3 +223,26 @@ def test_checkpoint_is_kept_apart_from_state_and_video(recorded: State) -> None:
     files = list(conf.checkpoint_dir.iterdir())
     assert files and not conf.checkpoint_dir.is_relative_to(conf.state_dir)
     assert not conf.checkpoint_dir.is_relative_to(conf.storage_root)
+
+
+def test_verify_export_without_public_key_says_it_only_checked_self_consistency(
+        recorded: State, tmp_path: Path) -> None:
+    """Anyone can re-sign an altered export with a key of their own: without the NVR's public
+    key (the department's copy), verify-export vouches only for self-consistency."""
+    from recorder import keys
+
+    segs = recorded.index.segments("cam1")
+    out = tmp_path / "export"
+    res = cli("export", "--config", recorded.config.source, "--camera", "cam1",
+              "--from", timeutil.iso(segs[0].start), "--to", timeutil.iso(segs[1].end),
+              "--out", str(out), "--user", "mdupont", "--wait", "0")
+    assert res.returncode == 0, res.stderr
+    fingerprint = keys.fingerprint(recorded.key.public_key())
+    res = cli("verify-export", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "self-consistency only" in res.stdout and fingerprint in res.stdout
+    pub = tmp_path / "nvr.pub"
+    pub.write_text(keys.public_pem(recorded.key.public_key()))
+    res = cli("verify-export", str(out), "--public-key", str(pub))
+    assert res.returncode == 0 and "self-consistency" not in res.stdout
+    assert "the expected NVR key" in res.stdout
