@@ -62,8 +62,10 @@ def test_config_is_valid_and_private_to_the_service(lab: Any) -> None:
 def test_signing_key_is_readable_by_the_service_only(lab: Any) -> None:
     nvr = lab(NVR)
     with nvr.sudo():
-        key = nvr.file("/var/lib/beffroi/recorder/signing.pem")
+        key = nvr.file("/var/lib/beffroi/recorder-key/signing.pem")
         assert (key.user, key.mode) == ("beffroi-recorder", 0o600)
+        assert nvr.file("/var/lib/beffroi/recorder-key").mode == 0o700  # JRN-2: its own dir
+        assert not nvr.file("/var/lib/beffroi/recorder/signing.pem").exists
         assert key.content_string.startswith("-----BEGIN PRIVATE KEY-----")
 
 

@@ -204,7 +204,8 @@ def test_signing_key_beside_what_it_signs_is_refused(tmp_path: Path, where: str)
     """JRN-2: the key is not stored in state_dir, storage_root or checkpoint_dir."""
     text = EXAMPLE.read_text()
     text = text.replace('storage_root = "/srv/beffroi/video"', f'storage_root = "{tmp_path}/video"')
-    text = text.replace('state_dir = "/var/lib/beffroi/recorder"', f'state_dir = "{tmp_path}/state"')
+    text = text.replace('state_dir = "/var/lib/beffroi/recorder"',
+                        f'state_dir = "{tmp_path}/state"')
     text = text.replace('checkpoint_dir = "/var/lib/beffroi/checkpoints"',
                         f'checkpoint_dir = "{tmp_path}/checkpoints"')
     text = text.replace('signing_key = "/var/lib/beffroi/recorder-key/signing.pem"',
