@@ -118,6 +118,26 @@ def site_new(
                   "Complete the TODO fields, then run `beffroi validate`.")
 
 
+@app.command("verify-export")
+def verify_export(
+    site: Annotated[str, typer.Argument(help="The site's slug, e.g. 'evrange'.")],
+    directory: Annotated[Path, typer.Argument(help="The export directory.")],
+    inventory: InventoryOpt = DEFAULT_INVENTORY,
+) -> None:
+    """Verify an NVR export against the site's public key from the vault (EXP-1/EXP-2)."""
+    from beffroi.nvrkey import verify_export as check
+
+    try:
+        ok, message = check(inventory, site, directory)
+    except BeffroiError as exc:
+        print_error(exc)
+        raise typer.Exit(1) from None
+    if not ok:
+        console.print(f"[red]✘[/] {message}")
+        raise typer.Exit(1)
+    console.print(f"[green]✔[/] {message}")
+
+
 @app.command()
 def demo(inventory: InventoryOpt = DEFAULT_INVENTORY,
          out: Annotated[Path, typer.Option(help="Where to write Évrange's files.")]

@@ -4,6 +4,7 @@ named; the exit code is non-zero (REG-1, JRN-2, CAM-4 integrity)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from recorder_harness import cli, make_config, seed_segments
@@ -246,3 +247,39 @@ def test_verify_export_without_public_key_says_it_only_checked_self_consistency(
     res = cli("verify-export", str(out), "--public-key", str(pub))
     assert res.returncode == 0 and "self-consistency" not in res.stdout
     assert "the expected NVR key" in res.stdout
+
+
+def test_beffroi_verifies_an_export_with_the_vaulted_nvr_key(moselle: Any, tmp_path: Path,
+                                                             small_segment: Path) -> None:
+    """The department checks an export against the key it provisioned, not the one the export
+    carries: an export signed by another key is refused."""
+    from validation.inventory_kit import run_beffroi
+
+    from beffroi import vault
+    from beffroi.sitenew import new_site
+
+    made = new_site(moselle.root, "Kanfen", mayor="Marie Lefèvre")
+    pem = vault.read_vault(made.vault_file)["nvr_signing_key"]
+    exports = {}
+    for name, key_pem in (("nvr", pem), ("forger", None)):
+        base = tmp_path / name
+        if key_pem is not None:
+            (base / "keys").mkdir(parents=True, mode=0o700)
+            key = base / "keys" / "signing.pem"
+            key.write_text(key_pem)
+            key.chmod(0o600)
+        conf = config.load(make_config(base, [("cam1", "rtsp://127.0.0.1:9/cam1")]))
+        st = open_state(conf)
+        segs = seed_segments(st, "cam1", small_segment, [timeutil.now() - 60])
+        st.close()
+        out = base / "export"
+        res = cli("export", "--config", conf.source, "--camera", "cam1", "--from",
+                  timeutil.iso(segs[0].start), "--to", timeutil.iso(segs[0].end), "--out",
+                  str(out), "--user", "mdupont", "--wait", "0")
+        assert res.returncode == 0, res.stderr
+        exports[name] = out
+    ok = run_beffroi(["verify-export", made.slug, str(exports["nvr"]), "-i", str(moselle.root)])
+    assert ok.exit_code == 0, ok.output
+    forged = run_beffroi(["verify-export", made.slug, str(exports["forger"]), "-i",
+                          str(moselle.root)])
+    assert forged.exit_code == 1 and "another key" in forged.output, forged.output
