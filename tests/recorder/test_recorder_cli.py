@@ -60,7 +60,8 @@ def test_systemd_unit_is_hardened(unit: str) -> None:
     writable = svc["ReadWritePaths"].split()
     assert "/var/lib/beffroi/recorder" in writable
     if unit == "beffroi-recorder.service":
-        assert writable == ["/srv/beffroi/video", "/var/lib/beffroi/recorder"]
+        assert writable == ["/srv/beffroi/video", "/var/lib/beffroi/recorder",
+                            "/var/lib/beffroi/checkpoints"]  # JRN-2: checkpoints apart
         assert svc["KillMode"] == "mixed"  # one clean SIGTERM to the service, not to ffmpeg
     else:
         assert "/srv/beffroi/video" in svc["InaccessiblePaths"]  # ACC-4: no recorded data
