@@ -265,23 +265,8 @@ def _recorder(r: _Rules, rec: RecorderTable) -> None:
     for key, p in paths.items():
         if not p.is_absolute():
             r.err(f"recorder.{key}", "CFG-2", f"must be an absolute path, got {str(p)!r}")
-    if not all(p.is_absolute() for p in paths.values()):
-        pass
-    elif _inside(rec.state_dir, rec.storage_root) or _inside(rec.storage_root, rec.state_dir):
-        r.err("recorder.state_dir", "JRN-2",
-              "register and journal must be stored apart from the video: use a state_dir "
-              "outside storage_root (and vice versa)")
-    else:
-        if _inside(rec.signing_key, rec.state_dir, rec.storage_root, rec.checkpoint_dir):
-            r.err("recorder.signing_key", "JRN-2",
-                  "the signing key must not sit beside what it signs: keep it in its own "
-                  "directory, outside state_dir, storage_root and checkpoint_dir")
-        if _inside(rec.checkpoint_dir, rec.state_dir, rec.storage_root) or _inside(
-                rec.state_dir, rec.checkpoint_dir) or _inside(rec.storage_root,
-                                                              rec.checkpoint_dir):
-            r.err("recorder.checkpoint_dir", "JRN-2",
-                  "signed checkpoints must be kept apart from the state and the video they "
-                  "witness: use a directory outside state_dir and storage_root")
+    if all(p.is_absolute() for p in paths.values()):
+        _apart(r, rec)
     if not 1 <= rec.retention_days <= 30:
         r.err("recorder.retention_days", "RET-1",
               f"must be 1..30 days (CSI L252-5: at most one month), got {rec.retention_days}")
@@ -313,6 +298,25 @@ def _recorder(r: _Rules, rec: RecorderTable) -> None:
         r.err("recorder.purge_interval_seconds", "CFG-2", "must be 1..3600")
     if rec.export_dir is not None and not rec.export_dir.is_absolute():
         r.err("recorder.export_dir", "CFG-2", "must be an absolute path")
+
+
+def _apart(r: _Rules, rec: RecorderTable) -> None:
+    """JRN-2: video, state, checkpoints and the signing key each in their own place."""
+    if _inside(rec.state_dir, rec.storage_root) or _inside(rec.storage_root, rec.state_dir):
+        r.err("recorder.state_dir", "JRN-2",
+              "register and journal must be stored apart from the video: use a state_dir "
+              "outside storage_root (and vice versa)")
+        return
+    if _inside(rec.signing_key, rec.state_dir, rec.storage_root, rec.checkpoint_dir):
+        r.err("recorder.signing_key", "JRN-2",
+              "the signing key must not sit beside what it signs: keep it in its own "
+              "directory, outside state_dir, storage_root and checkpoint_dir")
+    if (_inside(rec.checkpoint_dir, rec.state_dir, rec.storage_root)
+            or _inside(rec.state_dir, rec.checkpoint_dir)
+            or _inside(rec.storage_root, rec.checkpoint_dir)):
+        r.err("recorder.checkpoint_dir", "JRN-2",
+              "signed checkpoints must be kept apart from the state and the video they "
+              "witness: use a directory outside state_dir and storage_root")
 
 
 def _cameras(r: _Rules, items: tuple[Camera, ...]) -> None:

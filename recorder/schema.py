@@ -152,7 +152,9 @@ def check(value: Any, kind: type[_Table], path: str = "") -> list[tuple[str, str
             try:
                 msgspec.convert(item, field.type, dec_hook=_dec_hook)
             except msgspec.ValidationError:
-                found.append((where, f"must be a {_type_name(field.type)}, got {item!r}"))
+                name_ = _type_name(field.type)
+                article = "an" if name_[0] in "aeiou" else "a"
+                found.append((where, f"must be {article} {name_}, got {item!r}"))
     return found
 
 
