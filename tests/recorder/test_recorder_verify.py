@@ -194,10 +194,12 @@ def test_verify_witness_sees_a_whole_rollback(recorded: State, tmp_path: Path) -
     witness.parent.mkdir()
     witness.write_text(latest.stdout)
     recorded.close()
-    for name in ("state", "checkpoints"):
-        target = conf.state_dir if name == "state" else conf.checkpoint_dir
-        shutil.rmtree(target)
-        shutil.copytree(saved / name, target)
+    shutil.rmtree(conf.state_dir)
+    shutil.copytree(saved / "state", conf.state_dir)
+    rc, out = _verify(recorded)  # state rolled back alone: the local checkpoint sees it
+    assert rc == 1 and "journal" in out and "rolled back" in out, out
+    shutil.rmtree(conf.checkpoint_dir)
+    shutil.copytree(saved / "checkpoints", conf.checkpoint_dir)
     assert _verify(recorded)[0] == 0  # locally consistent: the rollback is complete
     res = cli("verify", "--config", conf.source, "--witness", str(witness))
     assert res.returncode == 1, res.stdout
