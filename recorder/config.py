@@ -1,4 +1,4 @@
-"""The recorder's configuration file (TOML): schema, legal rules, loading.
+"""The recorder's configuration file (TOML): legal rules over the typed schema, loading.
 
 The control plane renders this file from the site model; `recorder check-config FILE` is the
 Ansible role's `validate:` step, so every rule names the key and the rule id it enforces.
