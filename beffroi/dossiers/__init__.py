@@ -17,7 +17,7 @@ from beffroi.dossiers.render import Document, write_html
 from beffroi.dossiers.signage import build_signage
 from beffroi.inventory import Inventory
 
-Builder = Callable[[Inventory, str, "date | None"], Document]
+Builder = Callable[[Inventory, str, "date | None", "Path | None"], Document]
 SITE_DOSSIERS: dict[str, Builder] = {
     "prefecture": build_prefecture,
     "aipd": build_aipd,
@@ -49,15 +49,14 @@ def write_site_dossiers(inv: Inventory, slug: str, out_dir: Path) -> list[Path]:
 
 def closing_note(inv: Inventory, slug: str) -> list[str]:
     """The demo's closing lines: the site's computed cost and the largest projection."""
-    from beffroi.dossiers.costs import site_costs
-    from beffroi.dossiers.essaimage import essaimage
+    from beffroi.dossiers.essaimage import costs_of, essaimage
     from beffroi.dossiers.render import eur, num
 
     site = inv.site(slug)
     dept = inv.department
     if dept is None:
         return []
-    own = site_costs(dept.costs, site.commune, site.slug, len(site.cameras))
+    own = costs_of(dept.costs, site)
     p = essaimage(inv, dept.department.communes).target
     return [
         f"{site.commune}: capex {eur(own.capex_eur)} HT ({own.cameras} cameras), "
@@ -65,8 +64,9 @@ def closing_note(inv: Inventory, slug: str) -> list[str]:
         f"{p.communes} communes: capex {eur(p.capex_total_eur)} HT (communes "
         f"{eur(p.capex_communes_eur)} + crisis cell {eur(p.cell.capex_eur)}), recurring "
         f"{eur(p.annual_communes_eur)} HT/year + cell {eur(p.cell.annual_eur)}/year; "
-        f"{num(p.cell.live_streams)} live streams, {p.cell.hosts} relay hosts, "
-        f"{num(p.cell.bandwidth_mbps, 1)} Mbit/s at the crisis cell",
+        f"{num(p.cell.live_streams)} cameras relayable, {num(p.cell.watched_streams)} watched at "
+        f"once on {p.cell.hosts} relay hosts, {num(p.cell.watched_mbps, 1)} Mbit/s on demand "
+        f"({num(p.cell.bandwidth_mbps, 1)} Mbit/s if all were relayed)",
     ]
 
 

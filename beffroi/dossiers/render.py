@@ -49,11 +49,23 @@ def pct(value: float) -> str:
     return f"{value * 100:.0f}{NBSP}%"
 
 
+EXAMPLE_EN = "(example data)"
+EXAMPLE_FR = "(donnée d'exemple)"
+
+
+def shown(value: object) -> object:
+    """Every value printed in a dossier: the inventory's English example-data tag reads French
+    (« donnée d'exemple »), so an invented value is never mistaken for a real one."""
+    if isinstance(value, str) and EXAMPLE_EN in value:
+        return value.replace(EXAMPLE_EN, EXAMPLE_FR)
+    return value
+
+
 def environment() -> jinja2.Environment:
     """The dossiers' Jinja2 environment: HTML autoescape, strict undefined, French filters."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
                              autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
+                             trim_blocks=True, lstrip_blocks=True, finalize=shown)
     filters: dict[str, Callable[..., str]] = {
         "eur": eur, "num": num, "date_fr": date_fr, "pct": pct, "rights": labels.rights,
         "cite": labels.rule_citation, "purpose_code": labels.purpose_code}
