@@ -17,7 +17,7 @@ DEFAULT_INVENTORY = Path("inventories/moselle")
 DEFAULT_OUT = Path("out/dossiers")
 
 dossier_app = typer.Typer(help="Legal and decision dossiers (préfecture, AIPD, signage, "
-                               "essaimage).", no_args_is_help=True)
+                               "compact, crisis-cell, essaimage).", no_args_is_help=True)
 
 SiteOpt = Annotated[str, typer.Option("--site", "-s", help="Commune slug, e.g. evrange.")]
 OutOpt = Annotated[Path | None, typer.Option(
@@ -78,6 +78,39 @@ def signage(site: SiteOpt, out: OutOpt = None, inventory: InventoryOpt = DEFAULT
             pdf: PdfOpt = True) -> None:
     """The information panels' text, one per filmed zone."""
     _site_dossier("signage", site, out, inventory, pdf)
+
+
+@dossier_app.command()
+def compact(site: SiteOpt, out: OutOpt = None, inventory: InventoryOpt = DEFAULT_INVENTORY,
+            pdf: PdfOpt = True, evidence: EvidenceOpt = None) -> None:
+    """The report on the compact system: technical, economic, organisational."""
+    _site_dossier("compact", site, out, inventory, pdf, evidence)
+
+
+@dossier_app.command("crisis-cell")
+def crisis_cell(
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Output directory (default out/dossiers/crisis-cell).")] = None,
+    inventory: InventoryOpt = DEFAULT_INVENTORY, pdf: PdfOpt = True,
+    evidence: EvidenceOpt = None,
+) -> None:
+    """Feasibility of live streams to the crisis cell: legal (L252-3), technical, economic,
+    organisational."""
+    from beffroi.dossiers.crisis import build_crisis_cell
+    from beffroi.dossiers.evidence import default_dir
+    from beffroi.inventory import load_inventory
+
+    if not inventory.is_dir():
+        err_console.print(f"[red]error:[/] inventory {inventory} is not a directory")
+        raise typer.Exit(2)
+    try:
+        with console.status("Calcul de l'étude de faisabilité de la cellule de crise…"):
+            doc = build_crisis_cell(load_inventory(inventory), None,
+                                    evidence or default_dir("crisis-cell"))
+    except BeffroiError as exc:
+        print_error(exc)
+        raise typer.Exit(1) from None
+    _write(doc, out or DEFAULT_OUT / "crisis-cell", pdf)
 
 
 @dossier_app.command()

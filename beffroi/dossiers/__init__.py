@@ -1,4 +1,5 @@
-"""Dossiers computed from the site model: préfecture request, AIPD, signage, essaimage.
+"""Dossiers computed from the site model: préfecture request, AIPD, signage, compact-system
+report, crisis-cell feasibility report, essaimage.
 
 Each dossier is HTML (fields marked `data-field`) laid out into PDF; a site that does not
 validate gets no dossier, only its findings.
@@ -11,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from beffroi.dossiers.aipd import build_aipd
+from beffroi.dossiers.compact import build_compact
 from beffroi.dossiers.pdf import write_pdf
 from beffroi.dossiers.prefecture import build_prefecture
 from beffroi.dossiers.render import Document, write_html
@@ -22,6 +24,7 @@ SITE_DOSSIERS: dict[str, Builder] = {
     "prefecture": build_prefecture,
     "aipd": build_aipd,
     "signage": build_signage,
+    "compact": build_compact,
 }
 
 
@@ -33,13 +36,17 @@ def write_document(doc: Document, out_dir: Path, pdf: bool = True) -> list[Path]
     return paths
 
 
-def write_site_dossiers(inv: Inventory, slug: str, out_dir: Path) -> list[Path]:
-    """The demo's entry point: préfecture request, AIPD, signage of `slug`, and the essaimage
-    dossier of the departmental projection, as HTML + PDF in `out_dir`."""
+def write_site_dossiers(inv: Inventory, slug: str, out_dir: Path,
+                        evidence: Path | None = None) -> list[Path]:
+    """The demo's entry point: préfecture request, AIPD, signage and compact-system report of
+    `slug`, the crisis-cell feasibility report and the essaimage dossier of the whole
+    department, as HTML + PDF in `out_dir` (`evidence`: the site's verification records)."""
+    from beffroi.dossiers.crisis import build_crisis_cell
     from beffroi.dossiers.essaimage import build_essaimage
 
-    docs = [build(inv, slug, None) for build in SITE_DOSSIERS.values()]
+    docs = [build(inv, slug, None, evidence) for build in SITE_DOSSIERS.values()]
     assert inv.department is not None
+    docs.append(build_crisis_cell(inv, None, evidence))
     docs.append(build_essaimage(inv, inv.department.department.communes))
     written: list[Path] = []
     for doc in docs:

@@ -95,6 +95,10 @@ class EstimateComparison:
         return self.total_eur - self.estimate_eur
 
 
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
 def compare_estimate(costs: Costs, site: SiteCosts) -> EstimateComparison | None:
     """Line by line: what the estimate's list covers, what it leaves out, the price range."""
     if costs.seed_estimate_eur is None:
@@ -103,10 +107,8 @@ def compare_estimate(costs: Costs, site: SiteCosts) -> EstimateComparison | None
     listed = tuple((b.label, by_id[b.id].seed_item, b.total_eur) for b in site.bom
                    if by_id[b.id].seed_item)
     unlisted = tuple((b.label, b.total_eur) for b in site.bom if not by_id[b.id].seed_item)
-    low = sum((by_id[b.id].low_eur if by_id[b.id].low_eur is not None else b.unit_eur)
-              * b.quantity for b in site.bom)
-    high = sum((by_id[b.id].high_eur if by_id[b.id].high_eur is not None else b.unit_eur)
-               * b.quantity for b in site.bom)
+    low = sum(_or(by_id[b.id].low_eur, b.unit_eur) * b.quantity for b in site.bom)
+    high = sum(_or(by_id[b.id].high_eur, b.unit_eur) * b.quantity for b in site.bom)
     return EstimateComparison(costs.seed_estimate_eur, listed, unlisted, low, high)
 
 

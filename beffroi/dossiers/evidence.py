@@ -147,3 +147,44 @@ def verifications(ev: Evidence, masks: int) -> list[Verification]:
         Verification("camera-services", "Comptes et services inutiles désactivés sur les "
                      "caméras (NET-3)", ev.device_check("camera", "NET-3")),
     ]
+
+
+# Measured figures the compact and crisis-cell dossiers report (`benchmarks.json` → figures):
+# key → (French label, unit, target as the issue states it).
+MEASURES: dict[str, tuple[str, str, str]] = {
+    "recorder.cpu_ratio": ("CPU de l'enregistreur ÷ ffmpeg seul", "rapport", "≤ 1,05"),
+    "recorder.pss_ratio": ("Mémoire par flux, enregistreur ÷ ffmpeg seul", "rapport", "≤ 1,25"),
+    "recorder.recorded_percent": ("Durée enregistrée ÷ durée écoulée", "%", "≥ 99,9 %"),
+    "recorder.resume_s": ("Reprise après retour d'une caméra", "s", "≤ 2 s"),
+    "recorder.loss_kill_s": ("Vidéo perdue sur arrêt brutal (kill -9)", "s", "≤ 2 s"),
+    "drift.speedup": ("Audit de dérive : gain sur ansible --check", "rapport", "≥ 5"),
+    "relay.latency_s": ("Latence du relais en direct jusqu'à la cellule", "s", "—"),
+    "drill.crisis_cell_s": ("Exercice : délai d'affichage d'une caméra à la cellule", "s", "—"),
+}
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measured figure (or None: « non mesuré ») and where it comes from."""
+
+    key: str
+    label: str
+    unit: str
+    target: str
+    value: float | None
+    source: str
+
+
+def measures(ev: Evidence, keys: tuple[str, ...] = tuple(MEASURES)) -> list[Measure]:
+    """The figures of `keys` from `benchmarks.json`, « non mesuré » when absent."""
+    from beffroi.dossiers.render import date_fr
+
+    src = (f"{ev.benchmarks.data.get('source', 'benchmarks')}, {ev.benchmarks.path}, "
+           f"{date_fr(ev.benchmarks.when)}" if ev.benchmarks else "aucune mesure enregistrée")
+    out = []
+    for k in keys:
+        label, unit, target = MEASURES[k]
+        v = ev.figure(k)
+        out.append(Measure(k, label, unit, target, v, src if v is not None else
+                           "non mesuré"))
+    return out

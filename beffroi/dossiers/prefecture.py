@@ -117,10 +117,6 @@ def missing_items(site: Site) -> list[str]:
     if not site.dossier.installer_address:
         items.append("Adresse de l'installateur (rubrique 5).")
     items.append("Date, signature et cachet du maire (engagement, section 10).")
-    placeholders = placeholder_fields(site)
-    if placeholders:
-        items.append(f"Remplacer les valeurs d'exemple du fichier sites/{site.slug}.yml : "
-                     + ", ".join(placeholders) + ".")
     return items
 
 
@@ -143,6 +139,7 @@ def build_prefecture(inv: Inventory, slug: str, when: date | None = None,
         "storage": storage_sizing(site), "link": link_load(site),
         "security": security_measures(inv, slug),
         "attachments": attachments(), "missing": missing_items(site),
+        "placeholders": placeholder_fields(site),
         "recommended": RECOMMENDED_HABILITATIONS,
         "verifications": verifications(ev, masks),
         "masks_check": ev.device_check("camera", "CAM-5"),

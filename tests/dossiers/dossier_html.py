@@ -8,7 +8,7 @@ from beffroi.dossiers.render import shown
 
 TODAY = "2026-11-28"  # BEFFROI_TODAY of the dossier tests
 PILOTS = ("evrange", "roussy-le-village", "hettange-grande")
-KINDS = ("prefecture", "aipd", "signage")
+KINDS = ("prefecture", "aipd", "signage", "compact")
 
 def fields(soup: BeautifulSoup, name: str) -> list[Tag]:
     """Every element carrying data-field=`name`."""
