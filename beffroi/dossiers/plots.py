@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 from beffroi.dossiers.costs import ProjectionPoint
 
@@ -66,6 +67,7 @@ def bandwidth_plot(series: Sequence[ProjectionPoint], marks: Sequence[int]) -> b
              label="Serveurs de relais")
     ax2.set_ylabel("Serveurs de relais (nombre)")
     ax2.set_ylim(bottom=0)
+    ax2.yaxis.set_major_locator(MaxNLocator(integer=True))  # hosts are whole machines
     by_n = {p.communes: p for p in series}
     for m in marks:
         if m in by_n:
