@@ -152,12 +152,12 @@ def verifications(ev: Evidence, masks: int) -> list[Verification]:
 # Measured figures the compact and crisis-cell dossiers report (`benchmarks.json` → figures):
 # key → (French label, unit, target as the issue states it).
 MEASURES: dict[str, tuple[str, str, str]] = {
-    "recorder.cpu_ratio": ("CPU de l'enregistreur ÷ ffmpeg seul", "rapport", "≤ 1,05"),
-    "recorder.pss_ratio": ("Mémoire par flux, enregistreur ÷ ffmpeg seul", "rapport", "≤ 1,25"),
+    "recorder.cpu_ratio": ("CPU de l'enregistreur ÷ ffmpeg seul", "", "≤ 1,05"),
+    "recorder.pss_ratio": ("Mémoire par flux, enregistreur ÷ ffmpeg seul", "", "≤ 1,25"),
     "recorder.recorded_percent": ("Durée enregistrée ÷ durée écoulée", "%", "≥ 99,9 %"),
     "recorder.resume_s": ("Reprise après retour d'une caméra", "s", "≤ 2 s"),
     "recorder.loss_kill_s": ("Vidéo perdue sur arrêt brutal (kill -9)", "s", "≤ 2 s"),
-    "drift.speedup": ("Audit de dérive : gain sur ansible --check", "rapport", "≥ 5"),
+    "drift.speedup": ("Audit de dérive : gain sur ansible --check", "", "≥ 5"),
     "relay.latency_s": ("Latence du relais en direct jusqu'à la cellule", "s", "—"),
     "drill.crisis_cell_s": ("Exercice : délai d'affichage d'une caméra à la cellule", "s", "—"),
 }
