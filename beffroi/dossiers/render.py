@@ -113,7 +113,22 @@ def checked_site(inv: Inventory, slug: str, when: date | None = None
                            "(fix the findings below, then rerun)", findings)
     if inv.department is None:
         raise BeffroiError(f"{inv.root} has no valid department.yml", inv.findings)
-    return inv.site(slug), inv.department, findings
+    site = inv.site(slug)
+    _check_examples(site, inv.sources[slug].file if slug in inv.sources else slug)
+    return site, inv.department, findings
+
+
+def _check_examples(site: Site, file: object) -> None:
+    """`dossier.examples` must name the site's own people and cameras (a typo would leave an
+    invented value unmarked)."""
+    ex = site.dossier.examples
+    for key, named, known in (("habilitations", ex.habilitations,
+                               [h.id for h in site.habilitations]),
+                              ("cameras", ex.cameras, [c.name for c in site.cameras])):
+        if unknown := [n for n in named if n not in known]:
+            raise BeffroiError(f"{file}: dossier.examples.{key} names {', '.join(unknown)}, "
+                               f"not in the site's {key} ({', '.join(known)}): fix the name or "
+                               "remove it")
 
 
 def checked_inventory(inv: Inventory, when: date | None = None

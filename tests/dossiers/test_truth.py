@@ -260,3 +260,13 @@ def test_territories_are_projected_by_size_class(inventory: Inventory) -> None:
     # Moselle Fibre: 150 × 1 + 80 × 2 + 30 × 4 + 5 × 8 sites of 2 cameras = 470 sites
     assert int(value(doc, "territory.moselle-fibre.cameras")) == 940
     assert int(value(doc, "territory.department.communes")) == 725
+
+
+def test_example_marker_naming_an_unknown_person_is_refused(moselle, cli, tmp_path) -> None:
+    moselle.set("sites/evrange.yml", ("dossier", "examples", "habilitations"), ["jtiel"])
+    out = tmp_path / "out"
+    result = cli(["dossier", "prefecture", "--site", "evrange", "--inventory",
+                  str(moselle.root), "--out", str(out), "--no-pdf"])
+    assert result.exit_code == 1
+    assert "dossier.examples.habilitations" in result.output and "jtiel" in result.output
+    assert not out.exists()
