@@ -132,4 +132,5 @@ def placeholder_fields(site: Site) -> list[str]:
     ex = site.dossier.examples
     found += [f"habilitations[{h}] (personne inventée)" for h in ex.habilitations]
     found += [f"cameras[{c}] (position et champ inventés)" for c in ex.cameras]
+    found += [f for f in ex.fields if f not in found]
     return found

@@ -129,6 +129,15 @@ def _check_examples(site: Site, file: object) -> None:
             raise BeffroiError(f"{file}: dossier.examples.{key} names {', '.join(unknown)}, "
                                f"not in the site's {key} ({', '.join(known)}): fix the name or "
                                "remove it")
+    data = site.model_dump(mode="json")
+    for path in ex.fields:
+        node: object = data
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            raise BeffroiError(f"{file}: dossier.examples.fields names {path}, which is no "
+                               "field of the site (write a dotted path such as "
+                               "controller.phone)")
 
 
 def checked_inventory(inv: Inventory, when: date | None = None

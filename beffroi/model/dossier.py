@@ -26,6 +26,9 @@ class ExampleData(Strict):
         default_factory=list, description="Ids of habilitations whose person is invented")
     cameras: list[Hostname] = Field(
         default_factory=list, description="Cameras whose position and field are invented")
+    fields: list[NonEmpty] = Field(
+        default_factory=list, description="Dotted paths of other invented values, e.g. "
+        "controller.phone")
 
 
 class SiteDossier(Strict):

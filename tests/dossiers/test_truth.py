@@ -270,3 +270,16 @@ def test_example_marker_naming_an_unknown_person_is_refused(moselle, cli, tmp_pa
     assert result.exit_code == 1
     assert "dossier.examples.habilitations" in result.output and "jtiel" in result.output
     assert not out.exists()
+
+
+def test_invented_fields_are_listed_to_replace_and_unknown_paths_refused(moselle) -> None:
+    inv = load_inventory(moselle.root)
+    doc = BeautifulSoup(build_prefecture(inv, "evrange").html, "html.parser")
+    todo = " ".join(t.get_text() for t in fields(doc, "missing"))
+    assert "controller.phone" in todo and "dossier.contact.phone" in todo
+    assert "(donnée d'exemple)" in text(doc, "request.arrete_ref")
+    moselle.set("sites/evrange.yml", ("dossier", "examples", "fields"), ["controller.fax"])
+    from beffroi.findings import BeffroiError
+
+    with pytest.raises(BeffroiError, match=r"controller\.fax"):
+        build_prefecture(load_inventory(moselle.root), "evrange")
