@@ -283,3 +283,34 @@ def test_invented_fields_are_listed_to_replace_and_unknown_paths_refused(moselle
 
     with pytest.raises(BeffroiError, match=r"controller\.fax"):
         build_prefecture(load_inventory(moselle.root), "evrange")
+
+
+def test_compact_and_crisis_cell_figures_follow_their_inputs(moselle) -> None:
+    def both() -> tuple[BeautifulSoup, BeautifulSoup]:
+        inv = load_inventory(moselle.root)
+        return (BeautifulSoup(build_compact(inv, "evrange").html, "html.parser"),
+                BeautifulSoup(build_crisis_cell(inv).html, "html.parser"))
+
+    compact, crisis = both()
+    capex = float(value(compact, "compact.capex"))
+    annual = float(value(crisis, "econ.department.annual"))
+    dept = moselle.load("department.yml")
+    next(c for c in dept["costs"]["capex"] if c["id"] == "mast")["unit_eur"] = 3800
+    dept["costs"]["crisis_cell"]["hosting_annual_eur"] = 9000
+    dept["costs"]["crisis_cell"]["operators_per_shift"] = 2
+    moselle.save("department.yml", dept)
+    compact, crisis = both()
+    assert float(value(compact, "compact.capex")) == capex + 1000
+    # +3 000 € hosting and one more operator per shift: 5,3 FTE × 45 000 €
+    assert float(value(crisis, "econ.department.annual")) == pytest.approx(
+        annual + 3000 + 5.3 * 45_000)
+    assert int(value(crisis, "org.staffing")) == 2
+
+
+def test_perimeter_option_is_stated_when_requested(moselle) -> None:
+    moselle.set("sites/evrange.yml", ("dossier", "perimeter"), True)
+    moselle.set("sites/evrange.yml", ("dossier", "perimeter_description"), "Place de l'Église")
+    doc = BeautifulSoup(build_prefecture(load_inventory(moselle.root), "evrange").html,
+                        "html.parser")
+    assert value(doc, "system.kind") == "perimeter"
+    assert text(doc, "system.kind") == "périmètre vidéoprotégé : Place de l'Église"
