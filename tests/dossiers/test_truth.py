@@ -17,6 +17,7 @@ from beffroi.dossiers.compact import build_compact
 from beffroi.dossiers.crisis import build_crisis_cell
 from beffroi.dossiers.essaimage import build_essaimage
 from beffroi.dossiers.prefecture import build_prefecture
+from beffroi.drift.report import DeviceDrift, Status
 from beffroi.inventory import Inventory, load_inventory
 
 # Common English words that a French dossier must not contain (outside identifiers, addresses
@@ -150,11 +151,10 @@ def test_without_records_no_deployed_state_is_claimed(
 def _drift(tmp: Path, camera_status: str) -> Path:
     ev = tmp / "evidence"
     ev.mkdir()
-    devices = [{"site": "evrange", "device": n, "kind": "camera", "status": camera_status,
-                "rules": [], "unverifiable": []} for n in ("cam-mairie-narrow",
-                                                           "cam-mairie-context")]
-    devices.append({"site": "evrange", "device": "evrange-fw", "kind": "firewall",
-                    "status": "ok", "rules": [], "unverifiable": []})
+    # the records `beffroi drift --format json` prints (DeviceDrift.to_json)
+    devices = [DeviceDrift("evrange", n, "camera", Status(camera_status)).to_json()
+               for n in ("cam-mairie-narrow", "cam-mairie-context")]
+    devices.append(DeviceDrift("evrange", "evrange-fw", "firewall", Status.OK).to_json())
     (ev / "drift.json").write_text(json.dumps({"clean": camera_status == "ok", "devices": devices,
                                                "date": "2026-11-20T09:00:00+00:00"}))
     return ev
