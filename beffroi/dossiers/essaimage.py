@@ -147,6 +147,7 @@ def build_essaimage(inv: Inventory, communes: int | None = None,
         "cost_plot": data_uri(cost_png), "bandwidth_plot": data_uri(bw_png),
         "wan_plot": data_uri(wan_png), "taxes": dept.costs.taxes,
         "catalogue": {c.id: c for c in dept.costs.capex},
+        "recurring_catalogue": {r.id: r for r in dept.costs.recurring},
         "size_classes": dept.costs.size_classes,
         "sites": sorted(inv.sites.values(), key=lambda s: s.site_id),
     }

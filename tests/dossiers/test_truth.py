@@ -314,3 +314,14 @@ def test_perimeter_option_is_stated_when_requested(moselle) -> None:
                         "html.parser")
     assert value(doc, "system.kind") == "perimeter"
     assert text(doc, "system.kind") == "périmètre vidéoprotégé : Place de l'Église"
+
+
+def test_every_catalogue_price_shows_its_source_or_assumption(inventory: Inventory) -> None:
+    doc = BeautifulSoup(build_essaimage(inventory, 15).html, "html.parser")
+    assert inventory.department is not None
+    costs = inventory.department.costs
+    for line in [*costs.capex, *costs.recurring]:
+        shown = value(doc, f"price.{line.id}.source")
+        assert shown == ("assumption" if line.assumption else "source"), line.id
+        cell = text(doc, f"price.{line.id}.source")
+        assert ("hypothèse" in cell) if line.assumption else (line.source in cell)
