@@ -44,6 +44,11 @@ class Financing:
         return self.ht_eur + self.vat_eur
 
     @property
+    def net_without_aid_eur(self) -> float:
+        """Remaining cost if no subsidy is granted (TTC − FCTVA)."""
+        return self.ttc_eur - self.fctva_eur
+
+    @property
     def net_high_eur(self) -> float:
         """Remaining cost with the lowest subsidies."""
         return self.ttc_eur - self.fctva_eur - self.aid_low_eur

@@ -222,6 +222,8 @@ def test_financing_and_estimate_follow_the_catalogue(moselle) -> None:
     ht = float(value(first, "financing.ht"))
     assert float(value(first, "financing.ttc")) == pytest.approx(ht * 1.2)
     assert float(value(first, "financing.fctva")) == pytest.approx(ht * 1.2 * 0.16404)
+    assert float(value(first, "financing.net_without_aid")) == pytest.approx(
+        ht * 1.2 * (1 - 0.16404))
     assert float(value(first, "estimate.difference")) == pytest.approx(ht - 30_000)
     assert value(first, "price.camera.source") == "assumption"
     dept = moselle.load("department.yml")
