@@ -88,7 +88,10 @@ def risks(site: Site, sec: SecurityMeasures) -> list[Risk]:
         (bool(recipients) and all(r.live_only for r in recipients), -1,
          "les destinataires extérieurs n'ont que le direct (ACC-4)"),
         (bool(sec.wan_open_ports), 1, "ports WAN ouverts en clair : "
-         + ", ".join(map(str, sec.wan_open_ports)))))
+         + ", ".join(map(str, sec.wan_open_ports))),
+        (bool(recipients), 1, f"le direct est visible hors de la commune par "
+                              f"{len(recipients)} service(s) destinataire(s), à la cellule de "
+                              "crise")))
     change_g = Score(3, "une image modifiée perd sa valeur probante", ())
     change_v = Score(4, "fichiers modifiables par qui accède au serveur", _steps(
         (sec.journal_retention_days >= 365, -1,

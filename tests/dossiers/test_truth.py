@@ -193,6 +193,8 @@ def test_aipd_scores_follow_the_declared_measures(moselle) -> None:
                            "html.parser")
     assert int(value(before, "risk.disappearance.likelihood")) == 1
     assert int(value(before, "risk.illegitimate-access.gravity")) == 3  # public highway
+    # 4 − no clear WAN port − ≤ 4 viewers − live-only recipients + live seen at the cell
+    assert int(value(before, "risk.illegitimate-access.likelihood")) == 2
     moselle.set("sites/evrange.yml", ("nvr", "storage", "raid"), "none")
     moselle.set("sites/evrange.yml", ("nvr", "storage", "disks"), 1)
     moselle.set("sites/evrange.yml", ("nvr", "storage", "capacity_gb"), 8000)
