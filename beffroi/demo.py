@@ -76,8 +76,10 @@ def run_demo(inventory: Path, out: Path) -> int:
         console.print("[dim]dossiers: not available in this build[/]")
         return 0
     inv = load_inventory(inventory)
-    with console.status("Dossiers: préfecture, AIPD, signalisation, essaimage (PDF)…"):
-        docs = write_site_dossiers(inv, DEMO_SITE, out / "dossiers")
+    with console.status("Dossiers: préfecture, AIPD, signalisation, système compact, cellule "
+                        "de crise, essaimage (PDF)…"):
+        docs = write_site_dossiers(inv, DEMO_SITE, out / "dossiers",
+                                   out / DEMO_SITE / "evidence")
     console.print(f"[bold]Dossiers of {DEMO_SITE}[/] written to {out / 'dossiers'}:")
     for doc in docs:
         console.print(f"  {doc}")

@@ -78,22 +78,22 @@ def firewall_rules(site: Site, ntp: list[str], live_port: int, api_port: int, wg
     nvr = str(site.nvr.ip)
     ntp_ips = [s for s in ntp if _is_ip(s)]
     rules = [FirewallRule("input", "any", "self", "udp", (wg_port,),
-                          "WireGuard from the crisis-cell hub", "NET-2")]
+                          "WireGuard depuis le concentrateur de la cellule de crise", "NET-2")]
     rules += [FirewallRule("input", src, "self", "tcp", (SSH_PORT,),
-                           "administration over SSH (keys only)", "NET-3")
+                           "administration par SSH (clés uniquement)", "NET-3")
               for src in [mgmt, *admin_sources]]
     rules += [
         FirewallRule("forward", nvr, cams, "tcp", (RTSP_PORT, site.cameras[0].onvif_port
                                                    if site.cameras else 80),
-                     "NVR pulls camera streams and drives ONVIF", "NET-1"),
+                     "l'enregistreur lit les flux des caméras et les pilote en ONVIF", "NET-1"),
         FirewallRule("forward", cams, nvr, "udp", (NTP_PORT,),
-                     "cameras take time from the NVR", "TIME-1"),
+                     "les caméras prennent l'heure sur l'enregistreur", "TIME-1"),
         FirewallRule("forward", nvr, ",".join(ntp_ips) or "any", "udp", (NTP_PORT,),
-                     "NVR synchronises with the department's NTP servers", "TIME-1"),
+                     "l'enregistreur se synchronise sur les serveurs NTP du département", "TIME-1"),
         FirewallRule("forward", str(hub_vpn), nvr, "tcp", (live_port,),
-                     "crisis cell pulls the live relay only, through the tunnel", "ACC-4"),
+                     "la cellule de crise lit le seul relais en direct, dans le tunnel", "ACC-4"),
         FirewallRule("forward", mgmt, nvr, "tcp", (api_port,),
-                     "operator workstation uses the recorder API", "ACC-2"),
+                     "le poste d'exploitation utilise l'API de l'enregistreur", "ACC-2"),
     ]
     return rules
 

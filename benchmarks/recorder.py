@@ -177,6 +177,20 @@ def compare_containers(server: RtspServer, out: Path, seconds: float = 5.0) -> N
               f"{overhead:.1f}%")
 
 
+def write_figures(path: Path, figures: dict[str, float]) -> None:
+    """Merge measured figures into a benchmarks.json (format: beffroi/dossiers/evidence.py)."""
+    import json
+    from datetime import UTC, datetime
+
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    data.setdefault("figures", {}).update({k: round(v, 4) for k, v in figures.items()})
+    data.update(date=datetime.now(UTC).isoformat(timespec="seconds"),
+                source="benchmarks/recorder.py")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(f"figures written to {path}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -194,6 +208,9 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=8)
     ap.add_argument("--containers-only", action="store_true",
                     help="only compare MPEG-TS and fragmented MP4 after kill -9")
+    ap.add_argument("--json", type=Path, default=None,
+                    help="also merge the figures into this benchmarks.json (read by the "
+                         "compact-system dossier, e.g. out/evrange/evidence/benchmarks.json)")
     args = ap.parse_args()
     n = args.streams
     cache = Path(os.environ.get("BEFFROI_CACHE", Path.home() / ".cache" / "beffroi"))
@@ -325,6 +342,11 @@ def main() -> int:
         print(f"resume after camera return      {max(resume):.2f}s   (<= 2 s, max over cameras; "
               f"first new file created after {max(resume_file):.2f}s)")
         print(f"loss on kill -9                 {max(losses):.2f}s   (<= 2 s, max over cameras)")
+        if args.json:
+            write_figures(args.json, {
+                "recorder.cpu_ratio": cpu_ratio, "recorder.pss_ratio": pss_ratio,
+                "recorder.recorded_percent": 100 * ratio, "recorder.resume_s": max(resume),
+                "recorder.loss_kill_s": max(losses)})
     finally:
         server.stop()
         for proc in ("rec", "rec2"):

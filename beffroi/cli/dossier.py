@@ -17,13 +17,16 @@ DEFAULT_INVENTORY = Path("inventories/moselle")
 DEFAULT_OUT = Path("out/dossiers")
 
 dossier_app = typer.Typer(help="Legal and decision dossiers (préfecture, AIPD, signage, "
-                               "essaimage).", no_args_is_help=True)
+                               "compact, crisis-cell, essaimage).", no_args_is_help=True)
 
 SiteOpt = Annotated[str, typer.Option("--site", "-s", help="Commune slug, e.g. evrange.")]
 OutOpt = Annotated[Path | None, typer.Option(
     "--out", "-o", help="Output directory (default out/dossiers/<slug>).")]
 InventoryOpt = Annotated[Path, typer.Option("--inventory", "-i", help="Inventory directory.")]
 PdfOpt = Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also lay out the PDF.")]
+EvidenceOpt = Annotated[Path | None, typer.Option(
+    "--evidence", "-e", help="Verification records (drift.json, deploy.json, benchmarks.json); "
+    "default out/<slug>/evidence.")]
 
 
 def _write(doc: Document, out_dir: Path, pdf: bool) -> None:
@@ -37,8 +40,10 @@ def _write(doc: Document, out_dir: Path, pdf: bool) -> None:
     console.print(f"[green]✔[/] {doc.stem}: {len(paths)} file(s) in {out_dir}", soft_wrap=True)
 
 
-def _site_dossier(kind: str, site: str, out: Path | None, inventory: Path, pdf: bool) -> None:
+def _site_dossier(kind: str, site: str, out: Path | None, inventory: Path, pdf: bool,
+                  evidence: Path | None = None) -> None:
     from beffroi.dossiers import SITE_DOSSIERS
+    from beffroi.dossiers.evidence import default_dir
     from beffroi.inventory import load_inventory
 
     if not inventory.is_dir():
@@ -46,7 +51,8 @@ def _site_dossier(kind: str, site: str, out: Path | None, inventory: Path, pdf: 
         raise typer.Exit(2)
     try:
         with console.status(f"Validation de {site} et calcul du dossier {kind}…"):
-            doc = SITE_DOSSIERS[kind](load_inventory(inventory), site, None)
+            doc = SITE_DOSSIERS[kind](load_inventory(inventory), site, None,
+                                      evidence or default_dir(site))
     except BeffroiError as exc:
         print_error(exc)
         raise typer.Exit(1) from None
@@ -55,16 +61,16 @@ def _site_dossier(kind: str, site: str, out: Path | None, inventory: Path, pdf: 
 
 @dossier_app.command()
 def prefecture(site: SiteOpt, out: OutOpt = None, inventory: InventoryOpt = DEFAULT_INVENTORY,
-               pdf: PdfOpt = True) -> None:
+               pdf: PdfOpt = True, evidence: EvidenceOpt = None) -> None:
     """The prefectoral request (Cerfa 13806*04 data, attachments, what is still missing)."""
-    _site_dossier("prefecture", site, out, inventory, pdf)
+    _site_dossier("prefecture", site, out, inventory, pdf, evidence)
 
 
 @dossier_app.command()
 def aipd(site: SiteOpt, out: OutOpt = None, inventory: InventoryOpt = DEFAULT_INVENTORY,
-         pdf: PdfOpt = True) -> None:
-    """The AIPD (DPIA) skeleton: processing, proportionality, risks and measures, DPO opinion."""
-    _site_dossier("aipd", site, out, inventory, pdf)
+         pdf: PdfOpt = True, evidence: EvidenceOpt = None) -> None:
+    """The AIPD: processing, proportionality, scored risks, crisis cell, register, DPO opinion."""
+    _site_dossier("aipd", site, out, inventory, pdf, evidence)
 
 
 @dossier_app.command()
@@ -72,6 +78,39 @@ def signage(site: SiteOpt, out: OutOpt = None, inventory: InventoryOpt = DEFAULT
             pdf: PdfOpt = True) -> None:
     """The information panels' text, one per filmed zone."""
     _site_dossier("signage", site, out, inventory, pdf)
+
+
+@dossier_app.command()
+def compact(site: SiteOpt, out: OutOpt = None, inventory: InventoryOpt = DEFAULT_INVENTORY,
+            pdf: PdfOpt = True, evidence: EvidenceOpt = None) -> None:
+    """The report on the compact system: technical, economic, organisational."""
+    _site_dossier("compact", site, out, inventory, pdf, evidence)
+
+
+@dossier_app.command("crisis-cell")
+def crisis_cell(
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Output directory (default out/dossiers/crisis-cell).")] = None,
+    inventory: InventoryOpt = DEFAULT_INVENTORY, pdf: PdfOpt = True,
+    evidence: EvidenceOpt = None,
+) -> None:
+    """Feasibility of live streams to the crisis cell: legal (L252-3), technical, economic,
+    organisational."""
+    from beffroi.dossiers.crisis import build_crisis_cell
+    from beffroi.dossiers.evidence import default_dir
+    from beffroi.inventory import load_inventory
+
+    if not inventory.is_dir():
+        err_console.print(f"[red]error:[/] inventory {inventory} is not a directory")
+        raise typer.Exit(2)
+    try:
+        with console.status("Calcul de l'étude de faisabilité de la cellule de crise…"):
+            doc = build_crisis_cell(load_inventory(inventory), None,
+                                    evidence or default_dir("crisis-cell"))
+    except BeffroiError as exc:
+        print_error(exc)
+        raise typer.Exit(1) from None
+    _write(doc, out or DEFAULT_OUT / "crisis-cell", pdf)
 
 
 @dossier_app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -43,7 +44,8 @@ def drift(
 
     Output: one row per device — ok, drifted (with the rule ids at stake), unreachable, or
     skipped (not listed in the endpoints file). --diff adds each drifted device's unified diff;
-    --format json prints {"clean", "exit_code", "devices": [...]} for pipelines.
+    --format json prints {"clean", "exit_code", "date", "devices": [...]} for pipelines
+    (write it to out/<slug>/evidence/drift.json: the dossiers then cite it).
 
     Exit codes: 0 every audited device matches its intent; 1 at least one device drifted;
     2 usage or inventory error; 3 no drift found but at least one device could not be
@@ -75,7 +77,9 @@ def drift(
         raise typer.Exit(EXIT_USAGE) from None
     code = exit_code(results)
     if fmt == "json":
+        # `date`: when the audit ran — the dossiers cite it (beffroi/dossiers/evidence.py)
         print(json.dumps({"clean": code == 0, "exit_code": code,
+                          "date": datetime.now(UTC).isoformat(timespec="seconds"),
                           "devices": [r.to_json() for r in results]},
                          ensure_ascii=False, indent=2))
     else:

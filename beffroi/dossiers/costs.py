@@ -52,6 +52,7 @@ class SiteCosts:
     cameras: int
     bom: tuple[BomLine, ...]
     recurring: tuple[RecurringCost, ...]
+    relay_kbps: int = 0     # Σ recorded bitrates: the live relay forwards the recorded streams
 
     @property
     def capex_eur(self) -> float:
@@ -71,19 +72,34 @@ class SiteCosts:
 
 @dataclass(frozen=True)
 class CrisisCellLoad:
-    """The crisis cell sized for a number of communes and live streams."""
+    """The crisis cell for a number of communes: every stream it could relay (worst case) and
+    the streams watched at once through the on-demand relay, which size its hosts."""
 
     communes: int
-    live_streams: int
+    live_streams: int        # every camera of every commune
+    bandwidth_kbps: int      # Σ recorded bitrates: all streams relayed at once (worst case)
+    watched_streams: int     # ⌈watched_fraction × streams⌉: what the on-demand relay carries
+    watched_kbps: int        # watched streams × mean bitrate
     hosts: int
-    bandwidth_kbps: int
     capex_eur: float
-    annual_eur: float
+    opex_eur: float          # technical operation
+    hosting_eur: float
+    staffing_eur: float      # operators per shift × FTE per 24/7 post × cost of an FTE
 
     @property
     def bandwidth_mbps(self) -> float:
-        """Bandwidth in Mbit/s (10^6)."""
+        """Worst-case bandwidth in Mbit/s (10^6)."""
         return self.bandwidth_kbps / 1000
+
+    @property
+    def watched_mbps(self) -> float:
+        """On-demand bandwidth in Mbit/s."""
+        return self.watched_kbps / 1000
+
+    @property
+    def annual_eur(self) -> float:
+        """Operation + hosting + 24/7 staffing, per year."""
+        return self.opex_eur + self.hosting_eur + self.staffing_eur
 
 
 @dataclass(frozen=True)
@@ -129,37 +145,48 @@ def recurring_costs(costs: Costs, cameras: int) -> tuple[RecurringCost, ...]:
     return tuple(lines)
 
 
-def site_costs(costs: Costs, commune: str, slug: str, cameras: int) -> SiteCosts:
-    """A commune's bill of materials and recurring costs."""
+def site_costs(costs: Costs, commune: str, slug: str, cameras: int, relay_kbps: int = 0
+               ) -> SiteCosts:
+    """A commune's bill of materials and recurring costs (`relay_kbps`: Σ of its recorded
+    bitrates, what its live relay forwards)."""
     return SiteCosts(commune, slug, cameras, bill_of_materials(costs, cameras),
-                     recurring_costs(costs, cameras))
+                     recurring_costs(costs, cameras), relay_kbps)
 
 
-def crisis_cell_load(sizing: CrisisCellSizing, communes: int, live_streams: int
-                     ) -> CrisisCellLoad:
-    """Hosts = ⌈streams / streams_per_host⌉; bandwidth = streams × live_stream_kbps."""
-    hosts = math.ceil(live_streams / sizing.streams_per_host)
-    return CrisisCellLoad(communes, live_streams, hosts,
-                          live_streams * sizing.live_stream_kbps,
-                          sizing.base_capex_eur + hosts * sizing.host_capex_eur,
-                          sizing.annual_opex_eur)
+def staffing_eur(sizing: CrisisCellSizing) -> float:
+    """24/7 staffing per year: operators per shift × FTE per post × loaded cost of an FTE."""
+    return sizing.operators_per_shift * sizing.shift_coverage_fte * sizing.operator_annual_eur
+
+
+def crisis_cell_load(sizing: CrisisCellSizing, communes: int, live_streams: int,
+                     relay_kbps: int) -> CrisisCellLoad:
+    """Watched = ⌈fraction × streams⌉; hosts = ⌈watched / streams_per_host⌉; worst-case
+    bandwidth = Σ relayed bitrates; on-demand bandwidth = watched × mean bitrate."""
+    watched = math.ceil(live_streams * sizing.watched_fraction) if live_streams else 0
+    mean = relay_kbps / live_streams if live_streams else 0.0
+    hosts = max(1, math.ceil(watched / sizing.streams_per_host))
+    return CrisisCellLoad(communes, live_streams, relay_kbps, watched, round(watched * mean),
+                          hosts, sizing.base_capex_eur + hosts * sizing.host_capex_eur,
+                          sizing.annual_opex_eur, sizing.hosting_annual_eur,
+                          staffing_eur(sizing))
 
 
 def projection(costs: Costs, pilots: Sequence[SiteCosts], template: SiteCosts,
                communes: int) -> ProjectionPoint:
     """`communes` communes: the real pilot sites first, then copies of the template site.
 
-    Every camera of every commune is counted as a live stream at the crisis cell (the worst
-    case: all communes relayed at once during a departmental crisis).
+    Every camera of every commune can be relayed live to the crisis cell; the worst case
+    (all at once) gives the bandwidth ceiling, the on-demand share sizes the relay hosts.
     """
     if communes < 1:
         raise ValueError("a projection needs at least one commune")
     real = list(pilots[:communes])
     extra = communes - len(real)
     cameras = sum(s.cameras for s in real) + extra * template.cameras
+    kbps = sum(s.relay_kbps for s in real) + extra * template.relay_kbps
     capex = sum(s.capex_eur for s in real) + extra * template.capex_eur
     annual = sum(s.annual_eur for s in real) + extra * template.annual_eur
-    cell = crisis_cell_load(costs.crisis_cell, communes, cameras)
+    cell = crisis_cell_load(costs.crisis_cell, communes, cameras, kbps)
     return ProjectionPoint(communes, len(real), extra, cameras, capex, annual, cell)
 
 

@@ -79,14 +79,15 @@ class Flow:
 
 @dataclass(frozen=True)
 class SecurityMeasures:
-    """Security measures as deployed: the firewall/VPN intent, not a description of it."""
+    """Security measures as planned: the firewall/VPN intent the roles deploy (what was
+    verified on the devices is `evidence.verifications`)."""
 
     flows: tuple[Flow, ...]
     tunnel_address: str
     hub_endpoint: str
     hub_vpn_address: str
     wan_open_ports: tuple[int, ...]
-    camera_services_disabled: tuple[str, ...]
+    camera_services_planned: tuple[str, ...]  # in the intent; drift verifies (NET-3)
     journal_retention_days: int
     segment_seconds: int
     ntp_servers: tuple[str, ...]
@@ -128,4 +129,8 @@ def placeholder_fields(site: Site) -> list[str]:
             found.append(path)
 
     walk(site.model_dump(mode="json"), "")
+    ex = site.dossier.examples
+    found += [f"habilitations[{h}] (personne inventée)" for h in ex.habilitations]
+    found += [f"cameras[{c}] (position et champ inventés)" for c in ex.cameras]
+    found += [f for f in ex.fields if f not in found]
     return found

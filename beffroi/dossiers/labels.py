@@ -35,6 +35,9 @@ RULE_TITLE_FR = {
 }
 
 
+INTERNAL_SOURCES = ("seed",)
+
+
 def label(table: dict[str, str], key: str | None) -> str:
     """The French label of an enumeration value (the raw value when unknown)."""
     if key is None:
@@ -50,7 +53,13 @@ def rights(values: list[str]) -> str:
 def rule_citation(rule_id: str) -> str:
     """'CAM-9' → 'CAM-9 (Arrêté du 3 août 2007 annexe 1 §3)'."""
     rule = RULES.get(rule_id)
-    return f"{rule_id} ({rule.citation})" if rule else rule_id
+    if rule is None:
+        return rule_id
+    # Why filter: the catalogue also cites the project's own seed, which means nothing to a
+    # préfecture; a dossier cites only law, regulation and standards.
+    public = [c.strip() for c in rule.citation.split(";") if not c.strip().lower().startswith(
+        INTERNAL_SOURCES)]
+    return f"{rule_id} ({'; '.join(public)})" if public else rule_id
 
 
 def purpose_code(code: int) -> str:

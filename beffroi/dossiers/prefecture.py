@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
+from beffroi.dossiers.evidence import load_evidence, verifications
 from beffroi.dossiers.facts import (
     link_load,
     placeholder_fields,
@@ -69,6 +71,18 @@ def attachments() -> list[Attachment]:
         Attachment("storage", "Calcul du dimensionnement du stockage (CAM-9)", True,
                    "section D"),
         Attachment("maintainer", "Responsable du système et mainteneur", True, "section E"),
+        Attachment("signage", "Modèle du panneau d'information du public", True,
+                   "dossier « signalisation »"),
+        Attachment("register", "Fiche du registre des activités de traitement (art. 30 RGPD)",
+                   True, "section 11"),
+        Attachment("aipd", "Analyse d'impact relative à la protection des données", True,
+                   "dossier « AIPD » (avis du DPO à recueillir)"),
+        Attachment("conformity", "Attestation de conformité aux normes techniques (annexe 1 du "
+                   "Cerfa 51336*02) ou certificat de l'installateur", False,
+                   "à fournir par l'installateur"),
+        Attachment("report", "Rapport de présentation du projet", False,
+                   "à rédiger par la commune (le dossier « système compact » en donne les "
+                   "éléments)"),
     ]
 
 
@@ -96,17 +110,26 @@ def missing_items(site: Site) -> list[str]:
     if site.authorization.commissioning_notice_sent is None:
         items.append("Avant le premier enregistrement : informer le préfet de la date de mise "
                      "en service (REG-2).")
-    placeholders = placeholder_fields(site)
-    if placeholders:
-        items.append(f"Remplacer les valeurs d'exemple du fichier sites/{site.slug}.yml : "
-                     + ", ".join(placeholders) + ".")
+    if not site.dossier.siret:
+        items.append("SIRET de la commune (rubrique 2 du Cerfa).")
+    if site.dossier.contact is None:
+        items.append("Personne à contacter pour la mise à disposition des images (rubrique 2).")
+    if not site.dossier.installer_address:
+        items.append("Adresse de l'installateur (rubrique 5).")
+    items.append("Date, signature et cachet du maire (engagement, section 10).")
     return items
 
 
-def build_prefecture(inv: Inventory, slug: str, when: date | None = None) -> Document:
-    """The préfecture request of `slug`; BeffroiError (with findings) if the site is invalid."""
+def build_prefecture(inv: Inventory, slug: str, when: date | None = None,
+                     evidence: Path | None = None) -> Document:
+    """The préfecture request of `slug`; BeffroiError (with findings) if the site is invalid.
+
+    Claims about the deployed state come from the records of `evidence` (none: « non vérifié »).
+    """
     day = when or today()
     site, dept, _findings = checked_site(inv, slug, day)
+    ev = load_evidence(evidence)
+    masks = sum(len(c.privacy_masks) for c in site.cameras)
     purposes_by_code = {p.code: p for p in site.authorization.purposes}
     context = {
         "title": f"Demande d'autorisation d'un système de vidéoprotection — {site.commune}",
@@ -116,6 +139,12 @@ def build_prefecture(inv: Inventory, slug: str, when: date | None = None) -> Doc
         "storage": storage_sizing(site), "link": link_load(site),
         "security": security_measures(inv, slug),
         "attachments": attachments(), "missing": missing_items(site),
+        "placeholders": placeholder_fields(site),
         "recommended": RECOMMENDED_HABILITATIONS,
+        "verifications": verifications(ev, masks),
+        "masks_check": ev.device_check("camera", "CAM-5"),
+        "services_check": ev.device_check("camera", "NET-3"),
+        "firewall_check": ev.device_check("firewall"),
+        "audio_or_analytics": any(c.audio or c.analytics for c in site.cameras),
     }
     return render_document("prefecture", "prefecture.html.j2", context)

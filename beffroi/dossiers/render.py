@@ -49,11 +49,23 @@ def pct(value: float) -> str:
     return f"{value * 100:.0f}{NBSP}%"
 
 
+EXAMPLE_EN = "(example data)"
+EXAMPLE_FR = "(donnée d'exemple)"
+
+
+def shown(value: object) -> object:
+    """Every value printed in a dossier: the inventory's English example-data tag reads French
+    (« donnée d'exemple »), so an invented value is never mistaken for a real one."""
+    if isinstance(value, str) and EXAMPLE_EN in value:
+        return value.replace(EXAMPLE_EN, EXAMPLE_FR)
+    return value
+
+
 def environment() -> jinja2.Environment:
     """The dossiers' Jinja2 environment: HTML autoescape, strict undefined, French filters."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
                              autoescape=True, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True)
+                             trim_blocks=True, lstrip_blocks=True, finalize=shown)
     filters: dict[str, Callable[..., str]] = {
         "eur": eur, "num": num, "date_fr": date_fr, "pct": pct, "rights": labels.rights,
         "cite": labels.rule_citation, "purpose_code": labels.purpose_code}
@@ -101,7 +113,31 @@ def checked_site(inv: Inventory, slug: str, when: date | None = None
                            "(fix the findings below, then rerun)", findings)
     if inv.department is None:
         raise BeffroiError(f"{inv.root} has no valid department.yml", inv.findings)
-    return inv.site(slug), inv.department, findings
+    site = inv.site(slug)
+    _check_examples(site, inv.sources[slug].file if slug in inv.sources else slug)
+    return site, inv.department, findings
+
+
+def _check_examples(site: Site, file: object) -> None:
+    """`dossier.examples` must name the site's own people and cameras (a typo would leave an
+    invented value unmarked)."""
+    ex = site.dossier.examples
+    for key, named, known in (("habilitations", ex.habilitations,
+                               [h.id for h in site.habilitations]),
+                              ("cameras", ex.cameras, [c.name for c in site.cameras])):
+        if unknown := [n for n in named if n not in known]:
+            raise BeffroiError(f"{file}: dossier.examples.{key} names {', '.join(unknown)}, "
+                               f"not in the site's {key} ({', '.join(known)}): fix the name or "
+                               "remove it")
+    data = site.model_dump(mode="json")
+    for path in ex.fields:
+        node: object = data
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            raise BeffroiError(f"{file}: dossier.examples.fields names {path}, which is no "
+                               "field of the site (write a dotted path such as "
+                               "controller.phone)")
 
 
 def checked_inventory(inv: Inventory, when: date | None = None

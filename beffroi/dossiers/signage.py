@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from beffroi.dossiers.render import Document, checked_site, render_document
 from beffroi.inventory import Inventory, today
@@ -27,8 +28,11 @@ def panels(site: Site) -> list[Panel]:
             for c in site.cameras]
 
 
-def build_signage(inv: Inventory, slug: str, when: date | None = None) -> Document:
-    """The panel texts of `slug`; BeffroiError (with findings) if the site is invalid."""
+def build_signage(inv: Inventory, slug: str, when: date | None = None,
+                  evidence: Path | None = None) -> Document:
+    """The panel texts of `slug`; BeffroiError (with findings) if the site is invalid.
+
+    `evidence` is accepted for a uniform signature: a panel states no deployed fact."""
     day = when or today()
     site, dept, _findings = checked_site(inv, slug, day)
     context = {"title": f"Signalisation — système de vidéoprotection de {site.commune}",

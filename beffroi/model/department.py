@@ -5,9 +5,10 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from beffroi.model.base import Identifier, NonEmpty, Port, Strict
+from beffroi.model.dossier import Convention
 
 
 class DepartmentInfo(Strict):
@@ -63,7 +64,26 @@ class Defaults(Strict):
         default_factory=list, description="Extra sources allowed to SSH to firewalls")
 
 
-class CostLine(Strict):
+class Priced(Strict):
+    """Where a price comes from: a cited source (with its date) or an explicit assumption,
+    and the low/high range around it (essaimage dossier)."""
+
+    source: str = Field("", description="Quote, price list or tender, with its date")
+    assumption: bool = Field(False, description="No source: an estimate, marked as such")
+    low_eur: float | None = Field(None, ge=0, description="Low end of the unit price range")
+    high_eur: float | None = Field(None, ge=0, description="High end of the unit price range")
+
+    @model_validator(mode="after")
+    def _sourced(self) -> Priced:
+        if not self.source and not self.assumption:
+            raise ValueError("a price needs a `source` (quote, list, date) or `assumption: true`")
+        if self.low_eur is not None and self.high_eur is not None \
+                and self.low_eur > self.high_eur:
+            raise ValueError("low_eur must not exceed high_eur")
+        return self
+
+
+class CostLine(Priced):
     """A capital-cost line of the bill of materials (euros HT)."""
 
     id: Identifier
@@ -72,9 +92,10 @@ class CostLine(Strict):
     quantity: float = Field(1, ge=0)
     per: Literal["site", "camera"] = "site"
     lifetime_years: int = Field(8, ge=1)
+    seed_item: str = Field("", description="The seed's bill-of-materials item it answers")
 
 
-class RecurringLine(Strict):
+class RecurringLine(Priced):
     """A yearly cost line (euros HT per year)."""
 
     id: Identifier
@@ -87,10 +108,55 @@ class CrisisCellSizing(Strict):
     """How the crisis cell grows with the number of communes (essaimage dossier)."""
 
     streams_per_host: int = Field(64, ge=1)
-    live_stream_kbps: int = Field(2048, ge=64, description="Live relay bitrate per stream")
     host_capex_eur: float = Field(ge=0)
     base_capex_eur: float = Field(ge=0)
-    annual_opex_eur: float = Field(ge=0)
+    annual_opex_eur: float = Field(ge=0, description="Technical operation (maintenance)")
+    hosting_annual_eur: float = Field(0, ge=0, description="Rack space, power, links per year")
+    operators_per_shift: int = Field(1, ge=0, description="Operators on duty at any time (24/7)")
+    shift_coverage_fte: float = Field(5.3, ge=0, description="FTE to staff one post 24/7")
+    operator_annual_eur: float = Field(0, ge=0, description="Loaded cost of one FTE per year")
+    watched_fraction: float = Field(0.1, gt=0, le=1, description="Share of cameras watched at "
+                                    "once in a departmental crisis (on-demand relay)")
+    costs_source: str = Field("", description="Source or « hypothèse » for the cell's figures")
+
+
+class Subsidy(Strict):
+    """A subsidy a commune can ask for, with its rate as published (or as an assumption)."""
+
+    id: Identifier
+    label: NonEmpty
+    rate_low: float = Field(ge=0, le=1)
+    rate_high: float = Field(ge=0, le=1)
+    source: str = ""
+    assumption: bool = False
+
+
+class Taxes(Strict):
+    """VAT and FCTVA recovery (the commune pays TTC, recovers FCTVA on investment)."""
+
+    vat_rate: float = Field(0.20, ge=0, le=1)
+    fctva_rate: float = Field(0.16404, ge=0, le=1)
+    source: str = ""
+
+
+class SizeClass(Strict):
+    """A class of communes by population and the cameras a commune of that class gets."""
+
+    max_population: int = Field(ge=1)
+    cameras: int = Field(ge=1)
+    label: NonEmpty
+
+
+class Territory(Strict):
+    """A territory the essaimage dossier projects onto (communes by size class)."""
+
+    id: Identifier
+    label: NonEmpty
+    collectivities: int = Field(ge=1)
+    population: int = Field(ge=1)
+    communes_by_class: list[int] = Field(description="Communes in each size class, in order")
+    source: str = ""
+    assumption: bool = False
 
 
 class Costs(Strict):
@@ -99,6 +165,11 @@ class Costs(Strict):
     capex: list[CostLine]
     recurring: list[RecurringLine]
     crisis_cell: CrisisCellSizing
+    taxes: Taxes = Field(default_factory=Taxes)
+    subsidies: list[Subsidy] = Field(default_factory=list)
+    seed_estimate_eur: float | None = Field(None, ge=0, description="The seed's estimate (HT)")
+    size_classes: list[SizeClass] = Field(default_factory=list)
+    territories: list[Territory] = Field(default_factory=list)
 
 
 class Department(Strict):
@@ -109,6 +180,8 @@ class Department(Strict):
     time: TimeSources
     defaults: Defaults = Field(default_factory=Defaults)
     costs: Costs
+    # The pilot's convention (parties, dates): only the dossiers read it.
+    convention: Convention | None = None
 
 
 DepartmentFile = Department

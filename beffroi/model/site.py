@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from beffroi.model.base import Hostname, Identifier, NonEmpty, Port, Slug, Strict
+from beffroi.model.dossier import SiteDossier
 
 Right = Literal["live", "playback", "export"]
 Regime = Literal["directive_2016_680", "rgpd"]
@@ -278,6 +279,8 @@ class Site(Strict):
     workstation: Workstation
     ntp_servers: list[NonEmpty] | None = Field(None, description="Override department sources")
     notes: str = ""
+    # Cerfa fields and example-data markers that only the dossiers read.
+    dossier: SiteDossier = Field(default_factory=SiteDossier)
 
     def ntp_sources(self, department_servers: list[str]) -> list[str]:
         """TIME-1 sources: the site's own list when declared (even empty), else the department's."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup, Tag
 
+from beffroi.dossiers.render import shown
+
 TODAY = "2026-11-28"  # BEFFROI_TODAY of the dossier tests
 PILOTS = ("evrange", "roussy-le-village", "hettange-grande")
-KINDS = ("prefecture", "aipd", "signage")
+KINDS = ("prefecture", "aipd", "signage", "compact")
 
 def fields(soup: BeautifulSoup, name: str) -> list[Tag]:
     """Every element carrying data-field=`name`."""
@@ -35,3 +37,10 @@ def value(soup: BeautifulSoup, name: str) -> str:
 def norm(s: str) -> str:
     """Whitespace-normalised string (models hold folded YAML text)."""
     return " ".join(s.split())
+
+
+def fr(s: str) -> str:
+    """A model value as a dossier prints it (English example-data tag shown in French)."""
+    out = shown(s)
+    assert isinstance(out, str)
+    return norm(out)

@@ -13,19 +13,23 @@ from beffroi.dossiers.essaimage import build_essaimage, essaimage, projection_po
 from beffroi.inventory import Inventory, load_inventory
 from beffroi.model.department import Costs
 
-# Évrange, 2 cameras, catalogue of inventories/moselle/department.yml (€ HT):
+# Évrange, 2 cameras, catalogue of inventories/moselle/department.yml (€ HT), the seed's list
+# (no VMS licence: Beffroi is the VMS):
 #   camera 1250×2=2500, mast 2800, media-converter 180×2=360, sfp 60×2=120, boxes 350×2=700,
-#   cabling 2200, screen 220, workstation 950, server 3200, core-switch 650, ups 900,
-#   firewall 1100, rack 450, nvr-integration 1500, vms-licence 180×2=360, disks 160×2=320,
-#   civil-works 9500, installation 3500  → Σ = 31 330
-EVRANGE_CAPEX = 31_330.0
+#   cabling 2200, electrical 1200, screen 220, workstation 950, server 3200, nvr 160×2=320,
+#   core-switch 650, ups 900, firewall 1100, rack (15U) 550, nvr-integration 1500,
+#   civil-works 9500, installation 3500  → Σ = 32 270
+EVRANGE_CAPEX = 32_270.0
 # energy 550 + maintenance 1200 + disk-replacement 80 + connectivity 600
-#   + crisis-cell-share 300 + vms-support 60×2=120  → Σ = 2 850 per year
-EVRANGE_ANNUAL = 2_850.0
+#   + crisis-cell-share 300  → Σ = 2 730 per year
+EVRANGE_ANNUAL = 2_730.0
 # 725 communes: 3 pilots (2 cameras each) + 722 template sites (2 cameras) = 1450 cameras
-#   hosts = ⌈1450 / 64⌉ = 23; bandwidth = 1450 × 2048 = 2 969 600 kbit/s
-#   capex = 725 × 31 330 + 25 000 + 23 × 6 000 = 22 714 250 + 163 000 = 22 877 250
-P725_STREAMS, P725_HOSTS, P725_KBPS, P725_CAPEX = 1450, 23, 2_969_600, 22_877_250.0
+#   relayed bitrates (the recorded streams): Évrange 4096+2048, Roussy 4096+2048,
+#   Hettange 6144+2048, 722 × (4096+2048) → 20 480 + 4 435 968 = 4 456 448 kbit/s (ceiling)
+#   watched at once ⌈1450 × 10 %⌉ = 145; hosts = ⌈145 / 64⌉ = 3
+#   capex = 725 × 32 270 + 25 000 + 3 × 6 000 = 23 395 750 + 43 000 = 23 438 750
+P725_STREAMS, P725_HOSTS, P725_KBPS, P725_CAPEX = 1450, 3, 4_456_448, 23_438_750.0
+P725_WATCHED = 145
 
 
 def _costs(inv: Inventory) -> Costs:
@@ -53,7 +57,7 @@ def test_per_camera_lines_count_once_per_camera(inventory: Inventory) -> None:
     three = site_costs(costs, "x", "x", 3)
     per_camera = sum(c.unit_eur * c.quantity for c in costs.capex if c.per == "camera")
     assert three.capex_eur - two.capex_eur == pytest.approx(per_camera)
-    assert per_camera == 1250 + 180  # camera + VMS licence
+    assert per_camera == 1250  # the camera alone: no VMS licence per camera
 
 
 def test_essaimage_html_states_the_computed_costs(inventory: Inventory) -> None:
@@ -65,6 +69,7 @@ def test_essaimage_html_states_the_computed_costs(inventory: Inventory) -> None:
     assert int(value(doc, "cell.725.streams")) == P725_STREAMS
     assert int(value(doc, "cell.725.hosts")) == P725_HOSTS
     assert int(value(doc, "cell.725.bandwidth_kbps")) == P725_KBPS
+    assert int(value(doc, "cell.725.watched")) == P725_WATCHED
     assert float(value(doc, "target.capex_total")) == P725_CAPEX
     assert inventory.department is not None
     assert projection_points(inventory.department) == (1, 15, 100, 725)
@@ -108,10 +113,10 @@ def test_projection_follows_a_catalogue_price_change(moselle) -> None:
     costs["costs"]["crisis_cell"]["streams_per_host"] = 100
     moselle.save("department.yml", costs)
     after = essaimage(load_inventory(moselle.root), 725).target
-    # 1450 cameras × 250 € = +362 500 on the communes; hosts ⌈1450/100⌉ = 15 instead of 23
+    # 1450 cameras × 250 € = +362 500 on the communes; hosts ⌈145/100⌉ = 2 instead of 3
     assert after.capex_communes_eur - before.capex_communes_eur == 362_500
-    assert after.cell.hosts == 15
-    assert after.cell.capex_eur == 25_000 + 15 * 6_000
+    assert after.cell.hosts == 2
+    assert after.cell.capex_eur == 25_000 + 2 * 6_000
 
 
 def test_projection_series_matches_single_points(inventory: Inventory) -> None:
@@ -153,6 +158,6 @@ def test_demo_closing_note_states_the_pilot_cost_and_the_725_projection(
     from beffroi.dossiers import closing_note
 
     site_line, projection_line = closing_note(inventory, "evrange")
-    assert "31\u202f330\u202f€" in site_line and "2\u202f850\u202f€" in site_line
+    assert "32\u202f270\u202f€" in site_line and "2\u202f730\u202f€" in site_line
     assert projection_line.startswith("725 communes")
-    assert "22\u202f877\u202f250\u202f€" in projection_line and "23 relay hosts" in projection_line
+    assert "23\u202f438\u202f750\u202f€" in projection_line and "3 relay hosts" in projection_line

@@ -32,10 +32,10 @@ def test_demo_entry_point_also_writes_the_essaimage_dossier_with_its_plots(
     by_name = {p.name: p for p in written["evrange"]}
     reader = PdfReader(by_name["essaimage.pdf"])
     assert len(reader.pages) > 0
-    for png in ("essaimage-couts.png", "essaimage-debit.png"):
+    for png in ("essaimage-couts.png", "essaimage-debit.png", "essaimage-wan.png"):
         assert by_name[png].read_bytes().startswith(PNG_MAGIC)
     html = by_name["essaimage.html"].read_text(encoding="utf-8")
-    assert html.count('src="data:image/png;base64,') == 2  # plots embedded: PDF self-contained
+    assert html.count('src="data:image/png;base64,') == 3  # plots embedded: PDF self-contained
     assert any(page.images for page in reader.pages)  # …and really laid out in the PDF
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
-from dossier_html import PILOTS, fields, norm, text, value
+from dossier_html import PILOTS, fields, fr, norm, text, value
 
 from beffroi.intent import site_intent
 from beffroi.inventory import Inventory
@@ -21,18 +21,18 @@ def test_prefecture_applicant_and_contacts_equal_the_model(
     doc, site = _doc(site_html, slug), inventory.sites[slug]
     ctl = site.controller
     assert value(doc, "request.type") == site.authorization.request_type
-    assert text(doc, "applicant.name") == ctl.name
-    assert text(doc, "applicant.mayor") == ctl.mayor
-    assert text(doc, "applicant.address") == ctl.address
-    assert text(doc, "police.unit") == ctl.police_contact.unit
-    assert text(doc, "police.phone") == ctl.police_contact.phone
-    assert text(doc, "recorder.address") == ctl.address
-    assert text(doc, "recorder.hostname") == site.nvr.hostname
-    assert text(doc, "installer.certification") == site.installer.certification
-    assert text(doc, "installer.maintainer") == site.installer.maintainer
-    assert text(doc, "access_right.contact") == ctl.access_right_contact
-    assert text(doc, "dpo.contact") == ctl.dpo_contact
-    assert text(doc, "info.url") == ctl.info_url
+    assert text(doc, "applicant.name") == fr(ctl.name)
+    assert text(doc, "applicant.mayor") == fr(ctl.mayor)
+    assert text(doc, "applicant.address") == fr(ctl.address)
+    assert text(doc, "police.unit") == fr(ctl.police_contact.unit)
+    assert text(doc, "police.phone") == fr(ctl.police_contact.phone)
+    assert text(doc, "recorder.address") == fr(ctl.address)
+    assert text(doc, "recorder.hostname") == fr(site.nvr.hostname)
+    assert text(doc, "installer.certification") == fr(site.installer.certification)
+    assert text(doc, "installer.maintainer") == fr(site.installer.maintainer)
+    assert text(doc, "access_right.contact") == fr(ctl.access_right_contact)
+    assert text(doc, "dpo.contact") == fr(ctl.dpo_contact)
+    assert text(doc, "info.url") == fr(ctl.info_url)
     assert text(doc, "prefecture") == inventory.department.department.prefecture  # type: ignore[union-attr]
 
 
@@ -116,7 +116,7 @@ def test_evrange_request_shows_the_private_zone_and_its_mask(
     doc = _doc(site_html, "evrange")
     assert value(doc, "camera.cam-mairie-narrow.private_zones") == "maison-4"
     assert value(doc, "camera.cam-mairie-narrow.masks") == "mask-maison-4"
-    assert "4 rue de la Mairie" in text(doc, "camera.cam-mairie-narrow.private_zones")
+    assert "4 rue de l'Église" in text(doc, "camera.cam-mairie-narrow.private_zones")
 
 
 @pytest.mark.parametrize("slug", PILOTS)
@@ -166,7 +166,7 @@ def test_prefecture_lists_what_the_commune_must_still_provide(
     assert any("51336*02" in m for m in missing)
     for h in site.habilitations:
         if h.role == "adjoint":  # ACC-2: the delegation arrêté must be attached
-            assert any(h.name in m and h.delegation in m for m in missing)
+            assert any(h.name in m and fr(h.delegation) in m for m in missing)
     # the pilot files still hold example data: each such field is listed to be replaced
     assert any("installer.certification" in m for m in missing)
     produced = {t["data-field"]: t["data-value"] for t in doc.find_all(

@@ -145,7 +145,7 @@ VIOLATIONS = [
       auth("commissioning_notice_sent", date(2024, 9, 30)),
       ("authorization", "commissioning_notice_sent")),
     # --- C. who may see what ----------------------------------------------------------------
-    v("acc1_rejects_account_declared_twice", "ACC-1", hab(1, "id", "cmarchal"),
+    v("acc1_rejects_account_declared_twice", "ACC-1", hab(1, "id", "tmichel"),
       ("habilitations", 1, "id"), message="twice"),
     v("acc1_rejects_generic_admin_account", "ACC-1", hab(3, "id", "admin"),
       ("habilitations", 3, "id"), message="generic"),
