@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from beffroi.compliance import citation
+from beffroi.compliance import RULES, citation
 from beffroi.findings import Finding
 from beffroi.yamlsource import Source, dotted
 
@@ -64,7 +64,7 @@ def _real_loc(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
 
 # Fields whose values a rule of compliance.md judges: a schema error there (wrong type, value
 # outside the allowed list, missing) is reported under that rule with its citation, so a typo
-# cannot turn a legal refusal into a mere "type error". "*" stands for any list index.
+# cannot turn a legal refusal into a mere "type error". "*" is any list index, "?" any key.
 FieldRule = tuple[tuple[str, ...], str, str]
 _LEGAL_SITE: tuple[FieldRule, ...] = (
     (("controller", "kind"), "AUTH-4", "the controller is the commune (or its EPCI)"),
@@ -135,11 +135,11 @@ _LEGAL_SITE: tuple[FieldRule, ...] = (
     (("cameras", "*", "private_zones"), "CAM-5", "a list of {id, description, area}"),
     (("cameras", "*", "private_zones", "*"), "CAM-5", "{id, description, area: {x, y, w, h}}"),
     (("cameras", "*", "private_zones", "*", "area"), "CAM-5", "x, y, w, h inside 0..1"),
-    (("cameras", "*", "private_zones", "*", "area", "*"), "CAM-5", "a number inside 0..1"),
+    (("cameras", "*", "private_zones", "*", "area", "?"), "CAM-5", "a number inside 0..1"),
     (("cameras", "*", "privacy_masks"), "CAM-5", "a list of {id, area}"),
     (("cameras", "*", "privacy_masks", "*"), "CAM-5", "{id, area: {x, y, w, h}}"),
     (("cameras", "*", "privacy_masks", "*", "area"), "CAM-5", "x, y, w, h inside 0..1"),
-    (("cameras", "*", "privacy_masks", "*", "area", "*"), "CAM-5", "a number inside 0..1"),
+    (("cameras", "*", "privacy_masks", "*", "area", "?"), "CAM-5", "a number inside 0..1"),
     (("network", "link", "kind"), "NET-4", "kind is fibre, copper or wireless"),
     (("network", "link", "encryption"), "NET-4", "wpa3, wpa2-aes, wpa2-ccmp, wireguard, macsec"),
     (("network", "link", "capacity_mbps"), "CAM-8", "the link's capacity in Mbit/s"),
@@ -173,7 +173,7 @@ def legal_rule(model: str, loc: tuple[str | int, ...]) -> tuple[str, str] | None
     """(rule id, hint) of the legal field at `loc` of `model`, or None for a plain field."""
     for pattern, rule, hint in LEGAL_FIELDS.get(model, ()):
         if len(pattern) == len(loc) and all(
-                (want == "*" and isinstance(got, int)) or want == got
+                (want == "*" and isinstance(got, int)) or want in ("?", got)
                 for want, got in zip(pattern, loc, strict=True)):
             return rule, hint
     return None
@@ -199,13 +199,15 @@ def findings_from_validation(exc: ValidationError, model: type[BaseModel], sourc
                           hint=hint)
             continue
         rule, hint = legal_rule(model.__name__, loc) or ("ENG-SCHEMA", "")
+        # A legal field says which rule it serves ("No sound; no biometric … analytics: …").
+        law = f"{RULES[rule].title}: " if rule != "ENG-SCHEMA" else ""
         if kind == "missing":
             yield Finding(source.file, line, rule, path,
-                          f"required field '{name}' is missing", citation=citation(rule),
+                          f"{law}required field '{name}' is missing", citation=citation(rule),
                           hint=hint or "add it (see `beffroi schema` for the site-file shape)")
         else:
             got = err.get("input")
             shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
             yield Finding(source.file, line, rule, path,
-                          f"{err['msg']} (got {shown[:60]})", citation=citation(rule),
+                          f"{law}{err['msg']} (got {shown[:60]})", citation=citation(rule),
                           hint=hint or "fix the value's type or format")
