@@ -46,6 +46,16 @@ def wireguard_public_key(value: str) -> str:
     return value
 
 
+def wireguard_key_pair_matches(public: str, private: str) -> bool:
+    """True when `public` is the X25519 public key of the base64 `private` key."""
+    try:
+        key = X25519PrivateKey.from_private_bytes(base64.b64decode(private, validate=True))
+    except (binascii.Error, ValueError):
+        return False
+    derived = key.public_key().public_bytes_raw()
+    return base64.b64encode(derived).decode() == public
+
+
 def ssh_public_key(value: str) -> str:
     """One OpenSSH public key line (`type base64 [comment]`), parsed by cryptography."""
     if not isinstance(value, str):
