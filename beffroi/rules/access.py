@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterator
 
 from beffroi.findings import Finding, Severity
-from beffroi.model import Habilitation
+from beffroi.model import Habilitation, Recipient
 from beffroi.rules.registry import SiteCheck, site_rule
 
 # Ids that name a function, not a person (ACC-1: no shared/generic accounts).
@@ -21,7 +21,7 @@ COMMUNE_RIGHTS = {"live", "playback", "export"}
 
 
 def person_key(text: str) -> str:
-    """A name or e-mail as a comparison key: accents, case, hyphens and spacing do not count."""
+    """A person's name as a comparison key: accents, case, hyphens and spacing do not count."""
     plain = "".join(ch for ch in unicodedata.normalize("NFKD", text)
                     if not unicodedata.combining(ch))
     return " ".join(re.sub(r"[-‐‑‒–—'’.]", " ", plain).casefold().split())
@@ -87,37 +87,41 @@ def commune_side(c: SiteCheck) -> Iterator[Finding]:
                             f"rights are among {sorted(COMMUNE_RIGHTS)}")
 
 
+def _legal_basis(c: SiteCheck, i: int, r: Recipient) -> Iterator[Finding]:
+    """A recipient outside L252-3: a cited text, acknowledged by a person, and still a warning."""
+    where = ("authorization", "recipients", i)
+    basis = r.legal_basis
+    if basis is None:
+        yield c.finding("ACC-3", (*where, "kind"),
+                        f"{r.service} is not a service L252-3 allows to receive images",
+                        "only police nationale, gendarmerie, douanes, SDIS, police "
+                        "municipale; otherwise cite the text in legal_basis {text, article}")
+    elif basis.acknowledged_by is None or basis.acknowledged_on is None:
+        yield c.finding("ACC-3", (*where, "legal_basis"),
+                        f"{r.service} relies on {basis.cite()}, which nobody has "
+                        "acknowledged", "have the DPO or legal officer check the text and "
+                        "set legal_basis.acknowledged_by and acknowledged_on")
+    elif basis.acknowledged_on > c.today:
+        yield c.finding("ACC-3", (*where, "legal_basis", "acknowledged_on"),
+                        f"legal basis of {r.service} acknowledged in the future "
+                        f"({basis.acknowledged_on})", "correct the date")
+    else:  # never a silent pass: the arrêté must name this service too
+        yield c.finding("ACC-3", (*where, "legal_basis"),
+                        f"{r.service} is outside the L252-3 list; it relies on "
+                        f"{basis.cite()} (acknowledged by {basis.acknowledged_by} on "
+                        f"{basis.acknowledged_on})",
+                        "check that the prefectoral arrêté names this recipient",
+                        Severity.WARNING)
+
+
 @site_rule("ACC-3")
 def lawful_recipients(c: SiteCheck) -> Iterator[Finding]:
     """Outside recipients: listed lawful services; live accounts belong to one of them."""
     auth = c.site.authorization
     services = {r.service for r in auth.recipients}
     for i, r in enumerate(auth.recipients):
-        where = ("authorization", "recipients", i)
-        basis = r.legal_basis
-        if r.kind in LAWFUL_RECIPIENTS:
-            pass
-        elif basis is None:
-            yield c.finding("ACC-3", (*where, "kind"),
-                            f"{r.service} is not a service L252-3 allows to receive images",
-                            "only police nationale, gendarmerie, douanes, SDIS, police "
-                            "municipale; otherwise cite the text in legal_basis {text, article}")
-        elif basis.acknowledged_by is None or basis.acknowledged_on is None:
-            yield c.finding("ACC-3", (*where, "legal_basis"),
-                            f"{r.service} relies on {basis.cite()}, which nobody has "
-                            "acknowledged", "have the DPO or legal officer check the text and "
-                            "set legal_basis.acknowledged_by and acknowledged_on")
-        elif basis.acknowledged_on > c.today:
-            yield c.finding("ACC-3", (*where, "legal_basis", "acknowledged_on"),
-                            f"legal basis of {r.service} acknowledged in the future "
-                            f"({basis.acknowledged_on})", "correct the date")
-        else:  # never a silent pass: the arrêté must name this service too
-            yield c.finding("ACC-3", (*where, "legal_basis"),
-                            f"{r.service} is outside the L252-3 list; it relies on "
-                            f"{basis.cite()} (acknowledged by {basis.acknowledged_by} on "
-                            f"{basis.acknowledged_on})",
-                            "check that the prefectoral arrêté names this recipient",
-                            Severity.WARNING)
+        if r.kind not in LAWFUL_RECIPIENTS:
+            yield from _legal_basis(c, i, r)
         if r.retention_days > RECIPIENT_MAX_DAYS:
             yield c.finding("ACC-3", ("authorization", "recipients", i, "retention_days"),
                             f"{r.service} would keep images {r.retention_days} days",
