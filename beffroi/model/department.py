@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
@@ -14,9 +15,14 @@ from beffroi.model.keys import SshPublicKey
 LEGAL_MAX_RETENTION_DAYS = 30  # RET-1, CSI L252-5: "ne peut excéder un mois"
 
 
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())  # walks the tz directories: once
+
+
 def known_time_zone(value: str) -> str:
     """An IANA zone of the system's tz database (a set lookup: a path never reaches the disk)."""
-    if value not in zoneinfo.available_timezones():
+    if value not in _time_zones():
         raise ValueError("unknown time zone (IANA name such as Europe/Paris)")
     return value
 
