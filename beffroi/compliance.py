@@ -86,6 +86,12 @@ _RULES: tuple[Rule, ...] = (
          "Beffroi engineering rule; ANSSI note 524"),
     Rule("ENG-REF", "References point to declared objects (purposes, ports, zones)",
          "Beffroi engineering rule"),
+    Rule("ENG-ADMIN-NET", "SSH administration only from private networks, never 0.0.0.0/0",
+         "Beffroi engineering rule; ANSSI note 524"),
+    Rule("ENG-SSH-KEY", "ssh_public_keys hold OpenSSH public keys only",
+         "Beffroi engineering rule; ANSSI note 524"),
+    Rule("ENG-TIMEZONE", "The department's time zone is a known IANA zone",
+         "Beffroi engineering rule; IANA tz database"),
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

@@ -60,7 +60,9 @@ def _secrets(inv: Inventory, slug: str, reveal: bool) -> dict[str, Any]:
         raise BeffroiError(f"secrets of {slug} not found at {path}: run `beffroi site new` or "
                            "restore the vault file")
     if reveal:
-        return vault.read_vault(path)
+        secrets = vault.read_vault(path)
+        _check_key_pair(inv, slug, secrets.get("wireguard_private_key"))
+        return secrets
     site = inv.site(slug)  # the shape `site new` writes; nothing decrypted
     return {"wireguard_private_key": REDACTED, "nvr_signing_key": REDACTED,
             "nut_password": REDACTED,
@@ -68,6 +70,18 @@ def _secrets(inv: Inventory, slug: str, reveal: bool) -> dict[str, Any]:
             "cameras": {c.name: {"username": REDACTED, "password": REDACTED}
                         for c in site.cameras},
             "recorder_users": {h.id: {"password_hash": REDACTED} for h in site.habilitations}}
+
+
+def _check_key_pair(inv: Inventory, slug: str, private: object) -> None:
+    """ENG-WG-KEY: the site's public key is the vault key's — a pasted private key is not."""
+    from beffroi.model.keys import wireguard_key_pair_matches
+
+    public = inv.site(slug).firewall.wireguard_public_key
+    if isinstance(private, str) and not wireguard_key_pair_matches(public, private):
+        raise BeffroiError(f"ENG-WG-KEY: {inv.site_file(slug)} firewall.wireguard_public_key is "
+                           f"not the public key of the WireGuard private key in "
+                           f"{inv.vault_file(slug)} (a private key pasted as public, or a "
+                           "stale key): write `wg pubkey` of the vault key there")
 
 
 def firewall_rules(site: Site, ntp: list[str], live_port: int, api_port: int, wg_port: int,

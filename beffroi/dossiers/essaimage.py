@@ -47,7 +47,9 @@ def projection_points(dept: Department) -> tuple[int, ...]:
     """1, 15, 100 and every commune of the department (725 in Moselle)."""
     return tuple(sorted({*PROJECTION_MILESTONES, dept.department.communes}))
 TEMPLATE_SLUG = "commune-type"
-TEMPLATE_KEY = "A" * 43 + "="  # placeholder WireGuard key: the template site needs a valid one
+# Placeholder WireGuard key of the never-deployed template site: a real point (the public key of
+# the all-zero scalar), since the model refuses small-order keys such as all-zero bytes.
+TEMPLATE_KEY = "L+V9o0fNYkMVKNqsX7spBzD/9oSvxM/C7ZCZX1jLO3Q="
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from ipaddress import IPv4Address, IPv4Interface
 from pydantic import Field
 
 from beffroi.model.base import Hostname, NonEmpty, Port, Strict
+from beffroi.model.keys import WireGuardPublicKey
 
 
 class CrisisCell(Strict):
@@ -18,5 +19,5 @@ class CrisisCell(Strict):
     wan_address: IPv4Interface
     vpn_address: IPv4Address
     wireguard_port: Port = 51820
-    wireguard_public_key: str = Field(pattern=r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
+    wireguard_public_key: WireGuardPublicKey
     services: list[NonEmpty] = Field(description="Services watching live (SDIS, PN, GN…)")

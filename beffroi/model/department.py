@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from ipaddress import IPv4Network
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from beffroi.model.base import Identifier, NonEmpty, Port, Strict
 from beffroi.model.dossier import Convention
+from beffroi.model.keys import SshPublicKey
+
+LEGAL_MAX_RETENTION_DAYS = 30  # RET-1, CSI L252-5: "ne peut excéder un mois"
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())  # walks the tz directories: once
+
+
+def known_time_zone(value: str) -> str:
+    """An IANA zone of the system's tz database (a set lookup: a path never reaches the disk)."""
+    if value not in _time_zones():
+        raise ValueError("unknown time zone (IANA name such as Europe/Paris)")
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(known_time_zone)]
 
 
 class DepartmentInfo(Strict):
@@ -19,7 +39,7 @@ class DepartmentInfo(Strict):
     operator: NonEmpty = Field(description="Syndicate rolling the sites out")
     prefecture: NonEmpty
     communes: int = Field(ge=1, description="Communes in the department (essaimage projection)")
-    timezone: str = "Europe/Paris"
+    timezone: TimeZone = "Europe/Paris"
 
 
 class Addressing(Strict):
@@ -46,13 +66,15 @@ class Admin(Strict):
 
     name: Identifier
     comment: NonEmpty
-    ssh_public_keys: list[str] = Field(min_length=1, description="Public keys (not secrets)")
+    ssh_public_keys: list[SshPublicKey] = Field(min_length=1,
+                                                description="OpenSSH public key lines")
 
 
 class Defaults(Strict):
     """Values a commune inherits unless its site file overrides them."""
 
-    retention_days: int = 15
+    retention_days: int = Field(15, ge=1, le=LEGAL_MAX_RETENTION_DAYS,
+                                description="RET-1: what `site new` writes for a commune")
     journal_retention_days: int = Field(365, ge=180, le=366)
     segment_seconds: int = Field(60, ge=2, le=600)
     live_relay_port: Port = 8554

@@ -10,9 +10,25 @@ from pydantic import Field, model_validator
 
 from beffroi.model.base import Hostname, Identifier, NonEmpty, Port, Slug, Strict
 from beffroi.model.dossier import SiteDossier
+from beffroi.model.keys import WireGuardPublicKey
 
 Right = Literal["live", "playback", "export"]
 Regime = Literal["directive_2016_680", "rgpd"]
+# CAM-6 allowlist: only functions that judge the camera's own image (ONVIF VideoSource events),
+# never what or who is in the scene. Anything else — face, plate, person, vehicle, motion,
+# line-crossing, loitering, crowd, emotion, sound — is refused, whatever its spelling.
+Analytic = Literal[
+    "scene_change",      # camera moved or masked (ONVIF GlobalSceneChange): device integrity
+    "image_too_blurry",  # defocused or sprayed lens (ONVIF ImageTooBlurry): CAM-1/2 quality
+    "image_too_dark",    # IR or lighting failure (ONVIF ImageTooDark): CAM-7
+    "image_too_bright",  # dazzled sensor (ONVIF ImageTooBright): CAM-7
+    "signal_loss",       # no video from the sensor (ONVIF SignalLoss): CAM-4 continuity
+]
+# ACC-3: the texts a recipient's legal basis may cite; laws, décrets and arrêtés need a number.
+LegalText = Literal["code_securite_interieure", "code_procedure_penale", "code_penal",
+                    "code_general_collectivites_territoriales", "code_des_douanes",
+                    "code_de_la_route", "code_de_la_defense", "loi", "decret", "arrete"]
+NUMBERED_TEXTS = frozenset({"loi", "decret", "arrete"})
 
 
 class PoliceContact(Strict):
@@ -53,6 +69,34 @@ class Purpose(Strict):
     regime: Regime | None = Field(None, description="AUTH-5: directive_2016_680 or rgpd")
 
 
+class LegalBasis(Strict):
+    """ACC-3: the text that lets a service outside L252-3's list receive images.
+
+    A citation, not prose: which text, which article (and the number of a loi, décret or
+    arrêté). Who checked it and when is recorded: even then validation keeps a warning.
+    """
+
+    text: LegalText
+    article: str = Field(pattern=r"^(?:[LRDA]\.? ?)?[0-9]{1,4}(?:-[0-9]{1,4}){0,3}$",
+                         description="Article cited, e.g. L252-3, R253-3, 10")
+    number: str | None = Field(None, pattern=r"^[0-9]{2,4}-[0-9]{1,6}$",
+                               description="loi / décret / arrêté number, e.g. 2023-1102")
+    acknowledged_by: NonEmpty | None = Field(None, description="Who reviewed this basis (DPO…)")
+    acknowledged_on: date | None = None
+
+    @model_validator(mode="after")
+    def _numbered(self) -> LegalBasis:
+        if (self.text in NUMBERED_TEXTS) != (self.number is not None):
+            raise ValueError("a loi, décret or arrêté is cited with its number (e.g. 2023-1102);"
+                             " a code article without one")
+        return self
+
+    def cite(self) -> str:
+        """The reference as a person reads it ("code_securite_interieure art. L252-3")."""
+        number = f" n° {self.number}" if self.number else ""
+        return f"{self.text}{number} art. {self.article}"
+
+
 class Recipient(Strict):
     """A service outside the commune receiving images (ACC-3)."""
 
@@ -61,7 +105,7 @@ class Recipient(Strict):
                   "other"]
     live_only: bool = True
     retention_days: int = Field(0, ge=0, description="How long the recipient keeps images")
-    legal_basis: str = ""
+    legal_basis: LegalBasis | None = None
 
 
 class Authorization(Strict):
@@ -154,7 +198,7 @@ class Camera(Strict):
     recording: Recording
     capture_fps: int = Field(ge=1, le=120, description="Real sensor rate (CAM-3)")
     audio: bool = False
-    analytics: list[str] = Field(default_factory=list)
+    analytics: list[Analytic] = Field(default_factory=list, description="CAM-6 allowlist")
     night_mode: Literal["ir", "low_light", "site_lighting", "none"]
     private_zones: list[PrivateZone] = Field(default_factory=list)
     privacy_masks: list[PrivacyMask] = Field(default_factory=list)
@@ -225,7 +269,7 @@ class Firewall(Strict):
     management_ip: IPv4Address
     vpn_kind: Literal["wireguard"] = "wireguard"
     vpn_address: IPv4Address
-    wireguard_public_key: str = Field(pattern=r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
+    wireguard_public_key: WireGuardPublicKey
     wan_open_ports: list[Port] = Field(default_factory=list,
                                        description="Extra WAN ports opened in clear (NET-2)")
 

@@ -11,9 +11,6 @@ NARROW_MIN = (704, 576)
 OTHER_MIN = (352, 288)
 NARROW_MIN_FPS = 12
 OTHER_MIN_FPS = 6
-FORBIDDEN_ANALYTICS = frozenset({"face_detection", "face_recognition", "plate_recognition",
-                                 "lpr", "anpr", "behaviour", "behavior", "people_counting",
-                                 "crowd", "gait", "biometric", "audio_detection"})
 LINK_MARGIN = 0.70     # CAM-8 policy margin
 STORAGE_MARGIN = 1.2   # CAM-9 factor
 
@@ -80,22 +77,13 @@ def privacy_masks_cover_private_zones(c: SiteCheck) -> Iterator[Finding]:
 
 
 @site_rule("CAM-6")
-def no_sound_no_biometrics(c: SiteCheck) -> Iterator[Finding]:
-    """No audio; no biometric or behavioural analytics."""
+def no_sound(c: SiteCheck) -> Iterator[Finding]:
+    """No audio. Analytics are an allowlist of the model (`site.Analytic`): any other spelling
+    is refused under CAM-6 when the file is read (see `schema_errors.LEGAL_FIELDS`)."""
     for i, cam in enumerate(c.site.cameras):
         if cam.audio:
             yield c.finding("CAM-6", ("cameras", i, "audio"), f"camera {cam.name} records sound",
                             "set audio: false (the recorder drops audio anyway)")
-        for j, name in enumerate(cam.analytics):
-            if name.lower() in FORBIDDEN_ANALYTICS:
-                yield c.finding("CAM-6", ("cameras", i, "analytics", j),
-                                f"analytics '{name}' is biometric/behavioural",
-                                "remove it: no biometrics in this system")
-            else:
-                yield c.finding("CAM-6", ("cameras", i, "analytics", j),
-                                f"analytics '{name}' is not reviewed (policy)",
-                                "remove it or document why it is neither biometric nor "
-                                "behavioural", Severity.WARNING)
 
 
 @site_rule("CAM-7")

@@ -19,12 +19,20 @@ if TYPE_CHECKING:
 
 SECRET_KEY = re.compile(r"(password|passwd|secret|private_key|privatekey|psk|preshared|token|"
                         r"api_key|apikey|community)", re.IGNORECASE)
+# Any PEM / OpenSSH / PGP private key armour, whatever field it was pasted into.
+PRIVATE_KEY_BLOCK = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|"
+                               r"PuTTY-User-Key-File-\d", re.IGNORECASE)
 
 
 def clear_secrets(source: Source) -> Iterator[Finding]:
-    """ENG-SECRET: a secret-looking key with a plain value, anywhere in a file."""
+    """ENG-SECRET: a secret-looking key with a plain value, or a private key, anywhere."""
     def walk(node: Any, path: Path_) -> Iterator[Finding]:
-        if isinstance(node, dict):
+        if isinstance(node, str) and not isinstance(node, VaultRef) \
+                and PRIVATE_KEY_BLOCK.search(node):
+            yield locate(source, "ENG-SECRET", path, "a private key is written in clear here",
+                         "remove it: private keys live in the vault (ansible-vault); rotate "
+                         "the key, it must be considered leaked")
+        elif isinstance(node, dict):
             for key, value in node.items():
                 child = (*path, key)
                 if (isinstance(key, str) and SECRET_KEY.search(key)
@@ -79,6 +87,18 @@ def subnets_in_site_block(c: SiteCheck) -> Iterator[Finding]:
         if ip not in pool:
             yield c.finding("ENG-POOL", path, f"{ip} is outside the department {label} {pool}",
                             f"use an address of {pool}")
+
+
+@site_rule("ENG-OVERLAP")
+def own_subnets_disjoint(c: SiteCheck) -> Iterator[Finding]:
+    """Camera and management VLANs of one site never overlap (isolation, NET-1)."""
+    net = c.site.network
+    if net.camera_vlan.subnet.overlaps(net.management_vlan.subnet):
+        yield c.finding("ENG-OVERLAP", ("network", "management_vlan", "subnet"),
+                        f"management subnet {net.management_vlan.subnet} overlaps the camera "
+                        f"subnet {net.camera_vlan.subnet}: cameras would sit on the "
+                        "management network", "split the site's block in two halves "
+                        "(`beffroi site new` does)")
 
 
 @site_rule("ENG-CAMERA-IP")

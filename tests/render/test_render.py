@@ -102,3 +102,17 @@ def test_hub_has_one_peer_per_commune() -> None:
     (text,) = rendered.values()
     assert text.count("[Peer]") == 3
     assert "AllowedIPs = 10.58.0.2/32, 10.57.0.99/32" in text
+
+
+def test_render_refuses_a_wireguard_private_key_pasted_as_the_public_key(tmp_path: Path) -> None:
+    from beffroi import vault
+
+    inv_dir = tmp_path / "inv"
+    shutil.copytree(INVENTORY, inv_dir)
+    private = vault.read_vault(inv_dir / "vault" / "evrange.yml")["wireguard_private_key"]
+    site = inv_dir / "sites" / "evrange.yml"
+    public = "fIEVlF+LML5S6hDrhhZUj2Ur7PqPucPuSmWCg0/+tgk="
+    site.write_text(site.read_text().replace(public, private))
+    assert render_site(load_inventory(inv_dir), "evrange")  # 44 base64 chars pass the model…
+    with pytest.raises(BeffroiError, match="ENG-WG-KEY"):  # …the vault pair does not
+        render_site(load_inventory(inv_dir), "evrange", reveal_secrets=True)

@@ -86,6 +86,146 @@ def hab(i: int, key: str, value: object = DELETE) -> Edit:
 EVRANGE_NEED_GB = (4096 + 2048) * 1000 / 8 * 86400 * 15 * 1.2 / 1e9
 WIRELESS = {"kind": "wireless", "capacity_mbps": 1000}
 
+# --- issue 9: the law cannot be bypassed by spelling; engineering rules that guard isolation ---
+def rcp(i: int, key: str, value: object = DELETE) -> Edit:
+    return Edit(EV, ("authorization", "recipients", i, key), value)
+
+
+def dflt(key: str, value: object) -> Edit:
+    return Edit(DEPT, ("defaults", key), value)
+
+
+OTHER = rcp(0, "kind", "other")
+CSI_BASIS = {"text": "code_securite_interieure", "article": "L252-3"}
+ACKED = {**CSI_BASIS, "acknowledged_by": "Anne Dupré (DPO)", "acknowledged_on": date(2026, 6, 1)}
+PEM = ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB"
+       "\n-----END OPENSSH PRIVATE KEY-----\n")
+ADMIN_KEY = ("defaults", "admins", 0, "ssh_public_keys", 0)
+# Spellings an audit used to slip biometric / behavioural analytics past an exact denylist.
+FORBIDDEN_SPELLINGS = ["facial_recognition", "reconnaissance_faciale", "FACE-RECOGNITION", "LAPI",
+                       "license_plate_recognition", "behaviour_analysis", "loitering_detection",
+                       "emotion_detection", "crowd_counting", "gunshot_audio_detection",
+                       "Scene_Change", "scene_change "]
+ISSUE9_VIOLATIONS = [
+    *(v(f"cam6_rejects_analytics_spelled_{i}", "CAM-6", cam(1, "analytics", value=[name]),
+        ("cameras", 1, "analytics", 0), message="biometric")
+      for i, name in enumerate(FORBIDDEN_SPELLINGS)),
+    v("cam6_rejects_analytics_given_as_one_text", "CAM-6",
+      cam(0, "analytics", value="face_recognition"), ("cameras", 0, "analytics")),
+    v("cam6_rejects_audio_given_as_text", "CAM-6", cam(0, "audio", value="oui"),
+      ("cameras", 0, "audio")),
+    v("acc3_rejects_free_text_legal_basis", "ACC-3",
+      (OTHER, rcp(0, "legal_basis", "Conseil départemental")),
+      ("authorization", "recipients", 0, "legal_basis")),
+    v("acc3_rejects_legal_basis_of_a_private_company", "ACC-3",
+      (OTHER, rcp(0, "legal_basis", {"text": "société privée", "article": "1"})),
+      ("authorization", "recipients", 0, "legal_basis", "text")),
+    v("acc3_rejects_legal_basis_without_article", "ACC-3",
+      (OTHER, rcp(0, "legal_basis", {"text": "code_securite_interieure"})),
+      ("authorization", "recipients", 0, "legal_basis", "article"),
+      line_at=("authorization", "recipients", 0, "legal_basis")),
+    v("acc3_rejects_decret_cited_without_its_number", "ACC-3",
+      (OTHER, rcp(0, "legal_basis", {"text": "decret", "article": "3"})),
+      ("authorization", "recipients", 0, "legal_basis")),
+    v("acc3_rejects_legal_basis_nobody_acknowledged", "ACC-3",
+      (OTHER, rcp(0, "legal_basis", CSI_BASIS)),
+      ("authorization", "recipients", 0, "legal_basis"), message="acknowledged"),
+    v("acc3_rejects_legal_basis_acknowledged_in_the_future", "ACC-3",
+      (OTHER, rcp(0, "legal_basis", {**ACKED, "acknowledged_on": date(2026, 12, 1)})),
+      ("authorization", "recipients", 0, "legal_basis", "acknowledged_on")),
+    v("acc3_warns_acknowledged_legal_basis_outside_the_list", "ACC-3",
+      (OTHER, rcp(0, "legal_basis", ACKED)), ("authorization", "recipients", 0, "legal_basis"),
+      severity=WARNING, message="Anne Dupré"),
+    v("acc3_rejects_recipient_missing_kind", "ACC-3", rcp(0, "kind"),
+      ("authorization", "recipients", 0, "kind"), line_at=("authorization", "recipients", 0)),
+    v("auth3_rejects_purpose_given_as_text", "AUTH-3",
+      Edit(EV, ("authorization", "purposes", 0), "prévention des atteintes"),
+      ("authorization", "purposes", 0)),
+    v("auth3_rejects_purposes_given_as_one_text", "AUTH-3", auth("purposes", "1, 5"),
+      ("authorization", "purposes")),
+    v("acc1_rejects_one_person_with_two_accounts_whatever_the_case", "ACC-1",
+      (hab(1, "name", "thierry  MICHEL"), hab(1, "email", " Maire@Evrange.example.fr")),
+      ("habilitations", 1, "name"), message="cmarchal"),
+    v("acc1_rejects_one_person_with_two_accounts_without_accents", "ACC-1",
+      hab(3, "name", "Jerome Thiel"), ("habilitations", 3, "name"), message="jthiel"),
+    v("eng_overlap_rejects_camera_and_management_subnets_of_one_site", "ENG-OVERLAP",
+      Edit(EV, ("network", "management_vlan", "subnet"), "10.57.0.64/26"),
+      ("network", "management_vlan", "subnet")),
+    v("eng_admin_net_rejects_the_whole_internet", "ENG-ADMIN-NET",
+      dflt("admin_networks", ["0.0.0.0/0"]), ("defaults", "admin_networks", 0), file=DEPT),
+    v("eng_admin_net_rejects_a_public_range", "ENG-ADMIN-NET",
+      dflt("admin_networks", ["10.1.0.0/16", "203.0.113.0/24"]),
+      ("defaults", "admin_networks", 1), file=DEPT),
+    v("acc4_rejects_live_relay_on_the_recorder_api_port", "ACC-4",
+      dflt("live_relay_port", 8443), ("defaults", "live_relay_port"), file=DEPT),
+    v("acc4_rejects_live_relay_on_the_ssh_port", "ACC-4", dflt("live_relay_port", 22),
+      ("defaults", "live_relay_port"), file=DEPT),
+    v("eng_pool_rejects_hub_tunnel_address_outside_vpn_pool", "ENG-POOL",
+      Edit(CELL, ("vpn_address",), "10.59.0.1"), ("vpn_address",), file=CELL),
+    v("eng_pool_rejects_hub_wan_address_outside_wan_pool", "ENG-POOL",
+      Edit(CELL, ("wan_address",), "192.0.2.2/24"), ("wan_address",), file=CELL),
+    v("ret1_rejects_department_default_over_30_days", "RET-1", dflt("retention_days", 31),
+      ("defaults", "retention_days"), file=DEPT, message="(got 31)"),
+    v("eng_timezone_rejects_unknown_zone", "ENG-TIMEZONE",
+      Edit(DEPT, ("department", "timezone"), "Europe/Metz"), ("department", "timezone"),
+      file=DEPT),
+    v("eng_timezone_rejects_a_path", "ENG-TIMEZONE",
+      Edit(DEPT, ("department", "timezone"), "../../../etc/passwd"), ("department", "timezone"),
+      file=DEPT),
+    v("eng_secret_rejects_pem_private_key_in_a_free_text_field", "ENG-SECRET",
+      Edit(EV, ("notes",), PEM), ("notes",), message="private key"),
+    v("eng_secret_rejects_private_key_pasted_as_ssh_public_key", "ENG-SECRET",
+      Edit(DEPT, ADMIN_KEY, PEM), ADMIN_KEY, file=DEPT),
+    v("eng_ssh_key_rejects_text_that_is_not_a_public_key", "ENG-SSH-KEY",
+      Edit(DEPT, ADMIN_KEY, "ssh-ed25519 not-a-key mf@example"), ADMIN_KEY, file=DEPT),
+    v("eng_ssh_key_rejects_a_second_line_hidden_in_the_comment", "ENG-SSH-KEY",
+      Edit(DEPT, ADMIN_KEY, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGV/szPmyGcxkOS8iZFaQjUjTbFEbr"
+                            "cVsfQ1KGeoo8xC a\nssh-ed25519 AAAA evil"), ADMIN_KEY, file=DEPT),
+    v("eng_schema_rejects_small_order_wireguard_key", "ENG-SCHEMA",
+      Edit(EV, ("firewall", "wireguard_public_key"), "A" * 43 + "="),
+      ("firewall", "wireguard_public_key")),
+    v("net4_rejects_wireless_link_with_tkip", "NET-4",
+      Edit(EV, ("network", "link"), {**WIRELESS, "encryption": "WPA2-TKIP"}),
+      ("network", "link", "encryption")),
+    v("time1_rejects_site_ntp_server_given_as_host_name", "TIME-1",
+      Edit(EV, ("ntp_servers",), ["ntp1.example.fr", "100.64.0.124"]), ("ntp_servers", 0),
+      message="not an IPv4 address"),
+    v("time1_rejects_department_ntp_server_given_as_host_name", "TIME-1",
+      Edit(DEPT, ("time", "ntp_servers"), ["100.64.0.123", "pool.ntp.org"]),
+      ("time", "ntp_servers", 1), file=DEPT),
+]
+
+
+def _ed25519_line() -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    pub = Ed25519PrivateKey.generate().public_key()
+    return pub.public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH).decode() + " a@b (test)"
+
+
+ISSUE9_COMPLIANT = [
+    ok("cam6_accepts_image_health_analytics", "CAM-6",
+       cam(0, "analytics", value=["scene_change", "image_too_dark", "signal_loss"])),
+    ok("acc1_accepts_homonyms_with_their_own_emails", "ACC-1",
+       hab(3, "name", "Jérôme Thiel"), hab(3, "email", "j.thiel@gendarmerie.example.fr")),
+    ok("acc3_accepts_lawful_recipient_without_legal_basis", "ACC-3",
+       rcp(0, "kind", "police_nationale")),
+    ok("eng_admin_net_accepts_private_and_collect_networks", "ENG-ADMIN-NET",
+       dflt("admin_networks", ["192.168.10.0/24", "100.64.200.0/24"]), file=DEPT),
+    ok("acc4_accepts_distinct_relay_and_api_ports", "ACC-4", dflt("live_relay_port", 8555),
+       file=DEPT),
+    ok("eng_pool_accepts_hub_inside_its_pools", "ENG-POOL", file=CELL),
+    ok("ret1_accepts_department_default_of_30_days", "RET-1", dflt("retention_days", 30),
+       file=DEPT),
+    ok("eng_timezone_accepts_a_known_zone", "ENG-TIMEZONE",
+       Edit(DEPT, ("department", "timezone"), "Europe/Luxembourg"), file=DEPT),
+    ok("eng_secret_accepts_public_key_lines", "ENG-SECRET", file=DEPT),
+    ok("eng_ssh_key_accepts_an_ed25519_public_key", "ENG-SSH-KEY",
+       Edit(DEPT, ADMIN_KEY, _ed25519_line()), file=DEPT),
+    ok("time1_accepts_ntp_addresses", "TIME-1", file=DEPT),
+]
+
 VIOLATIONS = [
     # --- A. authorization -------------------------------------------------------------------
     v("auth1_rejects_issue_date_without_arrete_reference", "AUTH-1", auth("arrete_ref", ""),
@@ -203,8 +343,9 @@ VIOLATIONS = [
       ("cameras", 1, "analytics", 0), message="biometric"),
     v("cam6_rejects_plate_reading_whatever_the_case", "CAM-6",
       cam(1, "analytics", value=["ANPR"]), ("cameras", 1, "analytics", 0)),
-    v("cam6_warns_unreviewed_analytics", "CAM-6", cam(1, "analytics", value=["motion"]),
-      ("cameras", 1, "analytics", 0), severity=WARNING),
+    v("cam6_rejects_motion_detection_outside_the_allowlist", "CAM-6",
+      cam(1, "analytics", value=["motion"]), ("cameras", 1, "analytics", 0),
+      message="biometric"),
     v("cam7_rejects_outdoor_camera_without_night_mode", "CAM-7",
       cam(0, "night_mode", value="none"), ("cameras", 0, "night_mode")),
     v("cam8_rejects_streams_exceeding_the_link", "CAM-8",
@@ -221,12 +362,12 @@ VIOLATIONS = [
       message="554"),
     v("net2_rejects_recipients_without_crisis_cell_tunnel", "NET-2", Edit(CELL, ()),
       ("authorization", "recipients")),
-    v("net4_warns_wireless_link_without_encryption", "NET-4",
+    v("net4_rejects_wireless_link_without_encryption", "NET-4",
       Edit(EV, ("network", "link"), WIRELESS), ("network", "link", "encryption"),
-      severity=WARNING, line_at=("network", "link")),
-    v("net4_warns_wireless_link_with_wep", "NET-4",
+      line_at=("network", "link")),
+    v("net4_rejects_wireless_link_with_wep", "NET-4",
       Edit(EV, ("network", "link"), {**WIRELESS, "encryption": "wep"}),
-      ("network", "link", "encryption"), severity=WARNING),
+      ("network", "link", "encryption")),
     v("time1_rejects_site_with_a_single_ntp_source", "TIME-1",
       Edit(EV, ("ntp_servers",), ["100.64.0.123"]), ("ntp_servers",)),
     v("time1_rejects_the_same_source_twice", "TIME-1",
@@ -306,6 +447,7 @@ VIOLATIONS = [
     v("eng_overlap_rejects_management_subnet_of_another_commune", "ENG-OVERLAP",
       Edit(RO, ("network", "management_vlan", "subnet"), "10.57.0.96/27"),
       ("network", "management_vlan", "subnet"), file=RO),
+    *ISSUE9_VIOLATIONS,
 ]
 
 COMPLIANT = [
@@ -334,10 +476,6 @@ COMPLIANT = [
        hab(2, "name", "Laure de la Garnière")),
     ok("acc2_accepts_admin_without_video_rights", "ACC-2", hab(3, "role", "admin"),
        hab(3, "rights", [])),
-    ok("acc3_accepts_other_service_with_documented_legal_basis", "ACC-3",
-       Edit(EV, ("authorization", "recipients", 0, "kind"), "other"),
-       Edit(EV, ("authorization", "recipients", 0, "legal_basis"),
-            "Convention de coordination PM/État art. L512-4 (example)")),
     ok("acc3_accepts_recipient_keeping_images_30_days", "ACC-3",
        Edit(EV, ("authorization", "recipients", 1, "retention_days"), 30)),
     ok("acc4_accepts_live_only_recipients", "ACC-4"),
@@ -378,6 +516,7 @@ COMPLIANT = [
     ok("eng_ip_accepts_distinct_addresses", "ENG-IP"),
     ok("eng_wg_key_accepts_distinct_keys", "ENG-WG-KEY"),
     ok("eng_overlap_accepts_disjoint_blocks", "ENG-OVERLAP"),
+    *ISSUE9_COMPLIANT,
 ]
 
 
