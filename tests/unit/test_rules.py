@@ -145,7 +145,7 @@ ISSUE9_VIOLATIONS = [
       ("authorization", "purposes")),
     v("acc1_rejects_one_person_with_two_accounts_whatever_the_case", "ACC-1",
       (hab(1, "name", "thierry  MICHEL"), hab(1, "email", " Maire@Evrange.example.fr")),
-      ("habilitations", 1, "name"), message="cmarchal"),
+      ("habilitations", 1, "name"), message="tmichel"),
     v("acc1_rejects_one_person_with_two_accounts_without_accents", "ACC-1",
       hab(3, "name", "Jerome Thiel"), ("habilitations", 3, "name"), message="jthiel"),
     v("eng_overlap_rejects_camera_and_management_subnets_of_one_site", "ENG-OVERLAP",
