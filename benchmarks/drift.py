@@ -101,7 +101,8 @@ def same_hosts(inv: Any) -> None:
         eps.parent.mkdir(exist_ok=True)
         eps.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
         env = {**os.environ, "BEFFROI_ENDPOINTS": str(eps), "ANSIBLE_NOCOLOR": "1",
-               "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")}
+               "ANSIBLE_CONFIG": str(REPO / "lab" / "ansible.cfg"),
+               "BEFFROI_VAULT_PASSWORD_FILE": str(REPO / "lab" / "test-vault-password")}
         t0 = time.perf_counter()
         drift = subprocess.run([str(BIN / "beffroi"), "drift", "--kind", "switch", "--kind",
                                 "camera", "--format", "json"], cwd=REPO, env=env,

@@ -77,7 +77,7 @@ def render(
         written = render_site_to(inventory, site, out)
     except BeffroiError as exc:
         print_error(exc)
-        raise typer.Exit(1) from None
+        raise typer.Exit(exc.exit_code) from None
     for path in written:
         console.print(f"  {path}")
     console.print(f"[green]✔[/] {len(written)} files rendered for {site} in {out}")
@@ -112,7 +112,7 @@ def site_new(
         made = new_site(inventory, name, mayor=mayor, insee=insee, population=population)
     except BeffroiError as exc:
         print_error(exc)
-        raise typer.Exit(1) from None
+        raise typer.Exit(exc.exit_code) from None
     console.print(f"[green]✔[/] {name}: site_id {made.site_id}\n  site file  {made.site_file}\n"
                   f"  secrets    {made.vault_file} (ansible-vault)\n"
                   "Complete the TODO fields, then run `beffroi validate`.")

@@ -49,7 +49,7 @@ def _site_dossier(kind: str, site: str, out: Path | None, inventory: Path, pdf: 
             doc = SITE_DOSSIERS[kind](load_inventory(inventory), site, None)
     except BeffroiError as exc:
         print_error(exc)
-        raise typer.Exit(1) from None
+        raise typer.Exit(exc.exit_code) from None
     _write(doc, out or DEFAULT_OUT / site, pdf)
 
 
@@ -105,5 +105,5 @@ def essaimage(
             doc = build_essaimage(inv, n)
     except BeffroiError as exc:
         print_error(exc)
-        raise typer.Exit(1) from None
+        raise typer.Exit(exc.exit_code) from None
     _write(doc, out or DEFAULT_OUT / "essaimage", pdf)
