@@ -33,6 +33,20 @@ VAULT_HEADER = b"$ANSIBLE_VAULT;"
 _ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_"
 
 
+class Sealed(str):
+    """A secret read from a vault file: the plain value, marked so the Ansible inventory can
+    hand it over as vault ciphertext instead of printing it (plugins/inventory/beffroi.py)."""
+
+
+def seal(data: Any) -> Any:
+    """`data` with every string leaf marked Sealed."""
+    if isinstance(data, dict):
+        return {k: seal(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [seal(v) for v in data]
+    return Sealed(data) if isinstance(data, str) else data
+
+
 class VaultPasswordMissing(UsageError):
     """No vault password file is configured (exit 2: nothing was read or written)."""
 
