@@ -86,6 +86,10 @@ _RULES: tuple[Rule, ...] = (
          "Beffroi engineering rule; ANSSI note 524"),
     Rule("ENG-REF", "References point to declared objects (purposes, ports, zones)",
          "Beffroi engineering rule"),
+    Rule("ENG-LAYOUT", "An inventory is department.yml, crisis-cell.yml, sites/<slug>.yml "
+         "(regular files) and vault/", "Beffroi engineering rule"),
+    Rule("ENG-VAULT", "Each commune's secrets are in vault/<slug>.yml, encrypted with "
+         "ansible-vault", "Beffroi engineering rule; ANSSI note 524"),
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

@@ -75,6 +75,19 @@ def read_text(path: Path, limit: int = MAX_BYTES) -> str:
     return read_bytes(path, limit).decode("utf-8")
 
 
+def path_problem(path: Path) -> str:
+    """Why `path` cannot be used as given ("does not exist", "symbolic link loop"…), or ""."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as exc:
+        return describe_oserror(exc)
+    except ValueError as exc:
+        return f"invalid path ({exc})"
+    return ""
+
+
 def is_regular(path: Path) -> bool:
     """True for an existing regular file (after symlinks); never raises."""
     try:

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from beffroi.findings import Finding
-from beffroi.inventory import Inventory, find_root, load_inventory, today
+from beffroi.inventory import Inventory, find_root, load_inventory, resolved, today
 from beffroi.rules import INVENTORY_RULES, SITE_RULES, SiteCheck
 
 
@@ -41,9 +41,9 @@ def validate_path(path: Path, when: date | None = None) -> tuple[Inventory, list
     _root, only = find_root(path)
     if only is not None:
         keep = {inv.sources[k].file for k in ("department", "crisis-cell") if k in inv.sources}
-        target = only.resolve()
+        target = resolved(only)
         findings = [f for f in findings
-                    if f.file in keep or Path(f.file).resolve() == target]
+                    if f.file in keep or resolved(Path(f.file)) == target]
     return inv, findings
 
 

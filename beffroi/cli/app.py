@@ -15,6 +15,7 @@ from beffroi.cli.drift import drift
 from beffroi.cli.lab import lab_app
 from beffroi.cli.output import console, print_error, print_findings
 from beffroi.findings import BeffroiError, has_errors
+from beffroi.safefile import path_problem
 
 DEFAULT_INVENTORY = Path("inventories/moselle")
 app = typer.Typer(help="Beffroi — a commune's video-protection site declared once, rendered "
@@ -55,8 +56,9 @@ def validate(
     from beffroi.validate import validate_path
 
     _check_format(fmt)
-    if not path.exists():
-        console.print(f"[red]error:[/] {path} does not exist")
+    problem = path_problem(path)
+    if problem:
+        console.print(f"[red]error:[/] {path}: {problem}", soft_wrap=True)
         raise typer.Exit(2)
     inv, findings = validate_path(path)
     title = f"{path} — {len(inv.sites)} site(s)"

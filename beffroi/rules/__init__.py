@@ -3,10 +3,19 @@
 - `authorization.py` AUTH-1..5, REG-2   - `retention.py` RET-1
 - `access.py` ACC-1..5                  - `cameras.py` CAM-1..3, CAM-5..9
 - `network.py` NET-2, NET-4, TIME-1     - `engineering.py` ENG-* (uniqueness, addressing, secrets)
+- `vaultfiles.py` ENG-VAULT (secrets files present and encrypted)
 """
 
-from beffroi.rules import access, authorization, cameras, engineering, network, retention
+from beffroi.rules import (
+    access,
+    authorization,
+    cameras,
+    engineering,
+    network,
+    retention,
+    vaultfiles,
+)
 from beffroi.rules.registry import INVENTORY_RULES, SITE_RULES, SiteCheck
 
 __all__ = ["INVENTORY_RULES", "SITE_RULES", "SiteCheck", "access", "authorization", "cameras",
-           "engineering", "network", "retention"]
+           "engineering", "network", "retention", "vaultfiles"]

@@ -306,6 +306,9 @@ VIOLATIONS = [
     v("eng_overlap_rejects_management_subnet_of_another_commune", "ENG-OVERLAP",
       Edit(RO, ("network", "management_vlan", "subnet"), "10.57.0.96/27"),
       ("network", "management_vlan", "subnet"), file=RO),
+    v("eng_vault_rejects_secrets_in_clear", "ENG-VAULT",
+      Edit("vault/evrange.yml", (), "wireguard_private_key: x\n"), (),
+      file="vault/evrange.yml", message="not ansible-vault ciphertext"),
 ]
 
 COMPLIANT = [
@@ -378,6 +381,7 @@ COMPLIANT = [
     ok("eng_ip_accepts_distinct_addresses", "ENG-IP"),
     ok("eng_wg_key_accepts_distinct_keys", "ENG-WG-KEY"),
     ok("eng_overlap_accepts_disjoint_blocks", "ENG-OVERLAP"),
+    ok("eng_vault_accepts_encrypted_secrets", "ENG-VAULT", file="vault/evrange.yml"),
 ]
 
 
