@@ -13,12 +13,11 @@ from typing import Any
 
 from beffroi.findings import BeffroiError, Severity
 from beffroi.intent import Reveal, crisis_cell_intent, site_intent
-from beffroi.inventory import Inventory, load_inventory
+from beffroi.inventory import KNOWN_HOSTS_FILE, Inventory, load_inventory
 from beffroi.validate import check_inventory
 
 KINDS = ("firewall", "nvr", "switch", "camera")
 CRISIS_GROUP = "crisis_cell"
-KNOWN_HOSTS = "known_hosts"  # beside department.yml: the department's pinned SSH host keys
 
 
 @dataclass
@@ -47,7 +46,7 @@ def ssh_host_keys(root: Path) -> str:
     A group variable (not a host one): the lab's host_vars and Molecule's per-host connection
     settings, which name their own throwaway keys, take precedence over it.
     """
-    return f"-o StrictHostKeyChecking=yes -o UserKnownHostsFile={root.resolve() / KNOWN_HOSTS}"
+    return f"-o StrictHostKeyChecking=yes -o UserKnownHostsFile={root.resolve() / KNOWN_HOSTS_FILE}"
 
 
 def build(path: Path, reveal_secrets: Reveal = False) -> AnsibleInventory:

@@ -20,6 +20,7 @@ DEPARTMENT_FILE = "department.yml"
 CRISIS_CELL_FILE = "crisis-cell.yml"
 SITES_DIR = "sites"
 VAULT_DIR = "vault"
+KNOWN_HOSTS_FILE = "known_hosts"  # the department's pinned SSH host keys (README, "Host keys")
 M = TypeVar("M", bound=BaseModel)
 
 

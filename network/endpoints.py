@@ -42,6 +42,7 @@ class Endpoint:
     password: str = ""
     ssh_key: str = ""
     check_host_key: bool = True     # False for lab containers, whose host keys change on every up
+    known_hosts: str = ""           # where host keys are pinned (production: the department's)
 
 
 class EndpointsError(ValueError):

@@ -7,6 +7,7 @@ slow or dead device does not hold the others up.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,7 @@ from typing import Any
 
 from beffroi.drift.report import DeviceDrift, Status
 from beffroi.drift.switch import check_switch
-from beffroi.inventory import Inventory
+from beffroi.inventory import KNOWN_HOSTS_FILE, Inventory
 from beffroi.render import Output, render_site
 from network.endpoints import Endpoint, EndpointsError
 
@@ -47,6 +48,7 @@ class Reach:
     refused: it would otherwise read as "no restriction"."""
 
     given: dict[str, Endpoint] | None
+    known_hosts: str = ""  # production: host keys checked against the department's file
 
     def __post_init__(self) -> None:
         if self.given is not None and not self.given:
@@ -56,7 +58,8 @@ class Reach:
     def endpoint(self, ctx: dict[str, Any], kind: str, device: str) -> Endpoint | None:
         """Where to reach `device`, or None when it is not to be contacted (skipped)."""
         if self.given is None:
-            return _default_endpoint(ctx, kind, device)
+            return dataclasses.replace(_default_endpoint(ctx, kind, device),
+                                       known_hosts=self.known_hosts)
         return self.given.get(device)
 
     def allowed(self, endpoint: Endpoint) -> bool:
@@ -82,7 +85,7 @@ def plan(inv: Inventory, slugs: list[str], endpoints: dict[str, Endpoint] | None
     """
     from beffroi.intent import site_intent
 
-    reach = Reach(endpoints)
+    reach = Reach(endpoints, str(inv.root.resolve() / KNOWN_HOSTS_FILE))
     targets: list[Target] = []
     for slug in slugs:
         ctx = site_intent(inv, slug, reveal_secrets=True).context()

@@ -151,3 +151,22 @@ def test_the_plan_refuses_to_build_a_check_for_an_address_outside_the_endpoints(
         reach.guard("evrange-nvr", Endpoint("10.57.0.99"))
     with pytest.raises(EndpointsError):
         Reach({})
+
+
+def test_production_drift_pins_host_keys_to_the_department_known_hosts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from beffroi.drift import audit
+    from beffroi.drift.report import DeviceDrift, Status
+    from beffroi.inventory import load_inventory
+
+    seen: dict[str, Any] = {}
+
+    def connect(site: str, device: str, endpoint: Any, **_: Any) -> Any:
+        seen[device] = endpoint
+        return DeviceDrift(site, device, "nvr", Status.OK, "recorded")
+    monkeypatch.setattr(audit, "CONNECTORS", {k: connect for k in audit.KINDS})
+    inv_dir = Path(__file__).resolve().parents[2] / "inventories" / "moselle"
+    audit.run(audit.plan(load_inventory(inv_dir), ["evrange"], None, ("nvr",)), 1)
+    assert seen["evrange-nvr"].host == "10.57.0.99"  # its inventory address (not contacted)
+    assert seen["evrange-nvr"].known_hosts == str(inv_dir.resolve() / "known_hosts")
+    assert seen["evrange-nvr"].check_host_key
