@@ -213,16 +213,22 @@ def test_list_reveals_secrets_only_when_asked() -> None:
     assert any(s in result.stdout for s in wg)
 
 
-def test_plays_still_render_the_secrets_the_renderer_reveals(tmp_path: Path) -> None:
-    dest = tmp_path / "wg.conf"
-    result = _run("evrange-fw", "-c", "local", "-m", "ansible.builtin.template",
-                  "-a", f"src={REPO}/templates/firewall/wg-spoke.conf.j2 dest={dest}",
+@pytest.mark.parametrize(("host", "template", "relpath"), [
+    ("evrange-fw", "firewall/wg-spoke.conf.j2", "evrange-fw/wg-beffroi.conf"),
+    ("evrange-nvr", "nvr/recorder.toml.j2", "evrange-nvr/recorder.toml"),
+    ("evrange-nvr", "nvr/upsd.users.j2", "evrange-nvr/nut/upsd.users"),
+])
+def test_plays_still_render_the_secrets_the_renderer_reveals(
+        tmp_path: Path, host: str, template: str, relpath: str) -> None:
+    dest = tmp_path / "rendered"
+    result = _run(host, "-c", "local", "-m", "ansible.builtin.template",
+                  "-a", f"src={REPO}/templates/{template} dest={dest}",
                   "-e", "ansible_python_interpreter={{ ansible_playbook_python }}",
                   tool=str(BIN / "ansible"))
     assert result.returncode == 0, result.stdout + result.stderr
     expected = {o.relpath: t for o, t in render_site(load_inventory(INVENTORY), "evrange",
                                                      reveal_secrets=True).items()}
-    assert dest.read_text(encoding="utf-8") == expected["evrange-fw/wg-beffroi.conf"]
+    assert dest.read_text(encoding="utf-8") == expected[relpath]
     assert "<vault>" not in dest.read_text(encoding="utf-8")
 
 
@@ -233,3 +239,16 @@ def test_hosts_check_their_keys_against_the_department_known_hosts() -> None:
     args = json.loads(result.stdout)["ansible_ssh_common_args"]
     assert "StrictHostKeyChecking=yes" in args
     assert f"UserKnownHostsFile={INVENTORY / 'known_hosts'}" in args
+
+
+def test_the_hub_play_still_renders_its_private_key(tmp_path: Path) -> None:
+    from beffroi.render import render_crisis_cell
+
+    dest = tmp_path / "wg-hub.conf"
+    result = _run("cdc57-hub", "-c", "local", "-m", "ansible.builtin.template",
+                  "-a", f"src={REPO}/templates/crisis_cell/wg-hub.conf.j2 dest={dest}",
+                  "-e", "ansible_python_interpreter={{ ansible_playbook_python }}",
+                  "-e", "hub={{ beffroi_hub }}", tool=str(BIN / "ansible"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (expected,) = render_crisis_cell(load_inventory(INVENTORY), reveal_secrets=True).values()
+    assert dest.read_text(encoding="utf-8") == expected
