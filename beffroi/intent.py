@@ -7,6 +7,7 @@ the templates in `templates/`; the Ansible inventory plugin exposes the same dic
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -70,7 +71,7 @@ def read_secrets(reveal: Reveal, path: Path) -> dict[str, Any]:
 def _secrets(inv: Inventory, slug: str, reveal: Reveal) -> dict[str, Any]:
     """The site's vault content, or (not revealing) its shape with every value redacted."""
     path = inv.vault_file(slug)
-    if not path.is_file():
+    if not os.path.lexists(path):  # anything else (FIFO, link loop) is named by read_vault
         raise BeffroiError(f"secrets of {slug} not found at {path}: run `beffroi site new` or "
                            "restore the vault file")
     if reveal:

@@ -298,3 +298,12 @@ def test_render_symlink_loop_inventory_is_a_clear_error(tmp_path: Any) -> None:
                           "--inventory", str(loop)], timeout=30)
     assert result.exit_code in (1, 2), result.output
     assert "internal error" not in result.output and "symbolic link loop" in result.output
+
+
+def test_render_refuses_a_commune_whose_vault_file_is_in_clear(moselle: InventoryCopy,
+                                                               tmp_path: Any) -> None:
+    moselle.file("vault/evrange.yml").write_text("nut_password: hunter2hunter2\n")
+    result = invoke_beffroi(["render", "--site", "evrange", "--out", str(tmp_path),
+                             "--inventory", str(moselle.root)])
+    assert result.exit_code == 1
+    assert "ENG-VAULT" in result.output and "vault/evrange.yml" in result.output
