@@ -29,6 +29,9 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+# The example inventory is encrypted with the lab's published test password: named explicitly
+# (Beffroi has no fallback password).
+os.environ["BEFFROI_VAULT_PASSWORD_FILE"] = str(REPO / "lab" / "test-vault-password")
 sys.path.insert(0, str(REPO / "tests" / "network"))   # the simulators' harness
 
 from network_peers import ONVIF_PYTHON, fake_switches, onvif_camera, set_fps_by_hand  # noqa: E402
