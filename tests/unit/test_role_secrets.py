@@ -54,6 +54,23 @@ def test_template_task_carrying_a_secret_never_logs_or_diffs_it(role: Path,
     assert task.get("diff") is False, f"{task['name']}: diff: false"
 
 
+def _copy_tasks() -> list[Any]:
+    found = []
+    for tasks in sorted((REPO / "roles").glob("*/tasks/*.yml")):
+        for task in yaml.safe_load(tasks.read_text(encoding="utf-8")) or []:
+            content = str((task.get("ansible.builtin.copy") or {}).get("content", ""))
+            if SECRET.search(content):
+                found.append(pytest.param(task, id=f"{tasks.parent.parent.name}:"
+                                                   f"{task['name'][:40]}"))
+    return found
+
+
+@pytest.mark.parametrize("task", _copy_tasks())
+def test_copy_task_writing_a_secret_never_logs_or_diffs_it(task: dict[str, Any]) -> None:
+    assert task.get("no_log") is True, f"{task['name']}: no_log: true"
+    assert task.get("diff") is False, f"{task['name']}: diff: false"
+
+
 def test_the_secret_carrying_templates_are_found() -> None:
     carrying = {p.values[1]["name"] for p in _template_tasks()
                 if any(SECRET.search(s.read_text(encoding="utf-8"))
