@@ -52,7 +52,7 @@ class Reach:
 
     def __post_init__(self) -> None:
         if self.given is not None and not self.given:
-            raise EndpointsError("the endpoints lists no device: nothing to audit (give a "
+            raise EndpointsError("the endpoints given list no device: nothing to audit (give a "
                                  "file that maps inventory hosts to addresses)")
 
     def endpoint(self, ctx: dict[str, Any], kind: str, device: str) -> Endpoint | None:
