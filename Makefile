@@ -6,7 +6,10 @@ STAMP := $(VENV)/.beffroi-installed
 BEFFROI_CACHE ?= $(HOME)/.cache/beffroi
 export BEFFROI_CACHE
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
-export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Every make target is lab or test work: the lab configuration (test vault password, no host-key
+# check for throwaway containers). A real department runs Ansible with ./ansible.cfg.
+export ANSIBLE_CONFIG := $(CURDIR)/lab/ansible.cfg
+export BEFFROI_VAULT_PASSWORD_FILE := $(CURDIR)/lab/test-vault-password
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help bootstrap apt venv lint test test-fast demo clean lab-image

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from beffroi.findings import Severity
-from beffroi.intent import crisis_cell_intent, site_intent
-from beffroi.inventory import Inventory, load_inventory
+from beffroi.findings import BeffroiError, Severity
+from beffroi.intent import Reveal, crisis_cell_intent, site_intent
+from beffroi.inventory import KNOWN_HOSTS_FILE, Inventory, load_inventory
 from beffroi.validate import check_inventory
 
 KINDS = ("firewall", "nvr", "switch", "camera")
@@ -28,7 +28,6 @@ class AnsibleInventory:
     children: dict[str, list[str]] = field(default_factory=dict)  # group → child groups
     hostvars: dict[str, dict[str, Any]] = field(default_factory=dict)
     group_vars: dict[str, dict[str, Any]] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)  # slug → why it is not deployable
 
 
 def group_name(slug: str) -> str:
@@ -41,18 +40,29 @@ def _add(inv: AnsibleInventory, group: str, host: str, hostvars: dict[str, Any])
     inv.hostvars.setdefault(host, {}).update(hostvars)
 
 
-def build(path: Path, reveal_secrets: bool = False) -> AnsibleInventory:
-    """Build the Ansible inventory of a department; sites with errors are left out (skipped)."""
+def ssh_host_keys(root: Path) -> str:
+    """SSH arguments that check every host key against the department's known_hosts.
+
+    A group variable (not a host one): the lab's host_vars and Molecule's per-host connection
+    settings, which name their own throwaway keys, take precedence over it.
+    """
+    return f"-o StrictHostKeyChecking=yes -o UserKnownHostsFile={root.resolve() / KNOWN_HOSTS_FILE}"
+
+
+def build(path: Path, reveal_secrets: Reveal = False) -> AnsibleInventory:
+    """Build the Ansible inventory of a department, or BeffroiError naming every file with an
+    error: never a partial inventory (a commune left out would silently not be deployed)."""
     model = load_inventory(path)
+    errors = [f for f in check_inventory(model) if f.severity is Severity.ERROR]
+    if errors:
+        files = sorted({f.file for f in errors})
+        raise BeffroiError(f"{len(errors)} validation error(s) in {', '.join(files)}: no "
+                           f"inventory is built until they are fixed (beffroi validate "
+                           f"{model.root})", errors)
     out = AnsibleInventory()
-    findings = check_inventory(model)
-    broken = {f.file for f in findings if f.severity is Severity.ERROR}
+    host_keys = {"ansible_ssh_common_args": ssh_host_keys(model.root)}
     for slug in sorted(model.sites):
-        source = model.sources[slug]
-        if source.file in broken:
-            out.skipped[slug] = f"{source.file} has validation errors (beffroi validate)"
-            continue
-        _add_site(out, model, slug, reveal_secrets)
+        _add_site(out, model, slug, reveal_secrets, host_keys)
     if model.crisis_cell is not None and model.department is not None:
         hub = crisis_cell_intent(model, reveal_secrets)
         _add(out, CRISIS_GROUP, model.crisis_cell.hostname, {
@@ -61,10 +71,12 @@ def build(path: Path, reveal_secrets: bool = False) -> AnsibleInventory:
             "beffroi_ntp_servers": model.department.time.ntp_servers,
             "beffroi_admin_users": [a.model_dump(mode="json")
                                     for a in model.department.defaults.admins]})
+        out.group_vars[CRISIS_GROUP] = dict(host_keys)
     return out
 
 
-def _add_site(out: AnsibleInventory, model: Inventory, slug: str, reveal: bool) -> None:
+def _add_site(out: AnsibleInventory, model: Inventory, slug: str, reveal: Reveal,
+              host_keys: dict[str, str]) -> None:
     site = model.sites[slug]
     ctx = site_intent(model, slug, reveal).context()
     group = group_name(slug)
@@ -72,7 +84,7 @@ def _add_site(out: AnsibleInventory, model: Inventory, slug: str, reveal: bool) 
     assert model.department is not None
     admins = [a.model_dump(mode="json") for a in model.department.defaults.admins]
     out.group_vars[group] = {"beffroi": ctx, "beffroi_site": slug,
-                             "beffroi_admin_users": admins}
+                             "beffroi_admin_users": admins, **host_keys}
     common = {"beffroi_site": slug}
     _add(out, "firewall", site.firewall.hostname,
          {**common, "ansible_host": str(site.firewall.management_ip), "beffroi_kind": "firewall"})

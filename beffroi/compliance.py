@@ -92,6 +92,10 @@ _RULES: tuple[Rule, ...] = (
          "Beffroi engineering rule; ANSSI note 524"),
     Rule("ENG-TIMEZONE", "The department's time zone is a known IANA zone",
          "Beffroi engineering rule; IANA tz database"),
+    Rule("ENG-LAYOUT", "An inventory is department.yml, crisis-cell.yml, sites/<slug>.yml "
+         "(regular files) and vault/", "Beffroi engineering rule"),
+    Rule("ENG-VAULT", "Each commune's secrets are in vault/<slug>.yml, encrypted with "
+         "ansible-vault", "Beffroi engineering rule; ANSSI note 524"),
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

@@ -21,9 +21,10 @@ from rich.table import Table
 from beffroi.ansible_inventory import group_name
 from beffroi.lab.lifecycle import inventory_path
 from beffroi.lab.topology import DEFAULT_LAB
-from beffroi.vault import REPO_ROOT
+from beffroi.vault import LAB_ANSIBLE_CONFIG, LAB_VAULT_PASSWORD_FILE, REPO_ROOT
 
 console = Console(highlight=False)
+LAB_INVENTORY = REPO_ROOT / "lab" / "inventory"  # lab overrides (group_vars), lab only
 BIN = Path(sys.executable).parent
 _RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 
@@ -41,7 +42,8 @@ class Step:
 
 def _run(name: str, cmd: list[str], log: Path) -> Step:
     """Run `cmd`, its output to `log`, a spinner showing the current Ansible task."""
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+    env = {**os.environ, "ANSIBLE_CONFIG": str(LAB_ANSIBLE_CONFIG),
+           "BEFFROI_VAULT_PASSWORD_FILE": str(LAB_VAULT_PASSWORD_FILE),
            "CONTAINERS_CONF": str(REPO_ROOT / "lab" / "containers.conf"),
            "ANSIBLE_FORCE_COLOR": "0", "PY_COLORS": "0"}
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +68,9 @@ def _run(name: str, cmd: list[str], log: Path) -> Step:
 def run_lab_demo(inventory: Path, slug: str, out: Path) -> int:
     """Bring the lab up for `slug`, converge it twice and the crisis cell, then audit drift."""
     lab_inv = str(inventory_path(DEFAULT_LAB))
-    playbook = [str(BIN / "ansible-playbook"), "-i", str(inventory), "-i", lab_inv]
+    # the department, the lab's overrides (lab/inventory) and this lab's SSH host_vars
+    playbook = [str(BIN / "ansible-playbook"), "-i", str(inventory),
+                "-i", str(LAB_INVENTORY), "-i", lab_inv]
     logs = out / "lab"
     steps = [_run("lab up", [str(BIN / "beffroi"), "lab", "up", "--site", slug,
                              "--inventory", str(inventory)], logs / "lab-up.log")]

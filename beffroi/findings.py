@@ -49,6 +49,14 @@ def to_json(findings: Iterable[Finding]) -> str:
 class BeffroiError(Exception):
     """A user-facing failure carrying findings; the CLI prints them, never a traceback."""
 
+    exit_code = 1  # the CLI's exit status for this failure (2: usage or setup error)
+
     def __init__(self, message: str, findings: list[Finding] | None = None) -> None:
         super().__init__(message)
         self.findings = findings or []
+
+
+class UsageError(BeffroiError):
+    """A setup or usage problem (missing password file, bad path): the CLI exits 2."""
+
+    exit_code = 2

@@ -7,14 +7,17 @@ the templates in `templates/`; the Ansible inventory plugin exposes the same dic
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from ipaddress import IPv4Address, ip_address
+from pathlib import Path
 from typing import Any
 
 from beffroi import __version__
 from beffroi.addressing import hub_wan_address
-from beffroi.findings import BeffroiError
+from beffroi.findings import BeffroiError, Severity
 from beffroi.inventory import Inventory, today
 from beffroi.model import Site
 
@@ -51,16 +54,28 @@ class SiteIntent:
         return self.context_data
 
 
-def _secrets(inv: Inventory, slug: str, reveal: bool) -> dict[str, Any]:
-    """The site's vault content, or (not revealing) its shape with every value redacted."""
+# How secrets enter the intent: False, redacted (nothing decrypted); True, decrypted with the
+# configured vault password; a reader (vault path → secrets), e.g. the Ansible inventory's,
+# which decrypts with Ansible's own vault secrets.
+SecretReader = Callable[[Path], dict[str, Any]]
+Reveal = bool | SecretReader
+
+
+def read_secrets(reveal: Reveal, path: Path) -> dict[str, Any]:
+    """Decrypt the vault file `path` as `reveal` says (True or a reader)."""
     from beffroi import vault
 
+    return reveal(path) if callable(reveal) else vault.read_vault(path)
+
+
+def _secrets(inv: Inventory, slug: str, reveal: Reveal) -> dict[str, Any]:
+    """The site's vault content, or (not revealing) its shape with every value redacted."""
     path = inv.vault_file(slug)
-    if not path.is_file():
+    if not os.path.lexists(path):  # anything else (FIFO, link loop) is named by read_vault
         raise BeffroiError(f"secrets of {slug} not found at {path}: run `beffroi site new` or "
                            "restore the vault file")
     if reveal:
-        secrets = vault.read_vault(path)
+        secrets = read_secrets(reveal, path)
         _check_key_pair(inv, slug, secrets.get("wireguard_private_key"))
         return secrets
     site = inv.site(slug)  # the shape `site new` writes; nothing decrypted
@@ -120,7 +135,7 @@ def _is_ip(value: str) -> bool:
     return True
 
 
-def site_intent(inv: Inventory, slug: str, reveal_secrets: bool = False) -> SiteIntent:
+def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> SiteIntent:
     """Everything a commune's devices should be, derived from its site file and department."""
     site = inv.site(slug)
     dept = inv.department
@@ -278,18 +293,25 @@ def _camera(site: Site, index: int, secrets: dict[str, Any], ntp: list[str]
     }
 
 
-def crisis_cell_intent(inv: Inventory, reveal_secrets: bool = False) -> dict[str, Any]:
-    """The hub's context: one WireGuard peer per valid commune of the inventory."""
-    from beffroi import vault
+def crisis_cell_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[str, Any]:
+    """The hub's context: one WireGuard peer per commune; only for a department whose every
+    file validates (a hub with the peers of a broken commune is never rendered)."""
+    from beffroi.validate import check_inventory
 
     cell, dept = inv.crisis_cell, inv.department
     if cell is None or dept is None:
         raise BeffroiError(f"{inv.root} needs a valid crisis-cell.yml and department.yml",
                            inv.findings)
-    key = REDACTED
+    errors = [f for f in check_inventory(inv) if f.severity is Severity.ERROR]
+    if errors:
+        files = sorted({f.file for f in errors})
+        raise BeffroiError(f"the crisis cell hub is not rendered: {len(files)} file(s) of the "
+                           f"department do not validate ({', '.join(files)}); every commune "
+                           "must validate first (beffroi validate)", errors)
+    key: Any = REDACTED
     path = inv.root / "vault" / "crisis-cell.yml"
     if reveal_secrets:
-        key = str(vault.read_vault(path).get("wireguard_private_key", REDACTED))
+        key = read_secrets(reveal_secrets, path).get("wireguard_private_key", REDACTED)
     peers = [{"slug": s.slug, "commune": s.commune, "site_id": s.site_id,
               "public_key": s.firewall.wireguard_public_key,
               "endpoint": f"{s.network.wan_address.ip}:{dept.defaults.wireguard_port}",

@@ -7,16 +7,19 @@ same bytes.
 
 from __future__ import annotations
 
+import errno
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from beffroi.findings import BeffroiError, Severity
-from beffroi.intent import crisis_cell_intent, site_intent
-from beffroi.inventory import Inventory, load_inventory
+from beffroi.findings import BeffroiError, Severity, UsageError
+from beffroi.intent import Reveal, crisis_cell_intent, site_intent
+from beffroi.inventory import DEPARTMENT_FILE, Inventory, load_inventory
+from beffroi.safefile import describe_oserror
 from beffroi.validate import site_findings
 from beffroi.vault import REPO_ROOT
 
@@ -84,8 +87,11 @@ def template_vars(ctx: dict[str, Any], out: Output) -> dict[str, Any]:
     return variables
 
 
-def render_site(inv: Inventory, slug: str, reveal_secrets: bool = False) -> dict[Output, str]:
-    """Render a commune; refuses when the site has validation errors."""
+def render_site(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> dict[Output, str]:
+    """Render a commune; refuses when the site (or its department) has validation errors."""
+    if inv.department is None:
+        raise BeffroiError(f"{inv.root} has no valid {DEPARTMENT_FILE}; nothing rendered",
+                           [f for f in inv.findings if f.severity is Severity.ERROR])
     errors = [f for f in site_findings(inv, slug) if f.severity is Severity.ERROR]
     if errors:
         raise BeffroiError(f"{slug} does not validate; nothing rendered", errors)
@@ -95,8 +101,9 @@ def render_site(inv: Inventory, slug: str, reveal_secrets: bool = False) -> dict
             for out in site_outputs(ctx)}
 
 
-def render_crisis_cell(inv: Inventory, reveal_secrets: bool = False) -> dict[Output, str]:
-    """Render the hub's WireGuard configuration (one peer per commune)."""
+def render_crisis_cell(inv: Inventory, reveal_secrets: Reveal = False) -> dict[Output, str]:
+    """Render the hub's WireGuard configuration (one peer per commune); refuses unless the
+    whole department validates (see `crisis_cell_intent`)."""
     hub = crisis_cell_intent(inv, reveal_secrets)
     out = Output(hub["hostname"], "crisis_cell", "crisis_cell/wg-hub.conf.j2",
                  f"{hub['hostname']}/wg-beffroi.conf", "/etc/wireguard/wg-beffroi.conf")
@@ -108,9 +115,20 @@ def render_site_to(inventory: Path, slug: str, out_dir: Path) -> list[Path]:
     inv = load_inventory(inventory)
     rendered = render_crisis_cell(inv) if slug == CRISIS_CELL else render_site(inv, slug)
     written = []
-    for out, text in rendered.items():
-        path = out_dir / slug / out.relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
+    try:
+        if _exists_not_dir(out_dir):
+            raise NotADirectoryError(errno.ENOTDIR, "exists and is not a directory")
+        for out, text in rendered.items():
+            path = out_dir / slug / out.relpath
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    except OSError as exc:
+        raise UsageError(f"cannot write the rendered files under --out {out_dir}: "
+                         f"{describe_oserror(exc)}; give a directory (created if missing)"
+                         ) from None
     return written
+
+
+def _exists_not_dir(path: Path) -> bool:
+    return os.path.lexists(path) and not path.is_dir()

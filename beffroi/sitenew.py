@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import os
 import re
+import time
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,12 +20,13 @@ from argon2 import PasswordHasher
 
 from beffroi import vault
 from beffroi.addressing import max_sites, plan
-from beffroi.findings import BeffroiError, has_errors
+from beffroi.findings import BeffroiError, UsageError, has_errors
 from beffroi.inventory import SITES_DIR, Inventory, load_inventory
 from beffroi.validate import site_findings
 
 SITE_TEMPLATE = "site-template.yml.j2"
 CAMERAS = ("cam-mairie-narrow", "cam-mairie-context")
+LOCK_FILE = ".beffroi.lock"  # hidden: Ansible never reads it as an inventory source
 
 
 @dataclass(frozen=True)
@@ -33,10 +39,52 @@ class NewSite:
     vault_file: Path
 
 
+# Letters NFKD leaves whole (no combining mark to strip): spelled out, never dropped.
+_TRANSLIT = str.maketrans({
+    "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ẞ": "SS", "ø": "o", "Ø": "O",
+    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH",
+    "ı": "i", "ħ": "h", "Ħ": "H", "ŧ": "t", "Ŧ": "T", "ŋ": "ng", "Ŋ": "NG", "ĸ": "k",
+    "’": "'", "‘": "'"})
+
+
+def _ascii_letters(name: str) -> tuple[str, list[str]]:
+    """`name` spelled in ASCII (accents stripped, ligatures spelled out) and the letters or
+    digits that have no ASCII spelling (left out of the result)."""
+    spelled = unicodedata.normalize("NFKD", name.translate(_TRANSLIT))
+    out, lost = [], []
+    for char in spelled:
+        if char.isascii():
+            out.append(char)
+        elif unicodedata.category(char)[0] in "LN":
+            lost.append(char)
+        elif not unicodedata.combining(char):
+            out.append(" ")  # non-ASCII punctuation or space: a word separator
+    return "".join(out), lost
+
+
 def slugify(name: str) -> str:
-    """'Roussy-le-Village' → 'roussy-le-village'; 'Évrange' → 'evrange'."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    """'Roussy-le-Village' → 'roussy-le-village'; 'Évrange' → 'evrange'; 'Œting' → 'oeting'."""
+    ascii_name, _lost = _ascii_letters(name)
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def commune_slug(name: str) -> str:
+    """The slug of a new commune, refusing names that would lose letters or look like paths."""
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
+        raise BeffroiError(f"{name!r}: the commune's name holds a control character; give it "
+                           "as it is written (letters, spaces, hyphens, apostrophes)")
+    if "/" in name or "\\" in name or name.strip().strip(".") == "":
+        raise BeffroiError(f"{name!r} looks like a path, not a commune's name; nothing was "
+                           "changed")
+    _ascii, lost = _ascii_letters(name)
+    if lost:
+        raise BeffroiError(f"cannot transliterate {''.join(dict.fromkeys(lost))!r} in "
+                           f"{name!r} to an ASCII slug without losing letters: give the name "
+                           "in Latin script (e.g. its official French spelling)")
+    slug = slugify(name)
+    if not slug:
+        raise BeffroiError(f"'{name}' gives an empty slug: use the commune's name")
+    return slug
 
 
 def person_id(name: str) -> str:
@@ -102,7 +150,7 @@ def prepare_site(inv: Inventory, name: str, site_id: int, mayor: str = "Maire À
                  ) -> Prepared:
     """Allocate addressing and secrets for `name` at `site_id` and render its site file."""
     assert inv.department is not None
-    slug = slugify(name)
+    slug = commune_slug(name)
     mayor_id = person_id(mayor)
     secrets, public = site_secrets(slug, mayor_id)
     text = render_site_file(inv, inv.root, {
@@ -134,9 +182,42 @@ def write_site(inv: Inventory, prepared: Prepared) -> NewSite:
 def new_site(root: Path, name: str, mayor: str = "Maire Àdésigner", insee: str = "57000",
              population: int = 0, today: date | None = None) -> NewSite:
     """Create `sites/<slug>.yml` and `vault/<slug>.yml`; refuse to overwrite anything."""
-    slug = slugify(name)
-    if not slug:
-        raise BeffroiError(f"'{name}' gives an empty slug: use the commune's name")
+    slug = commune_slug(name)
+    if not root.is_dir():  # nothing to lock: the loader reports what is missing
+        return _new_site_locked(root, name, slug, mayor, insee, population, today)
+    with inventory_lock(root):  # load → allocate → write → validate, one run at a time
+        return _new_site_locked(root, name, slug, mayor, insee, population, today)
+
+
+@contextmanager
+def inventory_lock(root: Path, timeout: float = 60.0) -> Iterator[None]:
+    """Hold the inventory's lock file (fcntl.flock), so two `site new` never take one site_id.
+
+    Waits up to `timeout` seconds for another run to finish, then gives up with a clear error.
+    """
+    try:
+        fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise UsageError(f"cannot lock the inventory {root} ({exc.strerror}): is it a "
+                         "writable inventory directory?") from None
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise BeffroiError(f"another `beffroi site new` has held {root / LOCK_FILE}"
+                                       f" for {timeout:.0f} s; retry when it is done") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _new_site_locked(root: Path, name: str, slug: str, mayor: str, insee: str,
+                     population: int, today: date | None) -> NewSite:
     inv = load_inventory(root)
     if inv.department is None:
         raise BeffroiError(f"{root} has no valid department.yml", inv.findings)

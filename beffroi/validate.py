@@ -6,7 +6,14 @@ from datetime import date
 from pathlib import Path
 
 from beffroi.findings import Finding
-from beffroi.inventory import Inventory, find_root, load_inventory, today
+from beffroi.inventory import (
+    Inventory,
+    display_path,
+    find_root,
+    load_inventory,
+    resolved,
+    today,
+)
 from beffroi.rules import INVENTORY_RULES, SITE_RULES, SiteCheck
 
 
@@ -41,9 +48,9 @@ def validate_path(path: Path, when: date | None = None) -> tuple[Inventory, list
     _root, only = find_root(path)
     if only is not None:
         keep = {inv.sources[k].file for k in ("department", "crisis-cell") if k in inv.sources}
-        target = only.resolve()
+        target = resolved(only)
         findings = [f for f in findings
-                    if f.file in keep or Path(f.file).resolve() == target]
+                    if f.file in keep or resolved(Path(f.file)) == target]
     return inv, findings
 
 
@@ -63,6 +70,7 @@ def site_findings(inv: Inventory, slug: str, when: date | None = None) -> list[F
     files = {inv.sources[k].file for k in ("department", "crisis-cell") if k in inv.sources}
     own = inv.sources.get(slug)
     files.add(own.file if own is not None else str(inv.site_file(slug)))
+    files.add(display_path(inv.vault_file(slug)))  # ENG-VAULT: its secrets file
     # A site file whose slug is broken is still the site's own file: match it by name too.
     files |= {name for name in by_file if Path(name).stem == slug}
     return sorted(f for name in files for f in by_file.get(name, []))

@@ -10,6 +10,7 @@ import yaml
 
 from beffroi.compliance import citation
 from beffroi.findings import Finding
+from beffroi.safefile import read_text
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Path_ = tuple[str | int, ...]
@@ -131,11 +132,11 @@ def load_yaml(path: Path, display: str | None = None) -> tuple[Source | None, li
     """Load one YAML file; syntax errors become ENG-YAML findings instead of exceptions."""
     name = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)  # regular files only, size-capped: never a FIFO or /dev/zero
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Finding(name, 1, "ENG-YAML", "", f"cannot read file: {exc}",
                               citation=citation("ENG-YAML"),
-                              hint="check the path and that the file is UTF-8 text")]
+                              hint="an inventory file is a regular UTF-8 text file")]
     return parse_yaml(text, name)
 
 

@@ -29,6 +29,9 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+# The example inventory is encrypted with the lab's published test password: named explicitly
+# (Beffroi has no fallback password).
+os.environ["BEFFROI_VAULT_PASSWORD_FILE"] = str(REPO / "lab" / "test-vault-password")
 sys.path.insert(0, str(REPO / "tests" / "network"))   # the simulators' harness
 
 from network_peers import ONVIF_PYTHON, fake_switches, onvif_camera, set_fps_by_hand  # noqa: E402
@@ -101,7 +104,8 @@ def same_hosts(inv: Any) -> None:
         eps.parent.mkdir(exist_ok=True)
         eps.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
         env = {**os.environ, "BEFFROI_ENDPOINTS": str(eps), "ANSIBLE_NOCOLOR": "1",
-               "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")}
+               "ANSIBLE_CONFIG": str(REPO / "lab" / "ansible.cfg"),
+               "BEFFROI_VAULT_PASSWORD_FILE": str(REPO / "lab" / "test-vault-password")}
         t0 = time.perf_counter()
         drift = subprocess.run([str(BIN / "beffroi"), "drift", "--kind", "switch", "--kind",
                                 "camera", "--format", "json"], cwd=REPO, env=env,

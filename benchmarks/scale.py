@@ -10,6 +10,7 @@ Prints communes/s and totals; the target is ≤ 5 s for 725 communes on a 2-core
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 import time
@@ -22,6 +23,9 @@ from beffroi.sitenew import prepare_site, write_site
 from beffroi.validate import check_inventory
 
 REPO = Path(__file__).resolve().parents[1]
+# The example inventory is encrypted with the lab's published test password: named explicitly
+# (Beffroi has no fallback password).
+os.environ["BEFFROI_VAULT_PASSWORD_FILE"] = str(REPO / "lab" / "test-vault-password")
 
 
 def generate(root: Path, communes: int) -> float:

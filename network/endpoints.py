@@ -19,6 +19,7 @@ ansible_ssh_private_key_file), so drift can audit a lab with the very addresses 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 import yaml
 
 ENV_VAR = "BEFFROI_ENDPOINTS"
+_MAX_BYTES = 1024 * 1024
 _FIELDS = {"host", "port", "profile", "username", "password", "ssh_key", "check_host_key"}
 
 
@@ -40,14 +42,34 @@ class Endpoint:
     password: str = ""
     ssh_key: str = ""
     check_host_key: bool = True     # False for lab containers, whose host keys change on every up
+    known_hosts: str = ""           # where host keys are pinned (production: the department's)
 
 
 class EndpointsError(ValueError):
     """The endpoints file is unreadable or malformed (names the file and the entry)."""
 
 
-def load_endpoints(path: Path | None = None) -> dict[str, Endpoint]:
-    """Read an endpoints file (or $BEFFROI_ENDPOINTS); no file means the inventory addresses."""
+def _read(path: Path) -> str:
+    """A regular file's text (a FIFO is never opened: it would block until a writer comes)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "not a regular file"
+            raise EndpointsError(f"{path}: {kind}; give a YAML endpoints file")
+        if info.st_size > _MAX_BYTES:
+            raise EndpointsError(f"{path}: {info.st_size} bytes is too large for an endpoints "
+                                 "file")
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise EndpointsError(f"{path}: cannot read endpoints file ({exc})") from None
+
+
+def load_endpoints(path: Path | None = None, required: bool = False) -> dict[str, Endpoint]:
+    """Read an endpoints file (or $BEFFROI_ENDPOINTS); no file means the inventory addresses.
+
+    With `required` (drift was given this file), a file that lists no device is an error:
+    an empty mapping must never be read as "contact every device of the inventory".
+    """
     if path is None:
         env = os.environ.get(ENV_VAR, "")
         if not env:
@@ -56,11 +78,15 @@ def load_endpoints(path: Path | None = None) -> dict[str, Endpoint]:
     if path.is_dir():
         return _from_host_vars(path)
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        data: Any = yaml.safe_load(_read(path)) or {}
+    except yaml.YAMLError as exc:
         raise EndpointsError(f"{path}: cannot read endpoints file ({exc})") from None
     if not isinstance(data, dict):
         raise EndpointsError(f"{path}: expected a mapping host → {{host, port, …}}")
+    if required and not data:
+        raise EndpointsError(f"{path}: the endpoints file lists no device; nothing would be "
+                             "audited (map inventory hosts to addresses, see "
+                             "network/endpoints.py)")
     out: dict[str, Endpoint] = {}
     for name, entry in data.items():
         if not isinstance(entry, dict) or "host" not in entry:
@@ -85,8 +111,8 @@ def _from_host_vars(root: Path) -> dict[str, Endpoint]:
     out: dict[str, Endpoint] = {}
     for file in sorted(folder.glob("*.yml")):
         try:
-            data: Any = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+            data: Any = yaml.safe_load(_read(file)) or {}
+        except yaml.YAMLError as exc:
             raise EndpointsError(f"{file}: cannot read host variables ({exc})") from None
         if not isinstance(data, dict) or "ansible_host" not in data:
             continue

@@ -15,6 +15,9 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/lab/containers.conf}"
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+# Lab only: Molecule's own ansible.cfg (molecule.yml) names the test vault password; Beffroi
+# commands run by the scenarios get it explicitly too (no fallback outside the lab).
+export BEFFROI_VAULT_PASSWORD_FILE="$PWD/lab/test-vault-password"
 
 QUICK=(common recorder site)
 ALL=(common firewall nvr recorder crisis_cell site)

@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export BEFFROI_TODAY=${BEFFROI_TODAY:-2026-11-28}
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/lab/containers.conf}
-export ANSIBLE_CONFIG=${ANSIBLE_CONFIG:-$PWD/ansible.cfg}
+# The lab configuration and the published test vault password, named explicitly: production
+# (./ansible.cfg) has neither, and Beffroi never falls back to the test password.
+export ANSIBLE_CONFIG=$PWD/lab/ansible.cfg
+export BEFFROI_VAULT_PASSWORD_FILE=$PWD/lab/test-vault-password
 
 run_pytest() {
   local label=$1; shift

@@ -15,6 +15,7 @@ from beffroi.cli.drift import drift
 from beffroi.cli.lab import lab_app
 from beffroi.cli.output import console, print_error, print_findings
 from beffroi.findings import BeffroiError, has_errors
+from beffroi.safefile import path_problem
 
 DEFAULT_INVENTORY = Path("inventories/moselle")
 app = typer.Typer(help="Beffroi — a commune's video-protection site declared once, rendered "
@@ -55,8 +56,9 @@ def validate(
     from beffroi.validate import validate_path
 
     _check_format(fmt)
-    if not path.exists():
-        console.print(f"[red]error:[/] {path} does not exist")
+    problem = path_problem(path)
+    if problem:
+        console.print(f"[red]error:[/] {path}: {problem}", soft_wrap=True)
         raise typer.Exit(2)
     inv, findings = validate_path(path)
     title = f"{path} — {len(inv.sites)} site(s)"
@@ -77,7 +79,7 @@ def render(
         written = render_site_to(inventory, site, out)
     except BeffroiError as exc:
         print_error(exc)
-        raise typer.Exit(1) from None
+        raise typer.Exit(exc.exit_code) from None
     for path in written:
         console.print(f"  {path}")
     console.print(f"[green]✔[/] {len(written)} files rendered for {site} in {out}")
@@ -112,7 +114,7 @@ def site_new(
         made = new_site(inventory, name, mayor=mayor, insee=insee, population=population)
     except BeffroiError as exc:
         print_error(exc)
-        raise typer.Exit(1) from None
+        raise typer.Exit(exc.exit_code) from None
     console.print(f"[green]✔[/] {name}: site_id {made.site_id}\n  site file  {made.site_file}\n"
                   f"  secrets    {made.vault_file} (ansible-vault)\n"
                   "Complete the TODO fields, then run `beffroi validate`.")

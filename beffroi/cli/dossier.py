@@ -55,7 +55,7 @@ def _site_dossier(kind: str, site: str, out: Path | None, inventory: Path, pdf: 
                                       evidence or default_dir(site))
     except BeffroiError as exc:
         print_error(exc)
-        raise typer.Exit(1) from None
+        raise typer.Exit(exc.exit_code) from None
     _write(doc, out or DEFAULT_OUT / site, pdf)
 
 
@@ -144,5 +144,5 @@ def essaimage(
             doc = build_essaimage(inv, n)
     except BeffroiError as exc:
         print_error(exc)
-        raise typer.Exit(1) from None
+        raise typer.Exit(exc.exit_code) from None
     _write(doc, out or DEFAULT_OUT / "essaimage", pdf)

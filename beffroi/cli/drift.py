@@ -62,7 +62,8 @@ def drift(
         raise typer.BadParameter(f"unknown kind(s) {', '.join(bad)}; choose among "
                                  f"{', '.join(KINDS)}", param_hint="--kind")
     try:
-        eps = load_endpoints(endpoints) if endpoints else {}
+        # None: production, every device at its inventory address; a file must list devices
+        eps = load_endpoints(endpoints, required=True) if endpoints is not None else None
         inv = load_inventory(inventory)
         slugs = site or sorted(inv.sites)
         if unknown := [s for s in slugs if s not in inv.sites]:

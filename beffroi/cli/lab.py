@@ -81,8 +81,10 @@ def up(
     console.print(f"SSH key: {res.key}")
     console.print(f"Ansible inventory override: [bold]{res.inventory}[/]")
     groups = " ".join(f"-l commune_{s.replace('-', '_')}" for s in topo.sites[:1])
-    console.print(f"  ansible-playbook -i {inventory} -i {res.inventory} playbooks/site.yml "
-                  f"{groups}", soft_wrap=True)
+    # the lab's own configuration (test vault password, lab overrides), never ./ansible.cfg
+    console.print(f"  ANSIBLE_CONFIG=lab/ansible.cfg ansible-playbook -i {inventory} "
+                  f"-i lab/inventory -i {res.inventory} playbooks/site.yml {groups}",
+                  soft_wrap=True)
 
 
 @lab_app.command()

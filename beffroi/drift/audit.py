@@ -7,6 +7,7 @@ slow or dead device does not hold the others up.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,9 +16,9 @@ from typing import Any
 
 from beffroi.drift.report import DeviceDrift, Status
 from beffroi.drift.switch import check_switch
-from beffroi.inventory import Inventory
+from beffroi.inventory import KNOWN_HOSTS_FILE, Inventory
 from beffroi.render import Output, render_site
-from network.endpoints import Endpoint
+from network.endpoints import Endpoint, EndpointsError
 
 KINDS = ("switch", "camera", "nvr", "firewall")
 
@@ -40,15 +41,51 @@ def _skipped(site: str, device: str, kind: str) -> Callable[[], DeviceDrift]:
                                "not in the endpoints file: not part of this lab")
 
 
-def plan(inv: Inventory, slugs: list[str], endpoints: dict[str, Endpoint],
+@dataclass(frozen=True)
+class Reach:
+    """Which addresses an audit may contact: exactly the endpoints it was given, or (given is
+    None, production) each device at its inventory address. An empty set of endpoints is
+    refused: it would otherwise read as "no restriction"."""
+
+    given: dict[str, Endpoint] | None
+    known_hosts: str = ""  # production: host keys checked against the department's file
+
+    def __post_init__(self) -> None:
+        if self.given is not None and not self.given:
+            raise EndpointsError("the endpoints given list no device: nothing to audit (give a "
+                                 "file that maps inventory hosts to addresses)")
+
+    def endpoint(self, ctx: dict[str, Any], kind: str, device: str) -> Endpoint | None:
+        """Where to reach `device`, or None when it is not to be contacted (skipped)."""
+        if self.given is None:
+            return dataclasses.replace(_default_endpoint(ctx, kind, device),
+                                       known_hosts=self.known_hosts)
+        return self.given.get(device)
+
+    def allowed(self, endpoint: Endpoint) -> bool:
+        """True when `endpoint` is one of those given (always true in production)."""
+        return self.given is None or any(
+            (e.host, e.port) == (endpoint.host, endpoint.port) for e in self.given.values())
+
+    def guard(self, device: str, endpoint: Endpoint) -> Endpoint:
+        """`endpoint`, or EndpointsError if it is not one of the endpoints given."""
+        if not self.allowed(endpoint):
+            raise EndpointsError(f"{device}: refusing to contact {endpoint.host}:"
+                                 f"{endpoint.port}, which is not in the endpoints given")
+        return endpoint
+
+
+def plan(inv: Inventory, slugs: list[str], endpoints: dict[str, Endpoint] | None,
          kinds: tuple[str, ...] = KINDS) -> list[Target]:
     """The devices of the selected communes, each with its check bound to its intent.
 
-    With an endpoints file, only the devices it lists are contacted (the others are skipped);
-    without one, devices are reached at their inventory addresses.
+    With endpoints (a lab, simulators), only the devices they list are contacted, at those
+    addresses (the others are skipped); with None, devices are reached at their inventory
+    addresses. Every check goes through `Reach.guard` before its connector runs.
     """
     from beffroi.intent import site_intent
 
+    reach = Reach(endpoints, str(inv.root.resolve() / KNOWN_HOSTS_FILE))
     targets: list[Target] = []
     for slug in slugs:
         ctx = site_intent(inv, slug, reveal_secrets=True).context()
@@ -60,13 +97,13 @@ def plan(inv: Inventory, slugs: list[str], endpoints: dict[str, Endpoint],
             kind = files[0][0].kind
             if kind not in kinds:
                 continue
-            endpoint = endpoints.get(device) if endpoints else _default_endpoint(ctx, kind,
-                                                                                 device)
+            endpoint = reach.endpoint(ctx, kind, device)
             if endpoint is None:
                 targets.append(Target(slug, device, kind, _skipped(slug, device, kind)))
                 continue
             targets.append(Target(slug, device, kind,
-                                  _checker(slug, device, kind, ctx, files, endpoint),
+                                  _checker(slug, device, kind, ctx, files,
+                                           reach.guard(device, endpoint), reach),
                                   in_caller=kind in ("nvr", "firewall")
                                   and endpoint.host.startswith("@")))
     return targets
@@ -84,15 +121,34 @@ def _default_endpoint(ctx: dict[str, Any], kind: str, device: str) -> Endpoint:
     return Endpoint(ctx["firewall"]["management_ip"])
 
 
-def _checker(site: str, device: str, kind: str, ctx: dict[str, Any],
-             files: list[tuple[Output, str]], endpoint: Endpoint) -> Callable[[], DeviceDrift]:
-    if kind == "switch":
-        return lambda: check_switch(site, ctx["switch"], files[0][1], endpoint)
-    if kind == "camera":
-        from beffroi.drift.camera import check_camera
-        return lambda: check_camera(site, device, files[0][1], endpoint)
+def _switch(site: str, device: str, endpoint: Endpoint, **kw: Any) -> DeviceDrift:
+    return check_switch(site, kw["ctx"]["switch"], kw["files"][0][1], endpoint)
+
+
+def _camera(site: str, device: str, endpoint: Endpoint, **kw: Any) -> DeviceDrift:
+    from beffroi.drift.camera import check_camera
+    return check_camera(site, device, kw["files"][0][1], endpoint)
+
+
+def _linux(site: str, device: str, endpoint: Endpoint, **kw: Any) -> DeviceDrift:
     from beffroi.drift.linux import check_linux_host
-    return lambda: check_linux_host(site, device, kind, files, ctx, endpoint)
+    return check_linux_host(site, device, kw["kind"], kw["files"], kw["ctx"], endpoint)
+
+
+# kind → the function that contacts the device (the only code that opens a connection)
+CONNECTORS: dict[str, Callable[..., DeviceDrift]] = {
+    "switch": _switch, "camera": _camera, "nvr": _linux, "firewall": _linux}
+
+
+def _checker(site: str, device: str, kind: str, ctx: dict[str, Any],
+             files: list[tuple[Output, str]], endpoint: Endpoint, reach: Reach
+             ) -> Callable[[], DeviceDrift]:
+    def check() -> DeviceDrift:
+        # checked again when the connection is about to be made, not only when planned
+        connect = CONNECTORS[kind]
+        return connect(site, device, reach.guard(device, endpoint), kind=kind, ctx=ctx,
+                       files=files)
+    return check
 
 
 def run(targets: list[Target], workers: int = 16) -> list[DeviceDrift]:

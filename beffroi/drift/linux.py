@@ -104,6 +104,9 @@ class _Facts:
             if not endpoint.check_host_key:   # lab containers get new host keys on every up
                 data["ssh_strict_host_key_checking"] = "no"
                 data["ssh_known_hosts_file"] = "/dev/null"
+            elif endpoint.known_hosts:  # production: the department's pinned keys, no TOFU
+                data["ssh_strict_host_key_checking"] = "yes"
+                data["ssh_known_hosts_file"] = endpoint.known_hosts
         # pyinfra's constructors are not annotated
         self.inventory = Inventory(([(name, data)], {}))  # type: ignore[no-untyped-call]
         self.state = State(self.inventory, Config(CONNECT_TIMEOUT=10))  # type: ignore[no-untyped-call]

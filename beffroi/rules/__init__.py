@@ -4,6 +4,7 @@
 - `access.py` ACC-1..5                  - `cameras.py` CAM-1..3, CAM-5..9
 - `network.py` NET-2, NET-4, TIME-1     - `engineering.py` ENG-* (uniqueness, addressing, secrets)
 - `department.py` department.yml / crisis-cell.yml themselves (ports, admin networks, hub pools)
+- `vaultfiles.py` ENG-VAULT (secrets files present and encrypted)
 """
 
 from beffroi.rules import (
@@ -14,8 +15,9 @@ from beffroi.rules import (
     engineering,
     network,
     retention,
+    vaultfiles,
 )
 from beffroi.rules.registry import INVENTORY_RULES, SITE_RULES, SiteCheck
 
 __all__ = ["INVENTORY_RULES", "SITE_RULES", "SiteCheck", "access", "authorization", "cameras",
-           "department", "engineering", "network", "retention"]
+           "department", "engineering", "network", "retention", "vaultfiles"]

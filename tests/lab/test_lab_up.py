@@ -7,8 +7,10 @@ routes, isolation of --internal networks), not the firewall (the firewall role's
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from ipaddress import IPv4Address
+from pathlib import Path
 
 import pytest
 from lab_kit import LAB, Bystander, Lab
@@ -135,11 +137,16 @@ def test_pools_are_blackholed_on_the_host_while_up(evrange_lab: Lab) -> None:
         assert hostroutes.present(pool), pool
 
 
+def _lab_env() -> dict[str, str]:
+    """The lab's Ansible configuration (test vault password), selected explicitly."""
+    return {**os.environ, "ANSIBLE_CONFIG": str(Path("lab/ansible.cfg").resolve())}
+
+
 def test_ansible_inventory_override_points_at_the_lab(evrange_lab: Lab) -> None:
     inv = evrange_lab.first_up.inventory
     res = subprocess.run([".venv/bin/ansible-inventory", "-i", str(evrange_lab.inventory),
                           "-i", str(inv), "--host", "evrange-nvr"], capture_output=True, text=True,
-                         timeout=120, check=True)
+                         timeout=120, check=True, env=_lab_env())
     hostvars = json.loads(res.stdout)
     assert hostvars["ansible_host"] == str(evrange_lab.topo.host("evrange-nvr").ssh_ip)
     assert hostvars["ansible_user"] == "root"
@@ -151,7 +158,7 @@ def test_ansible_pings_the_commune_and_crisis_cell_over_ssh(evrange_lab: Lab) ->
     res = subprocess.run([".venv/bin/ansible", "-i", str(evrange_lab.inventory), "-i", str(inv),
                           "firewall:nvr:crisis_cell", "-l", "commune_evrange:crisis_cell",
                           "-m", "ansible.builtin.ping", "-o"], capture_output=True, text=True,
-                         timeout=180, check=False)
+                         timeout=180, check=False, env=_lab_env())
     assert res.returncode == 0, res.stdout + res.stderr
     for host in ("evrange-fw", "evrange-nvr", "cdc57-hub"):
         assert f"{host} | SUCCESS" in res.stdout

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import write_endpoints
 
 
@@ -73,3 +75,98 @@ def test_linux_host_that_refuses_ssh_is_unreachable_not_a_crash(cli: Any, tmp_pa
     (dev,) = res.json()["devices"]
     assert dev["status"] == "unreachable"
     assert f"could not connect to 127.0.0.1:{closed}" in dev["detail"]
+
+
+class _RecordingConnectors:
+    """Stands in for the drift connectors (switch, camera, Linux): records who would be
+    contacted, contacts nobody."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, int]] = []
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from beffroi.drift import audit
+        from beffroi.drift.report import DeviceDrift, Status
+
+        def connector(kind: str) -> Any:
+            def connect(site: str, device: str, endpoint: Any, **_: Any) -> Any:
+                self.calls.append((device, endpoint.host, endpoint.port))
+                return DeviceDrift(site, device, kind, Status.OK, "recorded")
+            return connect
+        monkeypatch.setattr(audit, "CONNECTORS", {k: connector(k) for k in audit.KINDS})
+
+
+@pytest.mark.parametrize("content", ["", "---\n", "{}\n", "# nothing\n"])
+def test_empty_endpoints_file_is_a_usage_error_and_contacts_nothing(
+        cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str) -> None:
+    recorder = _RecordingConnectors()
+    recorder.install(monkeypatch)
+    eps = tmp_path / "endpoints.yml"
+    eps.write_text(content, encoding="utf-8")
+    res = cli(["drift", "--endpoints", str(eps), "--format", "json"])
+    assert res.exit_code == 2, res.output
+    assert str(eps) in res.output and "no device" in res.output
+    assert recorder.calls == []
+
+
+def test_missing_endpoints_file_is_a_usage_error(cli: Any, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = _RecordingConnectors()
+    recorder.install(monkeypatch)
+    res = cli(["drift", "--endpoints", str(tmp_path / "nowhere.yml")])
+    assert res.exit_code == 2
+    assert "nowhere.yml" in res.output and recorder.calls == []
+
+
+@pytest.mark.timeout(30)
+def test_fifo_endpoints_file_is_refused_without_hanging(cli: Any, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = _RecordingConnectors()
+    recorder.install(monkeypatch)
+    fifo = tmp_path / "endpoints.yml"
+    os.mkfifo(fifo)
+    res = cli(["drift", "--endpoints", str(fifo)])
+    assert res.exit_code == 2
+    assert "FIFO" in res.output and recorder.calls == []
+
+
+def test_drift_contacts_only_the_endpoints_it_was_given(
+        cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder = _RecordingConnectors()
+    recorder.install(monkeypatch)
+    eps = write_endpoints(tmp_path / "endpoints.yml",
+                          {"evrange-sw": {"host": "127.0.0.1", "port": 22501}})
+    res = cli(["drift", "--endpoints", str(eps), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert recorder.calls == [("evrange-sw", "127.0.0.1", 22501)]
+
+
+def test_the_plan_refuses_to_build_a_check_for_an_address_outside_the_endpoints() -> None:
+    from beffroi.drift.audit import Reach
+    from network.endpoints import Endpoint, EndpointsError
+
+    reach = Reach({"evrange-sw": Endpoint("127.0.0.1", 22501)})
+    assert reach.allowed(Endpoint("127.0.0.1", 22501))
+    with pytest.raises(EndpointsError, match=r"10\.57\.0\.99"):
+        reach.guard("evrange-nvr", Endpoint("10.57.0.99"))
+    with pytest.raises(EndpointsError):
+        Reach({})
+
+
+def test_production_drift_pins_host_keys_to_the_department_known_hosts(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from beffroi.drift import audit
+    from beffroi.drift.report import DeviceDrift, Status
+    from beffroi.inventory import load_inventory
+
+    seen: dict[str, Any] = {}
+
+    def connect(site: str, device: str, endpoint: Any, **_: Any) -> Any:
+        seen[device] = endpoint
+        return DeviceDrift(site, device, "nvr", Status.OK, "recorded")
+    monkeypatch.setattr(audit, "CONNECTORS", {k: connect for k in audit.KINDS})
+    inv_dir = Path(__file__).resolve().parents[2] / "inventories" / "moselle"
+    audit.run(audit.plan(load_inventory(inv_dir), ["evrange"], None, ("nvr",)), 1)
+    assert seen["evrange-nvr"].host == "10.57.0.99"  # its inventory address (not contacted)
+    assert seen["evrange-nvr"].known_hosts == str(inv_dir.resolve() / "known_hosts")
+    assert seen["evrange-nvr"].check_host_key

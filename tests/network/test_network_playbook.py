@@ -26,7 +26,7 @@ PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
 
 def _play(endpoints: Path, hosts: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BEFFROI_ENDPOINTS": str(endpoints),
-           "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+           "ANSIBLE_CONFIG": str(REPO / "lab" / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
     return subprocess.run([PLAYBOOK, "playbooks/network.yml", "-l", hosts, *args], cwd=REPO,
                           env=env, capture_output=True, text=True, timeout=300, check=False)
 

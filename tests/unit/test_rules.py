@@ -448,6 +448,9 @@ VIOLATIONS = [
       Edit(RO, ("network", "management_vlan", "subnet"), "10.57.0.96/27"),
       ("network", "management_vlan", "subnet"), file=RO),
     *ISSUE9_VIOLATIONS,
+    v("eng_vault_rejects_secrets_in_clear", "ENG-VAULT",
+      Edit("vault/evrange.yml", (), "wireguard_private_key: x\n"), (),
+      file="vault/evrange.yml", message="not ansible-vault ciphertext"),
 ]
 
 COMPLIANT = [
@@ -517,6 +520,7 @@ COMPLIANT = [
     ok("eng_wg_key_accepts_distinct_keys", "ENG-WG-KEY"),
     ok("eng_overlap_accepts_disjoint_blocks", "ENG-OVERLAP"),
     *ISSUE9_COMPLIANT,
+    ok("eng_vault_accepts_encrypted_secrets", "ENG-VAULT", file="vault/evrange.yml"),
 ]
 
 

@@ -24,6 +24,8 @@ from ruamel.yaml import YAML
 
 REPO = Path(__file__).resolve().parents[2]
 MOSELLE = REPO / "inventories" / "moselle"
+LAB_CONFIG = REPO / "lab" / "ansible.cfg"  # the lab's Ansible configuration (test password)
+LAB_VAULT_PASSWORD = REPO / "lab" / "test-vault-password"
 TODAY = "2026-11-28"  # every test sees the same "today" (BEFFROI_TODAY)
 BEFFROI = Path(sys.executable).with_name("beffroi")  # the console script of this venv
 FieldPath = tuple[str | int, ...]
@@ -160,11 +162,13 @@ class CliResult:
         return json.loads(self.stdout)
 
 
-def run_beffroi(args: Sequence[str], cwd: Path = REPO) -> CliResult:
-    """`beffroi ARGS` as a real subprocess (the console script an engineer runs)."""
-    env = {**os.environ, "BEFFROI_TODAY": TODAY, "COLUMNS": "200"}
+def run_beffroi(args: Sequence[str], cwd: Path = REPO, env: dict[str, str] | None = None,
+                timeout: float = 120) -> CliResult:
+    """`beffroi ARGS` as a real subprocess (the console script an engineer runs); `env`
+    replaces the environment (default: this one, with the lab's vault password)."""
+    env = {**(os.environ if env is None else env), "BEFFROI_TODAY": TODAY, "COLUMNS": "200"}
     done = subprocess.run([str(BEFFROI), *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, check=False, timeout=120)
+                          text=True, check=False, timeout=timeout)
     return CliResult(done.returncode, done.stdout, done.stderr)
 
 

@@ -342,6 +342,22 @@ CASES = [
     case("iso_ntp_server_as_host_name", "TIME-1", DEPT,
          field_(DEPT, "time", "ntp_servers", value=["ntp.mosellefibre.example", "100.64.0.124"]),
          at=("time", "ntp_servers", 0)),
+    # --- loud failures: layout and vault files (issue 9 §4) -------------------------------------
+    case("vault_secrets_in_clear", "ENG-VAULT", "vault/evrange.yml",
+         whole("vault/evrange.yml", "wireguard_private_key: " + WG_PRIVATE + "\n"),
+         top_line=True, message="not ansible-vault ciphertext"),
+    case("vault_file_empty", "ENG-VAULT", "vault/roussy-le-village.yml",
+         whole("vault/roussy-le-village.yml", ""), top_line=True,
+         message="not ansible-vault ciphertext"),
+    case("vault_file_missing", "ENG-VAULT", "vault/hettange-grande.yml",
+         Edit("vault/hettange-grande.yml", ()), top_line=True, message="no such file"),
+    case("vault_of_the_hub_in_clear", "ENG-VAULT", "vault/crisis-cell.yml",
+         whole("vault/crisis-cell.yml", "wireguard_private_key: x\n"), top_line=True),
+    case("layout_site_file_named_yaml", "ENG-LAYOUT", "sites/kanfen.yaml",
+         whole("sites/kanfen.yaml", EVRANGE_TEXT.replace("evrange", "kanfen")),
+         top_line=True, hint="rename it kanfen.yml"),
+    case("layout_site_file_upper_case_extension", "ENG-LAYOUT", "sites/kanfen.YML",
+         whole("sites/kanfen.YML", EVRANGE_TEXT), top_line=True),
 ]
 
 

@@ -157,3 +157,76 @@ def test_site_new_handles_accents_and_hyphens(moselle: InventoryCopy) -> None:
     made = new_site(moselle.root, "Évrange-lès-Thionville")
     assert made.slug == "evrange-les-thionville"
     assert invoke_beffroi(["validate", str(moselle.root)]).exit_code == 0
+
+
+# --- issue 9 §4: parallel runs, lossy slugs, path-like names --------------------------------
+
+def test_parallel_site_new_runs_never_allocate_the_same_site_id(moselle: InventoryCopy) -> None:
+    import os
+    import subprocess
+
+    from validation.inventory_kit import BEFFROI, TODAY
+
+    names = ["Kanfen", "Zoufftgen", "Volmerange-les-Mines"]
+    env = {**os.environ, "BEFFROI_TODAY": TODAY}
+    procs = [subprocess.Popen([str(BEFFROI), "site", "new", name, "--inventory",
+                               str(moselle.root)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for name in names]
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    ids = [yaml.safe_load(p.read_text())["site_id"]
+           for p in sorted(moselle.file("sites").glob("*.yml"))]
+    assert len(ids) == len(set(ids)) == 6
+    assert invoke_beffroi(["validate", str(moselle.root)]).exit_code == 0
+
+
+def test_site_new_waits_for_the_inventory_lock(moselle: InventoryCopy) -> None:
+    import fcntl
+    import os
+    import subprocess
+
+    from beffroi.sitenew import LOCK_FILE
+    from validation.inventory_kit import BEFFROI, TODAY
+
+    with open(moselle.root / LOCK_FILE, "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        proc = subprocess.Popen([str(BEFFROI), "site", "new", "Kanfen", "--inventory",
+                                 str(moselle.root)], env={**os.environ, "BEFFROI_TODAY": TODAY},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=3)
+        assert not moselle.file("sites/kanfen.yml").exists()
+    out = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 0, out
+    assert moselle.file("sites/kanfen.yml").exists()
+
+
+@pytest.mark.parametrize(("name", "slug"), [
+    ("Œting", "oeting"), ("Bœrsch", "boersch"), ("Straßburg", "strassburg"),
+    ("Ærø", "aero"), ("Łódź", "lodz"), ("Ðorđe", "dorde"), ("L’Hôpital", "l-hopital"),
+    ("Saint-Avold", "saint-avold"),
+])
+def test_site_new_transliterates_letters_nfkd_does_not_decompose(
+        moselle: InventoryCopy, name: str, slug: str) -> None:
+    from beffroi.sitenew import commune_slug
+
+    assert commune_slug(name) == slug
+
+
+@pytest.mark.parametrize("name", ["Москва", "Αθήνα", "東京", "Kan\u0627fen"])
+def test_site_new_refuses_a_name_it_cannot_transliterate(moselle: InventoryCopy,
+                                                         name: str) -> None:
+    before = _snapshot(moselle.root)
+    result = invoke_beffroi(["site", "new", name, "--inventory", str(moselle.root)])
+    assert result.exit_code in (1, 2) and "transliterate" in result.output, result.output
+    assert _snapshot(moselle.root) == before
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", ".", "..", "..\\evil", "/etc/passwd", "-",
+                                  "Kan\nfen", "Kan\x00fen"])
+def test_site_new_refuses_a_path_like_or_control_character_name(moselle: InventoryCopy,
+                                                                name: str) -> None:
+    before = _snapshot(moselle.root)
+    with pytest.raises(BeffroiError):
+        new_site(moselle.root, name)
+    assert _snapshot(moselle.root) == before
