@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from beffroi.model.base import Identifier, NonEmpty, Port, Strict
+from recorder import legal
 
 
 class DepartmentInfo(Strict):
@@ -37,7 +38,8 @@ class TimeSources(Strict):
     """TIME-1: NTP sources for every NVR, firewall and camera."""
 
     ntp_servers: list[NonEmpty] = Field(description="≥ 2 sources (TIME-1)")
-    max_offset_ms: int = Field(1000, ge=1, description="Alarm above this offset (policy)")
+    max_offset_ms: int = Field(legal.TIME_MAX_OFFSET_MS, ge=1,
+                               description="Alarm above this offset (policy)")
 
 
 class Admin(Strict):
@@ -52,7 +54,8 @@ class Defaults(Strict):
     """Values a commune inherits unless its site file overrides them."""
 
     retention_days: int = 15
-    journal_retention_days: int = Field(365, ge=180, le=366)
+    journal_retention_days: int = Field(legal.JOURNAL_DEFAULT_DAYS, ge=legal.JOURNAL_MIN_DAYS,
+                                        le=legal.JOURNAL_MAX_DAYS)  # JRN-2
     segment_seconds: int = Field(60, ge=2, le=600)
     live_relay_port: Port = 8554
     recorder_api_port: Port = 8443

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from beffroi.findings import Finding, Severity
 from beffroi.rules.registry import SiteCheck, locate, site_rule
+from recorder.legal import TIME_MIN_SOURCES
 
 STRONG_WIRELESS = frozenset({"wpa3", "wpa2-aes", "wpa2-ccmp", "wireguard", "macsec"})
 
@@ -42,10 +43,10 @@ def wireless_link(c: SiteCheck) -> Iterator[Finding]:
 def two_time_sources(c: SiteCheck) -> Iterator[Finding]:
     """NTP against ≥ 2 distinct sources."""
     servers = c.ntp_servers()
-    if len(set(servers)) < 2:
+    if len(set(servers)) < TIME_MIN_SOURCES:
         message = f"only {len(set(servers))} distinct NTP source(s)"
-        hint = ("declare ≥ 2 NTP servers (department time.ntp_servers or the site's "
-                "ntp_servers)")
+        hint = (f"declare ≥ {TIME_MIN_SOURCES} NTP servers (department time.ntp_servers or "
+                "the site's ntp_servers)")
         if c.site.ntp_servers is None and c.department_source is not None:
             # Inherited sources: point at department.yml (one finding, deduplicated per site).
             yield locate(c.department_source, "TIME-1", ("time", "ntp_servers"), message, hint)
