@@ -17,9 +17,9 @@ from beffroi.addressing import hub_wan_address
 from beffroi.findings import BeffroiError
 from beffroi.inventory import Inventory, today
 from beffroi.model import Site
+from beffroi.secrets import REDACTED, redacted
 from recorder import legal
 
-REDACTED = "<vault>"
 RTSP_PORT = 554
 NTP_PORT = 123
 SSH_PORT = 22
@@ -63,12 +63,7 @@ def _secrets(inv: Inventory, slug: str, reveal: bool) -> dict[str, Any]:
     if reveal:
         return vault.read_vault(path)
     site = inv.site(slug)  # the shape `site new` writes; nothing decrypted
-    return {"wireguard_private_key": REDACTED, "nvr_signing_key": REDACTED,
-            "nut_password": REDACTED,
-            "switch": {"username": REDACTED, "password": REDACTED, "enable_secret": REDACTED},
-            "cameras": {c.name: {"username": REDACTED, "password": REDACTED}
-                        for c in site.cameras},
-            "recorder_users": {h.id: {"password_hash": REDACTED} for h in site.habilitations}}
+    return redacted([c.name for c in site.cameras], [h.id for h in site.habilitations])
 
 
 def firewall_rules(site: Site, ntp: list[str], live_port: int, api_port: int, wg_port: int,
