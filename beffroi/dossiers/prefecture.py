@@ -14,6 +14,7 @@ from beffroi.dossiers.facts import (
 from beffroi.dossiers.render import Document, checked_site, render_document
 from beffroi.inventory import Inventory, today
 from beffroi.model import Site
+from recorder.legal import RETENTION_MAX_DAYS
 
 RECOMMENDED_HABILITATIONS = (2, 4)  # compliance.md §G: 2–4 names recommended
 
@@ -117,5 +118,6 @@ def build_prefecture(inv: Inventory, slug: str, when: date | None = None) -> Doc
         "security": security_measures(inv, slug),
         "attachments": attachments(), "missing": missing_items(site),
         "recommended": RECOMMENDED_HABILITATIONS,
+        "legal_max_days": RETENTION_MAX_DAYS,  # RET-1
     }
     return render_document("prefecture", "prefecture.html.j2", context)
