@@ -20,8 +20,9 @@ from beffroi.addressing import hub_wan_address
 from beffroi.findings import BeffroiError, Severity
 from beffroi.inventory import Inventory, today
 from beffroi.model import Site
+from beffroi.secrets import REDACTED, redacted
+from recorder import legal
 
-REDACTED = "<vault>"
 RTSP_PORT = 554
 NTP_PORT = 123
 SSH_PORT = 22
@@ -79,12 +80,7 @@ def _secrets(inv: Inventory, slug: str, reveal: Reveal) -> dict[str, Any]:
         _check_key_pair(inv, slug, secrets.get("wireguard_private_key"))
         return secrets
     site = inv.site(slug)  # the shape `site new` writes; nothing decrypted
-    return {"wireguard_private_key": REDACTED, "nvr_signing_key": REDACTED,
-            "nut_password": REDACTED,
-            "switch": {"username": REDACTED, "password": REDACTED, "enable_secret": REDACTED},
-            "cameras": {c.name: {"username": REDACTED, "password": REDACTED}
-                        for c in site.cameras},
-            "recorder_users": {h.id: {"password_hash": REDACTED} for h in site.habilitations}}
+    return redacted([c.name for c in site.cameras], [h.id for h in site.habilitations])
 
 
 def _check_key_pair(inv: Inventory, slug: str, private: object) -> None:
@@ -153,6 +149,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
     storage = site.nvr.storage
     ctx: dict[str, Any] = {
         "version": __version__,
+        "legal": {"password_min_length": legal.PASSWORD_MIN_LENGTH},  # ACC-5 / NET-3 preflights
         "site": site.model_dump(mode="json"),
         "department": {"code": dept.department.code, "name": dept.department.name,
                        "operator": dept.department.operator,
@@ -193,6 +190,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
             "hostname": site.nvr.hostname, "ip": str(site.nvr.ip),
             "gateway": str(site.firewall.management_ip),
             "storage_mount": storage.mount, "storage_capacity_gb": storage.capacity_gb,
+            "required_storage_gb": _required_storage_gb(site),  # CAM-9, computed once
             "segment_seconds": site.nvr.segment_seconds or d.segment_seconds,
             "journal_retention_days": d.journal_retention_days,
             "ups": site.nvr.ups.model_dump(mode="json"),
@@ -213,6 +211,13 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
         "cameras": [_camera(site, i, secrets, ntp) for i in range(len(site.cameras))],
     }
     return SiteIntent(site=site, context_data=ctx, firewall_rules=rules)
+
+
+def _required_storage_gb(site: Site) -> float:
+    """CAM-9: GB the declared retention needs (legal.storage_needed_gb), rounded to 0.1 GB."""
+    need = legal.storage_needed_gb([c.recording.bitrate_kbps for c in site.cameras],
+                                   site.authorization.retention_days)
+    return round(need, 1)
 
 
 def recording_authorized(site: Site, day: date) -> bool:
@@ -283,6 +288,7 @@ def _camera(site: Site, index: int, secrets: dict[str, Any], ntp: list[str]
         "account": {"username": creds.get("username", REDACTED),
                     "password": creds.get("password", REDACTED), "remove_default": True},
         "encoder": cam.recording.model_dump(mode="json"),
+        "legal_floor": list(legal.stream_floor(cam.role)),  # CAM-1..3: width, height, fps
         "privacy_masks": [m.model_dump(mode="json") for m in cam.privacy_masks],
         "private_zones": [z.model_dump(mode="json") for z in cam.private_zones],
         "audio": False,

@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
-MAX_OFFSET = 1.0  # TIME-1 policy: alarm when |offset| > 1 s
+from recorder.legal import TIME_MAX_OFFSET_SECONDS as MAX_OFFSET  # TIME-1: |offset| <= 1 s
 
 SyncCheck = Callable[[], bool]
 

@@ -13,6 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from recorder import schema
+from recorder.legal import (
+    JOURNAL_MAX_DAYS,
+    JOURNAL_MIN_DAYS,
+    NARROW_MIN,
+    NARROW_MIN_FPS,
+    OTHER_MIN,
+    OTHER_MIN_FPS,
+    RETENTION_MAX_DAYS,
+    RETENTION_MIN_DAYS,
+)
 from recorder.schema import ApiTable, Camera, RecorderTable, RelayTable, TimeTable, User
 
 __all__ = ["Camera", "Config", "ConfigError", "Finding", "Retention", "User", "load", "parse"]
@@ -57,6 +67,11 @@ class ConfigError(Exception):
 _READ = object()
 
 
+def _retention_ok(days: int) -> bool:
+    """RET-1: within the legal 1..30 days."""
+    return RETENTION_MIN_DAYS <= days <= RETENTION_MAX_DAYS
+
+
 class Retention:
     """RET-1 retention as read from a validated config file: only parse() can build one, so
     the purge can refuse any retention that was not read explicitly."""
@@ -64,7 +79,7 @@ class Retention:
     __slots__ = ("_seal", "days", "source")
 
     def __init__(self, days: int, source: str, *, token: object) -> None:
-        if token is not _READ or isinstance(days, bool) or not 1 <= days <= 30:
+        if token is not _READ or isinstance(days, bool) or not _retention_ok(days):
             raise TypeError("RET-1: a Retention is built only by recorder.config from a "
                             "validated file")
         self.days = days
@@ -73,7 +88,7 @@ class Retention:
 
     def is_read(self) -> bool:
         """True only for a Retention built by parse() (not copied, forged or altered)."""
-        return getattr(self, "_seal", None) is _READ and 1 <= self.days <= 30
+        return getattr(self, "_seal", None) is _READ and _retention_ok(self.days)
 
     def __repr__(self) -> str:
         return f"Retention({self.days} days from {self.source})"
@@ -267,9 +282,10 @@ def _recorder(r: _Rules, rec: RecorderTable) -> None:
             r.err(f"recorder.{key}", "CFG-2", f"must be an absolute path, got {str(p)!r}")
     if all(p.is_absolute() for p in paths.values()):
         _apart(r, rec)
-    if not 1 <= rec.retention_days <= 30:
+    if not _retention_ok(rec.retention_days):
         r.err("recorder.retention_days", "RET-1",
-              f"must be 1..30 days (CSI L252-5: at most one month), got {rec.retention_days}")
+              f"must be {RETENTION_MIN_DAYS}..{RETENTION_MAX_DAYS} days (CSI L252-5: at most "
+              f"one month), got {rec.retention_days}")
     if not 0 < rec.max_purge_share <= 1:
         r.err("recorder.max_purge_share", "RET-1",
               "must be in (0, 1]: the largest share of unheld video one purge may destroy "
@@ -277,10 +293,10 @@ def _recorder(r: _Rules, rec: RecorderTable) -> None:
     if not 10 <= rec.checkpoint_interval_seconds <= 3600:
         r.err("recorder.checkpoint_interval_seconds", "JRN-2",
               "must be 10..3600: entries newer than the last checkpoint can be cut unseen")
-    if not 180 <= rec.journal_retention_days <= 366:
+    if not JOURNAL_MIN_DAYS <= rec.journal_retention_days <= JOURNAL_MAX_DAYS:
         r.err("recorder.journal_retention_days", "JRN-2",
-              f"the journal is kept 6 to 12 months (180..366 days), got "
-              f"{rec.journal_retention_days}")
+              f"the journal is kept 6 to 12 months ({JOURNAL_MIN_DAYS}..{JOURNAL_MAX_DAYS} "
+              f"days), got {rec.journal_retention_days}")
     if not 1 <= rec.min_free_percent <= 50:
         r.err("recorder.min_free_percent", "CFG-2",
               f"must be 1..50 (%), got {rec.min_free_percent:g}")
@@ -340,18 +356,19 @@ def _cameras(r: _Rules, items: tuple[Camera, ...]) -> None:
         if fps <= 0 or width <= 0 or height <= 0:
             r.err(f"{p}.expected_fps", "CFG-2", "expected_fps, width and height are positive")
         elif cam.role == "narrow":
-            if fps < 12:
-                r.err(f"{p}.expected_fps", "CAM-3", f"a narrow-field camera records >= 12 fps, "
-                      f"got {fps:g}")
-            if width < 704 or height < 576:
-                r.err(f"{p}.width", "CAM-1", f"a narrow-field stream is >= 704x576, got "
-                      f"{width}x{height}")
+            if fps < NARROW_MIN_FPS:
+                r.err(f"{p}.expected_fps", "CAM-3", f"a narrow-field camera records >= "
+                      f"{NARROW_MIN_FPS} fps, got {fps:g}")
+            if width < NARROW_MIN[0] or height < NARROW_MIN[1]:
+                r.err(f"{p}.width", "CAM-1", f"a narrow-field stream is >= "
+                      f"{NARROW_MIN[0]}x{NARROW_MIN[1]}, got {width}x{height}")
         elif cam.role == "context":
-            if fps < 6:
-                r.err(f"{p}.expected_fps", "CAM-3", f"a recorded stream is >= 6 fps, got {fps:g}")
-            if width < 352 or height < 288:
-                r.err(f"{p}.width", "CAM-2", f"a recorded stream is >= 352x288, got "
-                      f"{width}x{height}")
+            if fps < OTHER_MIN_FPS:
+                r.err(f"{p}.expected_fps", "CAM-3", f"a recorded stream is >= {OTHER_MIN_FPS} "
+                      f"fps, got {fps:g}")
+            if width < OTHER_MIN[0] or height < OTHER_MIN[1]:
+                r.err(f"{p}.width", "CAM-2", f"a recorded stream is >= "
+                      f"{OTHER_MIN[0]}x{OTHER_MIN[1]}, got {width}x{height}")
 
 
 def _users(r: _Rules, items: tuple[User, ...], camera_ids: set[str]) -> tuple[User, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-MIN_LENGTH = 12  # ACC-5 policy: strong personal passwords
+from recorder.legal import PASSWORD_MIN_LENGTH as MIN_LENGTH  # ACC-5: strong passwords
 
 _hasher = PasswordHasher()
 

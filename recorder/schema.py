@@ -14,6 +14,8 @@ from typing import Any
 
 import msgspec
 
+from recorder.legal import JOURNAL_DEFAULT_DAYS
+
 
 class _Table(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """Base of every table: keyword-only, immutable, unknown keys refused."""
@@ -28,7 +30,7 @@ class RecorderTable(_Table, frozen=True):
     retention_days: int  # RET-1: never a default (an omitted value once purged everything)
     signing_key: Path
     checkpoint_dir: Path
-    journal_retention_days: int = 365
+    journal_retention_days: int = JOURNAL_DEFAULT_DAYS  # JRN-2
     min_free_percent: float = 10.0
     segment_seconds: int = 60
     segment_format: str = "mpegts"

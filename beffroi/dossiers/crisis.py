@@ -32,7 +32,8 @@ class RecipientCheck:
 def recipient_checks(inv: Inventory) -> list[RecipientCheck]:
     """Every outside recipient of every site, and whether L252-3 allows it."""
     return [RecipientCheck(s.commune, r.service, RECIPIENT_KIND.get(r.kind, r.kind),
-                           r.kind in LAWFUL_RECIPIENTS, r.live_only, r.legal_basis)
+                           r.kind in LAWFUL_RECIPIENTS, r.live_only,
+                           r.legal_basis.cite() if r.legal_basis else "")
             for s in sorted(inv.sites.values(), key=lambda s: s.site_id)
             for r in s.authorization.recipients]
 

@@ -9,7 +9,8 @@ from typing import Any
 from beffroi.dossiers.labels import RULE_TITLE_FR
 from beffroi.inventory import Inventory
 from beffroi.model import Site
-from beffroi.rules.cameras import LINK_MARGIN, STORAGE_MARGIN, storage_needed_gb
+from beffroi.rules.cameras import LINK_MARGIN
+from recorder.legal import STORAGE_MARGIN, storage_needed_gb
 
 EXAMPLE_MARK = "example"  # the inventory tags placeholder values "(example data)" / example.fr
 

@@ -16,6 +16,7 @@ from beffroi.dossiers.facts import (
 from beffroi.dossiers.render import Document, checked_site, render_document
 from beffroi.inventory import Inventory, today
 from beffroi.model import Site
+from recorder.legal import RETENTION_MAX_DAYS
 
 RECOMMENDED_HABILITATIONS = (2, 4)  # compliance.md §G: 2–4 names recommended
 
@@ -146,5 +147,6 @@ def build_prefecture(inv: Inventory, slug: str, when: date | None = None,
         "services_check": ev.device_check("camera", "NET-3"),
         "firewall_check": ev.device_check("firewall"),
         "audio_or_analytics": any(c.audio or c.analytics for c in site.cameras),
+        "legal_max_days": RETENTION_MAX_DAYS,  # RET-1
     }
     return render_document("prefecture", "prefecture.html.j2", context)

@@ -21,39 +21,10 @@ from typing import Any
 
 from beffroi.drift.report import DeviceDrift, Status
 from beffroi.render import Output
+from beffroi.secrets import mask, vaulted_values
 from network.endpoints import Endpoint
 
 _TABLE = re.compile(r"^table (\S+ \S+) \{$")
-
-
-_SECRET_KEYS = {"password", "private_key", "signing_key", "nut_password", "password_hash",
-                "enable_secret", "secret"}
-
-
-def _secrets(ctx: dict[str, Any]) -> list[str]:
-    """Every vaulted value of the intent (by key name, anywhere in it), to mask in diffs:
-    WireGuard and signing keys, NUT and camera passwords (inside RTSP URLs), password hashes."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in _SECRET_KEYS and isinstance(value, str) and len(value) >= 8:
-                    found.append(value)
-                    found.extend(line for line in value.splitlines() if len(line) >= 8)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-    walk(ctx)
-    return sorted(set(found), key=len, reverse=True)
-
-
-def _mask(text: str, secrets: list[str]) -> str:
-    for s in secrets:
-        text = text.replace(s, "<vault>")
-    return text
 
 
 def tables(listing: str) -> dict[str, str]:
@@ -144,7 +115,7 @@ def check_linux_host(site: str, device: str, kind: str, files: list[tuple[Output
     notes: list[str] = []
     diffs: list[str] = []
     rules: set[str] = set()
-    secrets = _secrets(ctx)
+    secrets = vaulted_values(ctx)  # masked in every diff
     try:
         for out, text in files:
             if not out.dest:
@@ -159,7 +130,7 @@ def check_linux_host(site: str, device: str, kind: str, files: list[tuple[Output
             notes.append(f"{out.dest} differs")
             live = "\n".join(facts.fact(FileContents, path=out.dest) or []) + "\n"
             diffs.append("".join(difflib.unified_diff(
-                _mask(live, secrets).splitlines(True), _mask(text, secrets).splitlines(True),
+                mask(live, secrets).splitlines(True), mask(text, secrets).splitlines(True),
                 f"{device}:{out.dest} (live)", f"{device}:{out.dest} (intended)")))
         if kind == "firewall":
             _nftables(facts, files, notes, diffs, rules, result)

@@ -12,8 +12,7 @@ from pydantic import AfterValidator, Field, model_validator
 from beffroi.model.base import Identifier, NonEmpty, Port, Strict
 from beffroi.model.dossier import Convention
 from beffroi.model.keys import SshPublicKey
-
-LEGAL_MAX_RETENTION_DAYS = 30  # RET-1, CSI L252-5: "ne peut excéder un mois"
+from recorder import legal
 
 
 @functools.cache
@@ -58,7 +57,8 @@ class TimeSources(Strict):
     """TIME-1: NTP sources for every NVR, firewall and camera."""
 
     ntp_servers: list[NonEmpty] = Field(description="≥ 2 sources (TIME-1)")
-    max_offset_ms: int = Field(1000, ge=1, description="Alarm above this offset (policy)")
+    max_offset_ms: int = Field(legal.TIME_MAX_OFFSET_MS, ge=1,
+                               description="Alarm above this offset (policy)")
 
 
 class Admin(Strict):
@@ -73,9 +73,10 @@ class Admin(Strict):
 class Defaults(Strict):
     """Values a commune inherits unless its site file overrides them."""
 
-    retention_days: int = Field(15, ge=1, le=LEGAL_MAX_RETENTION_DAYS,
+    retention_days: int = Field(15, ge=legal.RETENTION_MIN_DAYS, le=legal.RETENTION_MAX_DAYS,
                                 description="RET-1: what `site new` writes for a commune")
-    journal_retention_days: int = Field(365, ge=180, le=366)
+    journal_retention_days: int = Field(legal.JOURNAL_DEFAULT_DAYS, ge=legal.JOURNAL_MIN_DAYS,
+                                        le=legal.JOURNAL_MAX_DAYS)  # JRN-2
     segment_seconds: int = Field(60, ge=2, le=600)
     live_relay_port: Port = 8554
     recorder_api_port: Port = 8443

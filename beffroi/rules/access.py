@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from beffroi.findings import Finding, Severity
 from beffroi.model import Habilitation, Recipient
 from beffroi.rules.registry import SiteCheck, site_rule
+from recorder.legal import RECIPIENT_MAX_DAYS
 
 # Ids that name a function, not a person (ACC-1: no shared/generic accounts).
 GENERIC_IDS = frozenset({"admin", "administrateur", "root", "operator", "operateur", "user",
@@ -16,7 +17,6 @@ GENERIC_IDS = frozenset({"admin", "administrateur", "root", "operator", "operate
                          "gendarmerie", "pm", "video", "cdc", "viewer", "test", "demo"})
 LAWFUL_RECIPIENTS = frozenset({"sdis", "police_nationale", "gendarmerie", "douanes",
                                "police_municipale"})
-RECIPIENT_MAX_DAYS = 30
 COMMUNE_RIGHTS = {"live", "playback", "export"}
 
 

@@ -6,21 +6,9 @@ from collections.abc import Iterator
 
 from beffroi.findings import Finding, Severity
 from beffroi.rules.registry import SiteCheck, site_rule
+from recorder.legal import NARROW_MIN, NARROW_MIN_FPS, OTHER_MIN, OTHER_MIN_FPS, storage_needed_gb
 
-NARROW_MIN = (704, 576)
-OTHER_MIN = (352, 288)
-NARROW_MIN_FPS = 12
-OTHER_MIN_FPS = 6
 LINK_MARGIN = 0.70     # CAM-8 policy margin
-STORAGE_MARGIN = 1.2   # CAM-9 factor
-
-
-def storage_needed_gb(bitrates_kbps: list[int], retention_days: int) -> float:
-    """CAM-9: Σ bitrate × 86400 × retention × 1.2, in GB (10^9 bytes)."""
-    # Integer arithmetic first: an absurd value (10**400 kbps) must not overflow a float.
-    bits_per_day = sum(bitrates_kbps) * 1000 * 86400
-    total_bytes = bits_per_day * retention_days // 8
-    return total_bytes / 1e9 * STORAGE_MARGIN if total_bytes < 10**300 else float("inf")
 
 
 @site_rule("CAM-1")
@@ -32,7 +20,8 @@ def narrow_resolution(c: SiteCheck) -> Iterator[Finding]:
             short = "width" if r.width < NARROW_MIN[0] else "height"
             yield c.finding("CAM-1", ("cameras", i, "recording", short),
                             f"narrow camera {cam.name} records {r.width}×{r.height}",
-                            "record at least 704×576 (4CIF) on the narrow-field camera")
+                            f"record at least {NARROW_MIN[0]}×{NARROW_MIN[1]} (4CIF) on the "
+                            "narrow-field camera")
 
 
 @site_rule("CAM-2")
@@ -44,7 +33,7 @@ def other_resolution(c: SiteCheck) -> Iterator[Finding]:
             short = "width" if r.width < OTHER_MIN[0] else "height"
             yield c.finding("CAM-2", ("cameras", i, "recording", short),
                             f"camera {cam.name} records {r.width}×{r.height}",
-                            "record at least 352×288 (CIF)")
+                            f"record at least {OTHER_MIN[0]}×{OTHER_MIN[1]} (CIF)")
 
 
 @site_rule("CAM-3")

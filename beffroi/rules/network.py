@@ -8,6 +8,7 @@ from ipaddress import IPv4Address
 from beffroi.findings import Finding
 from beffroi.rules.registry import SiteCheck, locate, site_rule
 from beffroi.yamlsource import Path_, Source
+from recorder.legal import TIME_MIN_SOURCES
 
 STRONG_WIRELESS = frozenset({"wpa3", "wpa2-aes", "wpa2-ccmp", "wireguard", "macsec"})
 
@@ -59,10 +60,10 @@ def ntp_addresses(source: Source, path: Path_, servers: list[str]) -> Iterator[F
 def two_time_sources(c: SiteCheck) -> Iterator[Finding]:
     """NTP against ≥ 2 distinct sources."""
     servers = c.ntp_servers()
-    if len(set(servers)) < 2:
+    if len(set(servers)) < TIME_MIN_SOURCES:
         message = f"only {len(set(servers))} distinct NTP source(s)"
-        hint = ("declare ≥ 2 NTP servers (department time.ntp_servers or the site's "
-                "ntp_servers)")
+        hint = (f"declare ≥ {TIME_MIN_SOURCES} NTP servers (department time.ntp_servers or "
+                "the site's ntp_servers)")
         if c.site.ntp_servers is None and c.department_source is not None:
             # Inherited sources: point at department.yml (one finding, deduplicated per site).
             yield locate(c.department_source, "TIME-1", ("time", "ntp_servers"), message, hint)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from beffroi.compliance import RULES, citation
+from beffroi.compliance import RULES
 from beffroi.findings import Finding, Severity
+from beffroi.locate import locate as locate  # re-exported: the rule modules import it from here
 from beffroi.model import CrisisCell, Department, Site
-from beffroi.yamlsource import Path_, Source, dotted
+from beffroi.yamlsource import Path_, Source
 
 if TYPE_CHECKING:
     from beffroi.inventory import Inventory
@@ -35,14 +36,6 @@ class SiteCheck:
     def ntp_servers(self) -> list[str]:
         """The site's NTP sources (its override or the department's)."""
         return self.site.ntp_sources(self.department.time.ntp_servers)
-
-
-def locate(source: Source, rule: str, path: Path_, message: str, hint: str = "",
-           severity: Severity = Severity.ERROR) -> Finding:
-    """A finding of `rule` at `path` in `source`, with the rule's citation."""
-    assert rule in RULES, rule
-    return Finding(source.file, source.line_of(path), rule, dotted(path), message,
-                   severity, citation(rule), hint)
 
 
 SiteRule = Callable[[SiteCheck], Iterable[Finding]]

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 from beffroi.findings import Finding
 from beffroi.rules.registry import SiteCheck, site_rule
-
-LEGAL_MAX_DAYS = 30  # "ne peut excéder un mois"
+from recorder.legal import RETENTION_MAX_DAYS as LEGAL_MAX_DAYS
 
 
 @site_rule("RET-1")

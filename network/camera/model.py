@@ -11,8 +11,9 @@ from typing import Any
 
 import yaml
 
-# arrêté du 3 août 2007 art. 2 (compliance.md CAM-1..3): recorded stream floors per role
-FLOORS = {"narrow": (704, 576, 12), "context": (352, 288, 6)}
+# CAM-1..3 floors per role (arrêté du 3 août 2007 art. 2): one home, shared with the recorder.
+from recorder.legal import size_rule, stream_floor
+
 UTC_NAMES = {"UTC", "UTC0", "GMT", "GMT0", "GMT+00:00", "GMT+0", "UTC+00:00", "ETC/UTC"}
 
 
@@ -105,12 +106,11 @@ def parse_desired(text: str) -> Desired:
 
 def floor_violations(role: str, enc: Encoder) -> list[tuple[str, str]]:
     """(rule, message) for every legal floor an encoder setting falls below."""
-    width, height, fps = FLOORS.get(role, FLOORS["context"])
-    size_rule = "CAM-1" if role == "narrow" else "CAM-2"
+    width, height, fps = stream_floor(role)
     out = []
     if enc.width < width or enc.height < height:
-        out.append((size_rule, f"resolution {enc.width}×{enc.height} is below the legal "
-                               f"minimum {width}×{height} for a {role} camera"))
+        out.append((size_rule(role), f"resolution {enc.width}×{enc.height} is below the legal "
+                                     f"minimum {width}×{height} for a {role} camera"))
     if enc.fps < fps:
         out.append(("CAM-3", f"{enc.fps} fps is below the legal minimum {fps} fps for a "
                              f"{role} camera"))

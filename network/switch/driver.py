@@ -2,12 +2,16 @@
 
 A driver gets the rendered intended configuration (the template output, the only description of
 desired state) and the device's endpoint and credentials. It never invents settings.
+
+Drivers are found by import path (`DRIVERS`), as NAPALM's `get_network_driver` does: this
+interface module never imports its drivers, which import it, so there is no import circle.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 from network.endpoints import Endpoint
 from network.errors import NetworkError
@@ -68,17 +72,36 @@ class SwitchDriver(Protocol):
         ...
 
 
+class DriverFactory(Protocol):
+    """What a driver class is called with."""
+
+    def __call__(self, device: str, endpoint: Endpoint, creds: Credentials, profile: Profile,
+                 timeout: float = 10.0) -> SwitchDriver:
+        """A driver of one device."""
+        ...
+
+
+# platform → "module:Class"; imported only when a device of that platform is driven.
+DRIVERS: dict[str, str] = {
+    "ios": "network.switch.ios:IosDriver",        # napalm / netmiko over SSH
+    "junos": "network.switch.junos:JunosDriver",  # NETCONF (ncclient)
+}
+
+
+def driver_class(platform: str, device: str) -> DriverFactory:
+    """The driver class of a platform, imported from its path in `DRIVERS`."""
+    path = DRIVERS.get(platform)
+    if path is None:
+        raise NetworkError(device, f"no driver for platform {platform!r}: the ProCurve template "
+                           "renders, but no ProCurve simulator exists here to prove a driver "
+                           "against (docs/network.md)")
+    module_name, _, class_name = path.partition(":")
+    return cast(DriverFactory, getattr(importlib.import_module(module_name), class_name))
+
+
 def driver_for(platform: str, device: str, endpoint: Endpoint, creds: Credentials,
                timeout: float = 10.0) -> SwitchDriver:
     """The driver of a platform: `ios` (napalm/netmiko), `junos` (NETCONF); `procurve` has a
     template but no driver (no simulator to prove one against)."""
     prof: Profile = profile(endpoint.profile)
-    if platform == "ios":
-        from network.switch.ios import IosDriver
-        return IosDriver(device, endpoint, creds, prof, timeout)
-    if platform == "junos":
-        from network.switch.junos import JunosDriver
-        return JunosDriver(device, endpoint, creds, prof, timeout)
-    raise NetworkError(device, f"no driver for platform {platform!r}: the ProCurve template "
-                       "renders, but no ProCurve simulator exists here to prove a driver "
-                       "against (docs/network.md)")
+    return driver_class(platform, device)(device, endpoint, creds, prof, timeout)

@@ -1,0 +1,95 @@
+"""The secrets vocabulary of a commune, written once: the vault's key names, how `site new`
+generates them, the redacted shape shown when nothing is decrypted, and the intent keys whose
+values drift masks in diffs (NET-2, NET-3, ACC-5, JRN-2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from argon2 import PasswordHasher
+
+from beffroi import vault
+
+REDACTED = "<vault>"  # what a secret reads as when the vault was not decrypted
+
+# Keys of a commune's vault file (vault/<slug>.yml).
+WIREGUARD_PRIVATE_KEY = "wireguard_private_key"  # NET-2: the firewall's tunnel key
+NVR_SIGNING_KEY = "nvr_signing_key"              # JRN-2: signs register, journal and exports
+NUT_PASSWORD = "nut_password"                    # the UPS monitoring account (upsd/upsmon)
+SWITCH = "switch"                                # NET-3: {username, password, enable_secret}
+CAMERAS = "cameras"                              # NET-3: {camera name: {username, password}}
+RECORDER_USERS = "recorder_users"                # ACC-5: {account id: {password_hash}}
+SWITCH_FIELDS = ("username", "password", "enable_secret")
+CAMERA_FIELDS = ("username", "password")
+USER_HASH = "password_hash"
+INITIAL_PASSWORD = "initial_password"  # told once to the mayor; only the hash is used
+ACCOUNT_PREFIX = "bf-"                 # device accounts are never the factory default (NET-3)
+ACCOUNT_MAX_LENGTH = 32
+
+# Intent keys whose values drift masks in diffs, wherever they sit in the context.
+MASK_KEYS = frozenset({"password", "private_key", "signing_key", NUT_PASSWORD, USER_HASH,
+                       "enable_secret", "secret"})
+MASK_MIN_LENGTH = 8  # a shorter value ("", "<vault>") would blank ordinary text
+
+
+def account_name(device: str) -> str:
+    """The vaulted account of a device (switch slug or camera name), never a factory one."""
+    return f"{ACCOUNT_PREFIX}{device}"[:ACCOUNT_MAX_LENGTH]
+
+
+def generate(slug: str, camera_names: Iterable[str], mayor_id: str) -> tuple[dict[str, Any], str]:
+    """Fresh secrets of a new commune (NET-2, NET-3, ACC-5, JRN-2) and its WireGuard public key.
+
+    The mayor's first password is kept beside its argon2id hash so `site new` can tell it once.
+    """
+    private, public = vault.wireguard_keypair()
+    mayor_password = vault.password()
+    return {
+        WIREGUARD_PRIVATE_KEY: private,
+        NVR_SIGNING_KEY: vault.ed25519_private_pem(),
+        NUT_PASSWORD: vault.password(),
+        SWITCH: {"username": account_name(slug), "password": vault.password(),
+                 "enable_secret": vault.password()},
+        CAMERAS: {name: {"username": account_name(name), "password": vault.password()}
+                  for name in camera_names},
+        RECORDER_USERS: {mayor_id: {INITIAL_PASSWORD: mayor_password,
+                                    USER_HASH: PasswordHasher().hash(mayor_password)}},
+    }, public
+
+
+def redacted(camera_names: Iterable[str], account_ids: Iterable[str]) -> dict[str, Any]:
+    """The shape `generate` writes, every value replaced by REDACTED (nothing decrypted)."""
+    return {WIREGUARD_PRIVATE_KEY: REDACTED, NVR_SIGNING_KEY: REDACTED, NUT_PASSWORD: REDACTED,
+            SWITCH: dict.fromkeys(SWITCH_FIELDS, REDACTED),
+            CAMERAS: {name: dict.fromkeys(CAMERA_FIELDS, REDACTED) for name in camera_names},
+            RECORDER_USERS: {uid: {USER_HASH: REDACTED} for uid in account_ids}}
+
+
+def vaulted_values(ctx: Any) -> list[str]:
+    """Every vaulted value of an intent context (by key name, anywhere in it), longest first,
+    so a diff can mask them: WireGuard and signing keys (and each line of a PEM), NUT and
+    camera passwords (also inside RTSP URLs), password hashes."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in MASK_KEYS and isinstance(value, str) and len(value) >= MASK_MIN_LENGTH:
+                    found.append(value)
+                    found.extend(line for line in value.splitlines()
+                                 if len(line) >= MASK_MIN_LENGTH)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+    walk(ctx)
+    return sorted(set(found), key=len, reverse=True)
+
+
+def mask(text: str, values: Iterable[str]) -> str:
+    """`text` with every one of `values` (from `vaulted_values`) replaced by REDACTED."""
+    for value in values:
+        text = text.replace(value, REDACTED)
+    return text

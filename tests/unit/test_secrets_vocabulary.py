@@ -1,0 +1,57 @@
+"""One secrets vocabulary (beffroi/secrets.py): what `site new` generates, what the intent shows
+without the vault, and what drift masks in diffs are the same keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from beffroi import secrets, vault
+from beffroi.intent import site_intent
+from beffroi.inventory import load_inventory
+
+REPO = Path(__file__).resolve().parents[2]
+MOSELLE = REPO / "inventories" / "moselle"
+
+
+def _shape(node: Any) -> Any:
+    return {k: _shape(v) for k, v in node.items()} if isinstance(node, dict) else "leaf"
+
+
+def _leaves(node: Any, key: str = "") -> list[tuple[str, Any]]:
+    if isinstance(node, dict):
+        return [leaf for k, v in node.items() for leaf in _leaves(v, k)]
+    return [(key, node)]
+
+
+def test_redacted_shape_is_the_generated_shape_with_every_value_hidden() -> None:
+    made, public = secrets.generate("evrange", ["cam-a", "cam-b"], "mlefevre")
+    assert public and public not in str(made)
+    del made[secrets.RECORDER_USERS]["mlefevre"][secrets.INITIAL_PASSWORD]
+    shown = secrets.redacted(["cam-a", "cam-b"], ["mlefevre"])
+    assert _shape(shown) == _shape(made)
+    assert {value for _key, value in _leaves(shown)} == {secrets.REDACTED}
+    assert made[secrets.SWITCH]["username"] == "bf-evrange"
+    assert all(len(v) >= 12 for k, v in _leaves(made) if k in ("password", "enable_secret"))
+
+
+def test_every_vaulted_value_of_a_commune_is_masked_in_drift_diffs() -> None:
+    inv = load_inventory(MOSELLE)
+    for slug in inv.sites:
+        stored = vault.read_vault(inv.vault_file(slug))
+        ctx = site_intent(inv, slug, reveal_secrets=True).context()
+        masked = set(secrets.vaulted_values(ctx))
+        hidden = [v for k, v in _leaves(stored)
+                  if k not in ("username", secrets.INITIAL_PASSWORD)]
+        assert hidden and all(v in masked for v in hidden), slug
+        text = "\n".join(str(v) for v in hidden)
+        assert all(v not in secrets.mask(text, masked) for v in hidden)
+
+
+def test_intent_without_vault_shows_the_redacted_shape() -> None:
+    inv = load_inventory(MOSELLE)
+    ctx = site_intent(inv, "evrange").context()
+    assert ctx["wireguard"]["private_key"] == secrets.REDACTED
+    assert ctx["nvr"]["signing_key"] == secrets.REDACTED
+    assert {u["password_hash"] for u in ctx["recorder"]["users"]} == {secrets.REDACTED}
+    assert secrets.vaulted_values(ctx) == []
