@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from beffroi.compliance import citation
 from beffroi.findings import Finding
+from beffroi.model.base import TEXT_ERROR
 from beffroi.yamlsource import Source, dotted
 
 
@@ -86,6 +87,12 @@ def _legal_rule(loc: tuple[str | int, ...]) -> str:
     return "ENG-SCHEMA"
 
 
+def _shown(value: Any) -> str:
+    """A value as a finding shows it: repr (escapes controls), at most 60 characters."""
+    shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+    return shown[:60] + ("…" if len(shown) > 60 else "")
+
+
 def findings_from_validation(exc: ValidationError, model: type[BaseModel], source: Source
                              ) -> Iterable[Finding]:
     """One finding per pydantic error, located in the YAML source."""
@@ -109,6 +116,18 @@ def findings_from_validation(exc: ValidationError, model: type[BaseModel], sourc
                           f"required field '{name}' is missing",
                           citation=citation("ENG-SCHEMA"),
                           hint="add it (see `beffroi schema` for the site-file shape)")
+        elif kind == TEXT_ERROR:
+            yield Finding(source.file, line, "ENG-TEXT", path, f"{err['msg']} (got "
+                          f"{_shown(err.get('input'))})", citation=citation("ENG-TEXT"),
+                          hint="write the value on one line with visible characters only: a "
+                               "line break or an invisible character would become a directive "
+                               "in the rendered configuration")
+        elif kind == "string_too_long":
+            limit = (err.get("ctx") or {}).get("max_length")
+            yield Finding(source.file, line, "ENG-TEXT", path,
+                          f"{err['msg']} (got {len(str(err.get('input')))} characters)",
+                          citation=citation("ENG-TEXT"),
+                          hint=f"shorten it to at most {limit} characters")
         else:
             got = err.get("input")
             shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__

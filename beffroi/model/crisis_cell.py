@@ -6,17 +6,17 @@ from ipaddress import IPv4Address, IPv4Interface
 
 from pydantic import Field
 
-from beffroi.model.base import Hostname, NonEmpty, Port, Strict
+from beffroi.model.base import Hostname, Label, Port, Strict, Text
 
 
 class CrisisCell(Strict):
     """`crisis-cell.yml`: the hub every commune firewall connects to."""
 
-    name: NonEmpty
+    name: Label
     hostname: Hostname
-    address: NonEmpty = Field(description="Postal address of the cell (dossiers)")
+    address: Text = Field(description="Postal address of the cell (dossiers)")
     wan_address: IPv4Interface
     vpn_address: IPv4Address
     wireguard_port: Port = 51820
     wireguard_public_key: str = Field(pattern=r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
-    services: list[NonEmpty] = Field(description="Services watching live (SDIS, PN, GN…)")
+    services: list[Label] = Field(description="Services watching live (SDIS, PN, GN…)")

@@ -7,18 +7,18 @@ from typing import Literal
 
 from pydantic import Field
 
-from beffroi.model.base import Identifier, NonEmpty, Port, Strict
+from beffroi.model.base import Identifier, Label, NtpSource, Paragraph, Port, Strict, Text
 
 
 class DepartmentInfo(Strict):
     """Who the department and its operator are."""
 
     code: str = Field(pattern=r"^(\d{2,3}|2[AB])$", description="INSEE department code")
-    name: NonEmpty
-    operator: NonEmpty = Field(description="Syndicate rolling the sites out")
-    prefecture: NonEmpty
+    name: Label
+    operator: Label = Field(description="Syndicate rolling the sites out")
+    prefecture: Text
     communes: int = Field(ge=1, description="Communes in the department (essaimage projection)")
-    timezone: str = "Europe/Paris"
+    timezone: Label = "Europe/Paris"
 
 
 class Addressing(Strict):
@@ -36,7 +36,7 @@ class Addressing(Strict):
 class TimeSources(Strict):
     """TIME-1: NTP sources for every NVR, firewall and camera."""
 
-    ntp_servers: list[NonEmpty] = Field(description="≥ 2 sources (TIME-1)")
+    ntp_servers: list[NtpSource] = Field(description="≥ 2 sources (TIME-1)")
     max_offset_ms: int = Field(1000, ge=1, description="Alarm above this offset (policy)")
 
 
@@ -44,8 +44,8 @@ class Admin(Strict):
     """An administrator of the Linux hosts: a person's account, SSH keys only (ACC-1, NET-3)."""
 
     name: Identifier
-    comment: NonEmpty
-    ssh_public_keys: list[str] = Field(min_length=1, description="Public keys (not secrets)")
+    comment: Label
+    ssh_public_keys: list[Paragraph] = Field(min_length=1, description="Public keys (not secrets)")
 
 
 class Defaults(Strict):
@@ -67,7 +67,7 @@ class CostLine(Strict):
     """A capital-cost line of the bill of materials (euros HT)."""
 
     id: Identifier
-    label: NonEmpty
+    label: Label
     unit_eur: float = Field(ge=0)
     quantity: float = Field(1, ge=0)
     per: Literal["site", "camera"] = "site"
@@ -78,7 +78,7 @@ class RecurringLine(Strict):
     """A yearly cost line (euros HT per year)."""
 
     id: Identifier
-    label: NonEmpty
+    label: Label
     annual_eur: float = Field(ge=0)
     per: Literal["site", "camera"] = "site"
 
