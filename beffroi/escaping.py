@@ -16,6 +16,7 @@ the roles write identical bytes.
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import math
 import re
@@ -244,6 +245,8 @@ def _toml_value(value: Any) -> str:
                 if math.isinf(value) else repr(value))
     if isinstance(value, str):
         return _toml_string(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()  # TOML local date / date-time
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, Mapping):
@@ -284,8 +287,8 @@ def _plain(data: Any) -> Any:
     for kind in (bool, int, float, str):
         if isinstance(data, kind):
             return kind(data)
-    if data is None:
-        return None
+    if data is None or isinstance(data, datetime.date):
+        return data
     raise UnsafeValue(f"cannot serialize a {type(data).__name__}")
 
 

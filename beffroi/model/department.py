@@ -13,7 +13,7 @@ from beffroi.model.base import Identifier, Label, NtpSource, Paragraph, Port, St
 class DepartmentInfo(Strict):
     """Who the department and its operator are."""
 
-    code: str = Field(pattern=r"^(\d{2,3}|2[AB])$", description="INSEE department code")
+    code: str = Field(pattern=r"^([0-9]{2,3}|2[AB])$", description="INSEE department code")
     name: Label
     operator: Label = Field(description="Syndicate rolling the sites out")
     prefecture: Text

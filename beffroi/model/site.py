@@ -281,7 +281,7 @@ class Site(Strict):
     commune: Label
     slug: Slug
     site_id: int = Field(ge=1, le=4095, description="Unique; drives the addressing plan")
-    insee: str = Field(pattern=r"^\d{5}$|^2[AB]\d{3}$")
+    insee: str = Field(pattern=r"^([0-9]{5}|2[AB][0-9]{3})$")  # ASCII: \d takes any script
     population: int = Field(ge=0)
     controller: Controller
     installer: Installer
