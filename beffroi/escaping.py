@@ -308,10 +308,24 @@ class _YamlDumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+def _invisible(data: Any) -> bool:
+    """True when some string of `data` holds a control, format or line-separator character."""
+    if isinstance(data, dict):
+        return any(_invisible(k) or _invisible(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_invisible(v) for v in data)
+    return isinstance(data, str) and forbidden_character(data) is not None
+
+
 def to_yaml(data: Any) -> str:
-    """A YAML block document of `data` (safe types only), key order kept."""
-    return yaml.dump(_plain(data), Dumper=_YamlDumper, allow_unicode=True, sort_keys=False,
-                     default_flow_style=False, width=100)
+    """A YAML block document of `data` (safe types only), key order kept.
+
+    Readable UTF-8 normally; ASCII with escapes when a string holds an invisible character
+    (PyYAML writes NEL or U+2028 raw in Unicode mode, and a reader folds them into spaces).
+    """
+    plain = _plain(data)
+    return yaml.dump(plain, Dumper=_YamlDumper, allow_unicode=not _invisible(plain),
+                     sort_keys=False, default_flow_style=False, width=100)
 
 
 def html(value: Any) -> str:
