@@ -13,6 +13,7 @@ hostile value:
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
@@ -79,8 +80,10 @@ def _string_fields(node: Any, prefix: tuple[str | int, ...] = ()) -> Iterator[tu
             yield from _string_fields(child, (*prefix, key))
 
 
-FIELDS = [(name, path) for name in FILES
-          for path in _string_fields(yaml.safe_load((MOSELLE / name).read_text()))]
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10× faster here
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+DOCUMENTS = {name: yaml.load((MOSELLE / name).read_text(), Loader=_Loader) for name in FILES}
+FIELDS = [(name, path) for name in FILES for path in _string_fields(DOCUMENTS[name])]
 
 
 def _field_id(item: tuple[str, tuple[Any, ...]]) -> str:
@@ -106,14 +109,14 @@ def _with_value(inv: InventoryCopy, name: str, path: tuple[Any, ...], value: str
     """Validate (and, if valid, render) the inventory with `value` at `name`:`path`."""
     original = inv.file(name).read_bytes()
     try:
-        data = yaml.safe_load(original)
+        data = copy.deepcopy(DOCUMENTS[name])
         node = data
         for part in path[:-1]:
             node = node[part]
         node[path[-1]] = value
         # ASCII with escapes: a raw NEL or U+2028 would be folded by the YAML reader itself
-        inv.file(name).write_text(yaml.safe_dump(data, allow_unicode=False, sort_keys=False),
-                                  encoding="utf-8")
+        inv.file(name).write_text(yaml.dump(data, Dumper=_Dumper, allow_unicode=False,
+                                            sort_keys=False), encoding="utf-8")
         loaded = load_inventory(inv.root)
         findings = [f for f in check_inventory(loaded) if f.severity is Severity.ERROR]
         if findings:
@@ -146,23 +149,26 @@ def _benign_render(inv: InventoryCopy, cache: dict[str, dict[Output, str]], name
 
 
 def _current(name: str, path: tuple[Any, ...]) -> str:
-    node: Any = yaml.safe_load((MOSELLE / name).read_text())
+    node: Any = DOCUMENTS[name]
     for part in path:
         node = node[part]
     return str(node)
 
 
 @pytest.mark.parametrize("field", FIELDS, ids=_field_id)
-@pytest.mark.parametrize("kind", sorted(REFUSED))
-def test_hostile_text_is_refused_at_its_field(inventory: InventoryCopy, kind: str,
+def test_hostile_text_is_refused_at_its_field(inventory: InventoryCopy,
                                               field: tuple[str, tuple[Any, ...]]) -> None:
     name, path = field
-    findings, rendered = _with_value(inventory, name, path, REFUSED[kind])
-    assert rendered is None, f"{kind} in {name}:{dotted(path)} was rendered"
-    at_field = [f for f in findings if f.path == dotted(path) and Path(f.file).name
-                == Path(name).name]
-    assert at_field, f"no finding at {dotted(path)}: {findings}"
-    assert all(f.line > 0 and f.citation and f.hint for f in at_field), at_field
+    wrong = {}
+    for kind, value in REFUSED.items():
+        findings, rendered = _with_value(inventory, name, path, value)
+        at_field = [f for f in findings if f.path == dotted(path)
+                    and Path(f.file).name == Path(name).name]
+        if rendered is not None:
+            wrong[kind] = "rendered"
+        elif not at_field or not all(f.line > 0 and f.citation and f.hint for f in at_field):
+            wrong[kind] = f"no clear finding at {dotted(path)}: {findings}"
+    assert not wrong, wrong
 
 
 # --- accepted hostile values: every file parses and holds only the asked-for directives ------
@@ -265,6 +271,6 @@ def test_accepted_text_renders_as_data_in_every_file(
 
 def test_the_catalogue_covers_free_text_and_structured_fields() -> None:
     paths = {dotted(p) for _n, p in FIELDS}
-    assert {"commune", "controller.mayor", "cameras.0.location", "nvr.ups.model",
-            "switch.ports.prefix", "nvr.storage.mount", "name", "services.0"} <= paths
+    assert {"commune", "controller.mayor", "cameras[0].location", "nvr.ups.model",
+            "switch.ports.prefix", "nvr.storage.mount", "name", "services[0]"} <= paths
     assert len(FIELDS) > 60
