@@ -7,8 +7,9 @@ hostile value:
 - a value the model accepts (quotes, `#`, `;`, braces, backslashes, long-but-allowed text) is
   rendered into every file of the commune and of the crisis cell, each file is read back with
   its real parser (`nft -c`, `chronyd -p`, `wg-quick strip`, `tomllib` + `recorder
-  check-config`, PyYAML, IOS/Junos line structure), and the file holds exactly the directive
-  lines of a render with benign values: no line the intent did not ask for.
+  check-config`, PyYAML, IOS/Junos line structure, the HTML dossiers' element tree), and the file
+  holds exactly the directive lines of a render with benign values: no line the intent did not
+  ask for.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,9 @@ import pytest
 import yaml
 from validation.inventory_kit import MOSELLE, InventoryCopy
 
+from beffroi.dossiers.aipd import build_aipd
+from beffroi.dossiers.prefecture import build_prefecture
+from beffroi.dossiers.signage import build_signage
 from beffroi.findings import BeffroiError, Finding, Severity
 from beffroi.inventory import load_inventory
 from beffroi.render import Output, render_crisis_cell, render_site
@@ -68,6 +73,7 @@ ACCEPTED = {
     "long": "Mât de la place de la mairie — " * 3,  # long, still under every cap
 }
 BENIGN = "Valeur ordinaire"
+DOSSIERS = (build_aipd, build_prefecture, build_signage)  # HTML, autoescaped
 
 
 def _string_fields(node: Any, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -122,8 +128,10 @@ def _with_value(inv: InventoryCopy, name: str, path: tuple[Any, ...], value: str
         if findings:
             return findings, None
         # Secrets revealed: `recorder check-config` wants the real argon2 hashes.
+        dossiers = {Output("evrange", "dossier", doc.stem, f"dossiers/{doc.stem}.html", ""):
+                    doc.html for doc in (build(loaded, "evrange") for build in DOSSIERS)}
         return [], {**render_site(loaded, "evrange", reveal_secrets=True),
-                    **render_crisis_cell(loaded, reveal_secrets=True)}
+                    **render_crisis_cell(loaded, reveal_secrets=True), **dossiers}
     except BeffroiError as exc:  # render refused: that is a finding too
         return list(exc.findings) or [Finding(name, 0, "ENG-RENDER", "", str(exc))], None
     finally:
@@ -226,7 +234,28 @@ def _junos_check(text: str, _tmp: Path) -> None:
         assert re.fullmatch(r'##[^\n]*|set( ([^\s"]+|"([^"\\]|\\.)*"))+', line), line
 
 
-PARSERS = {"nftables.conf": _nft_check, "chrony.conf": _chrony_check,
+class _Tags(HTMLParser):
+    """The element structure of an HTML document (tag names in order)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+
+def _html_tags(text: str) -> list[str]:
+    parser = _Tags()
+    parser.feed(text)
+    return parser.tags
+
+
+def _html_check(text: str, _tmp: Path) -> None:
+    assert "<k>" not in text and "<script" not in text.lower()
+
+
+PARSERS = {".html": _html_check, "nftables.conf": _nft_check, "chrony.conf": _chrony_check,
            "wg-beffroi.conf": _wg_check, "recorder.toml": _toml_check, ".yml": _yaml_check,
            ".ios": _ios_check, ".junos": _junos_check}
 
@@ -265,6 +294,9 @@ def test_accepted_text_renders_as_data_in_every_file(
         check = _parser(out.relpath)
         if check is not None and text != by_path[out.relpath]:  # the value reaches this file
             check(text, tmp_path)
+        if out.relpath.endswith(".html"):  # no element the intent did not ask for
+            assert _html_tags(text) == _html_tags(by_path[out.relpath]), out.relpath
+            continue
         assert _directives(text) == _directives(by_path[out.relpath]), out.relpath
         assert len(text.splitlines()) == len(by_path[out.relpath].splitlines()), out.relpath
 
