@@ -88,3 +88,14 @@ def test_ansible_cfg_names_the_filter_plugins() -> None:
         text = molecule.read_text(encoding="utf-8")
         if "inventory_plugins" in text:
             assert "filter_plugins: ${MOLECULE_PROJECT_DIRECTORY}/plugins/filter" in text, molecule
+
+
+def test_a_value_its_syntax_cannot_carry_stops_the_render_with_the_template_named() -> None:
+    from beffroi.findings import BeffroiError
+    from beffroi.render import _render
+
+    hostile = {"beffroi": {"version": "0.1", "site": {"commune": "Évrange"},
+                           "ntp_servers": ["100.64.0.123 iburst\nallow all"],
+                           "net": {"camera_subnet": "10.57.0.64/27"}}}
+    with pytest.raises(BeffroiError, match=r"common/chrony.conf.j2: chrony: .*LINE FEED"):
+        _render("common/chrony.conf.j2", hostile)
