@@ -34,8 +34,9 @@ from beffroi.dossiers.aipd import build_aipd
 from beffroi.dossiers.prefecture import build_prefecture
 from beffroi.dossiers.signage import build_signage
 from beffroi.findings import BeffroiError, Finding, Severity
+from beffroi.intent import site_intent
 from beffroi.inventory import load_inventory
-from beffroi.render import Output, render_crisis_cell, render_site
+from beffroi.render import Output, environment, render_crisis_cell, render_site
 from beffroi.validate import check_inventory
 from beffroi.yamlsource import dotted
 
@@ -130,8 +131,14 @@ def _with_value(inv: InventoryCopy, name: str, path: tuple[Any, ...], value: str
         # Secrets revealed: `recorder check-config` wants the real argon2 hashes.
         dossiers = {Output("evrange", "dossier", doc.stem, f"dossiers/{doc.stem}.html", ""):
                     doc.html for doc in (build(loaded, "evrange") for build in DOSSIERS)}
+        # The other switch platforms, from the same intent (Évrange's switch is IOS).
+        ctx = site_intent(loaded, "evrange").context()
+        switches = {Output("evrange-sw", "switch", f"switch/{p}.j2",
+                           f"evrange-sw/running-config.{p}", ""):
+                    environment().get_template(f"switch/{p}.j2").render(beffroi=ctx)
+                    for p in ("junos", "procurve")}
         return [], {**render_site(loaded, "evrange", reveal_secrets=True),
-                    **render_crisis_cell(loaded, reveal_secrets=True), **dossiers}
+                    **render_crisis_cell(loaded, reveal_secrets=True), **dossiers, **switches}
     except BeffroiError as exc:  # render refused: that is a finding too
         return list(exc.findings) or [Finding(name, 0, "ENG-RENDER", "", str(exc))], None
     finally:
@@ -255,9 +262,16 @@ def _html_check(text: str, _tmp: Path) -> None:
     assert "<k>" not in text and "<script" not in text.lower()
 
 
-PARSERS = {".html": _html_check, "nftables.conf": _nft_check, "chrony.conf": _chrony_check,
-           "wg-beffroi.conf": _wg_check, "recorder.toml": _toml_check, ".yml": _yaml_check,
-           ".ios": _ios_check, ".junos": _junos_check}
+def _procurve_check(text: str, _tmp: Path) -> None:
+    for line in text.splitlines():  # a comment, a context command or a 3-space sub-command
+        assert re.fullmatch(r';[^\n]*|[a-z][^\n]*|   [a-z][^\n]*', line), line
+        assert line.count('"') % 2 == 0, line
+
+
+PARSERS = {".html": _html_check, ".procurve": _procurve_check, "nftables.conf": _nft_check,
+           "chrony.conf": _chrony_check, "wg-beffroi.conf": _wg_check,
+           "recorder.toml": _toml_check, ".yml": _yaml_check, ".ios": _ios_check,
+           ".junos": _junos_check}
 
 
 def _parser(relpath: str) -> Any:
