@@ -72,6 +72,7 @@ ACCEPTED = {
     "quotes": 'Commune "d\'en-haut" l\'Évrange',
     "syntax": "a # b ; c { d } e \\ f $g `h` %i !j <k> &l [m] =n ,o |p *q ?r ~s",
     "long": "Mât de la place de la mairie — " * 3,  # long, still under every cap
+    "template": "{{ 7 * 7 }} {% raw %} {# x",  # Jinja syntax stays text: values are not templates
 }
 BENIGN = "Valeur ordinaire"
 DOSSIERS = (build_aipd, build_prefecture, build_signage)  # HTML, autoescaped
