@@ -84,6 +84,9 @@ _RULES: tuple[Rule, ...] = (
          "Beffroi engineering rule"),
     Rule("ENG-SECRET", "Secrets never in clear in inventory files (use the vault)",
          "Beffroi engineering rule; ANSSI note 524"),
+    Rule("ENG-TEXT", "Free text is one line of visible text within its length cap: no line "
+         "break, control or bidi character (it would become a directive in a rendered file)",
+         "Beffroi engineering rule"),
     Rule("ENG-REF", "References point to declared objects (purposes, ports, zones)",
          "Beffroi engineering rule"),
     Rule("ENG-ADMIN-NET", "SSH administration only from private networks, never 0.0.0.0/0",

@@ -14,8 +14,9 @@ from datetime import date
 from ipaddress import IPv4Address, ip_address
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from beffroi import __version__
+from beffroi import __version__, vault
 from beffroi.addressing import hub_wan_address
 from beffroi.findings import BeffroiError, Severity
 from beffroi.inventory import Inventory, today
@@ -64,7 +65,6 @@ Reveal = bool | SecretReader
 
 def read_secrets(reveal: Reveal, path: Path) -> dict[str, Any]:
     """Decrypt the vault file `path` as `reveal` says (True or a reader)."""
-    from beffroi import vault
 
     return reveal(path) if callable(reveal) else vault.read_vault(path)
 
@@ -210,6 +210,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
         "switch": _switch(site, secrets),
         "cameras": [_camera(site, i, secrets, ntp) for i in range(len(site.cameras))],
     }
+    ctx["recorder"]["config"] = recorder_config(ctx)
     return SiteIntent(site=site, context_data=ctx, firewall_rules=rules)
 
 
@@ -218,6 +219,44 @@ def _required_storage_gb(site: Site) -> float:
     need = legal.storage_needed_gb([c.recording.bitrate_kbps for c in site.cameras],
                                    site.authorization.retention_days)
     return round(need, 1)
+
+
+def recorder_config(ctx: dict[str, Any]) -> dict[str, Any]:
+    """`/etc/beffroi/recorder.toml` as data: `templates/nvr/recorder.toml.j2` serializes it.
+
+    Adding a recorder setting is one key here; `recorder check-config` validates the result.
+    """
+    nvr, rec = ctx["nvr"], ctx["recorder"]
+    return {
+        "recorder": {"site": ctx["site"]["slug"], "storage_root": nvr["storage_mount"],
+                     "state_dir": "/var/lib/beffroi/recorder",
+                     "retention_days": rec["retention_days"],
+                     "journal_retention_days": nvr["journal_retention_days"],
+                     "min_free_percent": 10, "segment_seconds": nvr["segment_seconds"],
+                     "signing_key": "/var/lib/beffroi/recorder-key/signing.pem",
+                     "checkpoint_dir": "/var/lib/beffroi/checkpoints"},
+        "api": {"listen": rec["api_listen"]},
+        "relay": {"listen": rec["relay_listen"]},
+        "time": {"sync_check": "chrony"},
+        "cameras": [{"id": cam["name"], "role": cam["role"],
+                     "rtsp_url": _rtsp_url(cam, ctx["ports"]["rtsp"]),
+                     "location": cam["location"], "expected_fps": cam["encoder"]["fps"],
+                     "width": cam["encoder"]["width"], "height": cam["encoder"]["height"]}
+                    for cam in ctx["cameras"]],
+        "users": [{"id": u["id"], "name": u["name"], "role": u["role"],
+                   "password_hash": u["password_hash"],
+                   "cameras": [] if u["role"] == "admin" else ["*"]}
+                  for u in rec["users"]],
+    }
+
+
+def _rtsp_url(cam: dict[str, Any], port: int) -> str:
+    """The camera's stream URL with its vaulted account, percent-encoded (RFC 3986 userinfo)."""
+    user = quote(str(cam["account"]["username"]), safe="")
+    password = quote(str(cam["account"]["password"]), safe="")
+    url = f"rtsp://{user}:{password}@{cam['ip']}:{port}{cam['rtsp_path']}"
+    # A value derived from a secret is a secret too: the Ansible inventory hands it over sealed.
+    return vault.Sealed(url) if isinstance(cam["account"]["password"], vault.Sealed) else url
 
 
 def recording_authorized(site: Site, day: date) -> bool:
@@ -281,7 +320,7 @@ def _camera(site: Site, index: int, secrets: dict[str, Any], ntp: list[str]
     """Desired settings of one camera (ONVIF): time, account, encoder, masks, services."""
     cam = site.cameras[index]
     creds = secrets.get("cameras", {}).get(cam.name, {})
-    return {
+    desired = {
         "name": cam.name, "ip": str(cam.ip), "role": cam.role, "location": cam.location,
         "onvif_port": cam.onvif_port, "rtsp_path": cam.rtsp_path,
         "time": {"timezone": "UTC", "ntp_servers": [str(site.nvr.ip)]},
@@ -296,6 +335,26 @@ def _camera(site: Site, index: int, secrets: dict[str, Any], ntp: list[str]
         "services_disabled": ["upnp", "telnet", "ftp", "http", "p2p", "cloud"],
         "night_mode": cam.night_mode,
         "upstream_ntp": ntp,
+    }
+    desired["settings"] = camera_settings(desired)
+    return desired
+
+
+def camera_settings(cam: dict[str, Any]) -> dict[str, Any]:
+    """The camera file (`templates/camera/camera.yml.j2` serializes it; the camera role and
+    `network/camera` read it back): what the camera must be over ONVIF."""
+    enc = cam["encoder"]
+    return {
+        "name": cam["name"], "address": cam["ip"], "onvif_port": cam["onvif_port"],
+        "role": cam["role"], "location": cam["location"],
+        "time": dict(cam["time"]),                                    # TIME-1
+        "account": dict(cam["account"]),                              # NET-3
+        "encoder": {k: enc[k] for k in ("codec", "width", "height", "fps", "bitrate_kbps")},
+        "audio": False,                                               # CAM-6
+        "analytics": [],                                              # CAM-6: no biometrics
+        "night_mode": cam["night_mode"],                              # CAM-7
+        "privacy_masks": [{"id": m["id"], **m["area"]} for m in cam["privacy_masks"]],  # CAM-5
+        "services_disabled": list(cam["services_disabled"]),          # NET-3
     }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 
+from beffroi.escaping import FILTERS, UnsafeValue
 from beffroi.findings import BeffroiError, Severity, UsageError
 from beffroi.intent import Reveal, crisis_cell_intent, site_intent
 from beffroi.inventory import DEPARTMENT_FILE, Inventory, load_inventory
@@ -42,11 +43,22 @@ class Output:
 def environment() -> jinja2.Environment:
     """Jinja2 configured like Ansible's template module (trim_blocks, trailing newline).
 
-    Cached: templates compile once per process, not once per commune.
+    The escaping filters are the ones `plugins/filter/beffroi_escape.py` gives Ansible, so the
+    roles render the same bytes. Cached: templates compile once per process.
     """
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              keep_trailing_newline=True, autoescape=False)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             keep_trailing_newline=True, autoescape=False)
+    env.filters.update(FILTERS)
+    return env
+
+
+def _render(template: str, variables: dict[str, Any]) -> str:
+    """One template; a value its syntax cannot carry stops the render with a clear error."""
+    try:
+        return environment().get_template(template).render(**variables)
+    except UnsafeValue as exc:
+        raise BeffroiError(f"{template}: {exc}; nothing rendered") from None
 
 
 def site_outputs(ctx: dict[str, Any]) -> list[Output]:
@@ -96,9 +108,7 @@ def render_site(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> di
     if errors:
         raise BeffroiError(f"{slug} does not validate; nothing rendered", errors)
     ctx = site_intent(inv, slug, reveal_secrets).context()
-    env = environment()
-    return {out: env.get_template(out.template).render(**template_vars(ctx, out))
-            for out in site_outputs(ctx)}
+    return {out: _render(out.template, template_vars(ctx, out)) for out in site_outputs(ctx)}
 
 
 def render_crisis_cell(inv: Inventory, reveal_secrets: Reveal = False) -> dict[Output, str]:
@@ -107,7 +117,7 @@ def render_crisis_cell(inv: Inventory, reveal_secrets: Reveal = False) -> dict[O
     hub = crisis_cell_intent(inv, reveal_secrets)
     out = Output(hub["hostname"], "crisis_cell", "crisis_cell/wg-hub.conf.j2",
                  f"{hub['hostname']}/wg-beffroi.conf", "/etc/wireguard/wg-beffroi.conf")
-    return {out: environment().get_template(out.template).render(hub=hub)}
+    return {out: _render(out.template, {"hub": hub})}
 
 
 def render_site_to(inventory: Path, slug: str, out_dir: Path) -> list[Path]:

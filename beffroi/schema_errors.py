@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from beffroi.compliance import RULES, citation
 from beffroi.findings import Finding
+from beffroi.model.base import TEXT_ERROR
 from beffroi.yamlsource import Source, dotted
 
 
@@ -179,6 +180,12 @@ def legal_rule(model: str, loc: tuple[str | int, ...]) -> tuple[str, str] | None
     return None
 
 
+def _shown(value: Any) -> str:
+    """A value as a finding shows it: repr (escapes controls), at most 60 characters."""
+    shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+    return shown[:60] + ("…" if len(shown) > 60 else "")
+
+
 def findings_from_validation(exc: ValidationError, model: type[BaseModel], source: Source
                              ) -> Iterable[Finding]:
     """One finding per pydantic error, located in the YAML source."""
@@ -205,6 +212,18 @@ def findings_from_validation(exc: ValidationError, model: type[BaseModel], sourc
             yield Finding(source.file, line, rule, path,
                           f"{law}required field '{name}' is missing", citation=citation(rule),
                           hint=hint or "add it (see `beffroi schema` for the site-file shape)")
+        elif kind == TEXT_ERROR:
+            yield Finding(source.file, line, "ENG-TEXT", path, f"{err['msg']} (got "
+                          f"{_shown(err.get('input'))})", citation=citation("ENG-TEXT"),
+                          hint="write the value on one line with visible characters only: a "
+                               "line break or an invisible character would become a directive "
+                               "in the rendered configuration")
+        elif kind == "string_too_long":
+            limit = (err.get("ctx") or {}).get("max_length")
+            yield Finding(source.file, line, "ENG-TEXT", path,
+                          f"{err['msg']} (got {len(str(err.get('input')))} characters)",
+                          citation=citation("ENG-TEXT"),
+                          hint=f"shorten it to at most {limit} characters")
         else:
             got = err.get("input")
             shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__

@@ -28,6 +28,10 @@ ACCOUNT_PREFIX = "bf-"                 # device accounts are never the factory d
 ACCOUNT_MAX_LENGTH = 32
 
 # Intent keys whose values drift masks in diffs, wherever they sit in the context.
+# Keys holding a whole file as data (recorder.toml, a camera's settings), built from the rest of
+# the intent: their values repeat secrets found elsewhere, and their key names ("signing_key" is
+# a path there) are the target's, not the vault's.
+DERIVED_DOCUMENTS = frozenset({"config", "settings"})
 MASK_KEYS = frozenset({"password", "private_key", "signing_key", NUT_PASSWORD, USER_HASH,
                        "enable_secret", "secret"})
 MASK_MIN_LENGTH = 8  # a shorter value ("", "<vault>") would blank ordinary text
@@ -75,6 +79,8 @@ def vaulted_values(ctx: Any) -> list[str]:
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
+                if key in DERIVED_DOCUMENTS:
+                    continue  # a serialization of the intent: its secrets are found elsewhere
                 if key in MASK_KEYS and isinstance(value, str) and len(value) >= MASK_MIN_LENGTH:
                     found.append(value)
                     found.extend(line for line in value.splitlines()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import json
 import os
 import re
 import time
@@ -17,16 +18,46 @@ from typing import Any
 
 import jinja2
 from argon2 import PasswordHasher
+from pydantic import TypeAdapter, ValidationError
 
 from beffroi import vault
 from beffroi.addressing import max_sites, plan
+from beffroi.escaping import FILTERS, to_yaml
 from beffroi.findings import BeffroiError, UsageError, has_errors
 from beffroi.inventory import SITES_DIR, Inventory, load_inventory
+from beffroi.model.base import Label
 from beffroi.validate import site_findings
+from beffroi.yamlsource import parse_yaml
 
 SITE_TEMPLATE = "site-template.yml.j2"
 CAMERAS = ("cam-mairie-narrow", "cam-mairie-context")
 LOCK_FILE = ".beffroi.lock"  # hidden: Ansible never reads it as an inventory source
+
+
+INSEE_CODE = re.compile(r"[0-9]{5}|2[AB][0-9]{3}")  # ASCII digits only (`\d` takes any script)
+_LABEL: TypeAdapter[str] = TypeAdapter(Label)
+
+
+class SiteArgumentError(BeffroiError):
+    """An argument of `site new` that cannot become a site file (a usage error: exit 2)."""
+
+
+def check_arguments(name: str, mayor: str, insee: str, population: int | None) -> None:
+    """Refuse, all at once and before anything is allocated, arguments the model would refuse."""
+    problems = []
+    for option, value in (("NAME", name), ("--mayor", mayor)):
+        try:
+            _LABEL.validate_python(value)
+        except ValidationError as exc:
+            problems.append(f"{option} {value[:40]!r}: {exc.errors()[0]['msg']}")
+    if not isinstance(insee, str) or not INSEE_CODE.fullmatch(insee):
+        problems.append(f"--insee {str(insee)[:20]!r}: an INSEE commune code is 5 digits "
+                        "(57356) or 2A/2B and 3 digits in Corsica (2A004)")
+    if population is not None and (isinstance(population, bool) or population < 1):
+        problems.append(f"--population {population!r}: a number of inhabitants, at least 1 "
+                        "(omit it if unknown)")
+    if problems:
+        raise SiteArgumentError("site new: " + "; ".join(problems) + ". Nothing was written.")
 
 
 @dataclass(frozen=True)
@@ -123,16 +154,73 @@ def site_secrets(slug: str, mayor_id: str) -> tuple[dict[str, Any], str]:
     }, public
 
 
+def _yaml_scalar(value: Any) -> str:
+    """Every `{{ … }}` of the department template becomes one YAML scalar, never YAML syntax."""
+    if isinstance(value, bool | int | float) or value is None:
+        return json.dumps(value)
+    return json.dumps(str(value))  # a JSON string is a YAML double-quoted scalar (\n escaped)
+
+
 @functools.cache
 def _template_env(template_dir: Path) -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir),
                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                              autoescape=False)
+                              autoescape=False, finalize=_yaml_scalar)
+
+
+def site_document(template_dir: Path, values: dict[str, Any]) -> dict[str, Any]:
+    """The new site as data: the department template filled with scalars, then parsed."""
+    name = str(template_dir / SITE_TEMPLATE)
+    try:
+        text = _template_env(template_dir).get_template(SITE_TEMPLATE).render(**values)
+    except (OSError, jinja2.TemplateError) as exc:
+        raise BeffroiError(f"{name}: cannot render the department template: {exc}") from None
+    source, findings = parse_yaml(text, name)
+    if source is None or not isinstance(source.data, dict):
+        raise BeffroiError(f"{name}: the department template does not give a YAML mapping",
+                           findings)
+    data = dict(source.data)
+    # The commune's identity is the command's, whatever the template says.
+    data.update({key: values[key] for key in ("commune", "slug", "site_id", "insee",
+                                               "population")})
+    return data
+
+
+def todo_fields(template_dir: Path) -> list[str]:
+    """`controller.address: postal address` for each key the template marks `# TODO`."""
+    notes: list[str] = []
+    stack: list[tuple[int, str]] = []  # the keys enclosing the current line, with indents
+    for line in (template_dir / SITE_TEMPLATE).read_text(encoding="utf-8").splitlines():
+        found = re.match(r"^(\s*)(?:- )?([A-Za-z_][\w-]*):", line)
+        if not found:
+            continue
+        indent = len(found.group(1))
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        stack.append((indent, found.group(2)))
+        if "# TODO" in line:
+            note = line.split("# TODO", 1)[1].lstrip(": ").strip()
+            notes.append(".".join(k for _i, k in stack) + (f": {note}" if note else ""))
+    return notes
+
+
+def site_file_text(document: dict[str, Any], values: dict[str, Any], todo: list[str]) -> str:
+    """The site file: a header of comments, then the document written by the YAML serializer."""
+    comment = FILTERS["yaml_comment"]
+    header = [f"# {comment(values['commune'])} — commune site file, created by `beffroi site "
+              f"new` on {comment(values['created'])}.",
+              f"# Addresses and keys were allocated by Beffroi (site_id {values['site_id']}); "
+              "secrets are in", f"# vault/{comment(values['slug'])}.yml (ansible-vault).",
+              "# Written by a YAML serializer: edit the values, keep the structure."]
+    if todo:
+        header.append("# TODO — to be completed by the commune:")
+        header += [f"#   {comment(note)}" for note in todo]
+    return "---\n" + "\n".join(header) + "\n" + to_yaml(document)
 
 
 def render_site_file(inv: Inventory, template_dir: Path, values: dict[str, Any]) -> str:
-    """The new site file's text from the department template."""
-    return _template_env(template_dir).get_template(SITE_TEMPLATE).render(**values)
+    """The new site file's text from the department template (identity, header, TODO list)."""
+    return site_file_text(site_document(template_dir, values), values, todo_fields(template_dir))
 
 
 @dataclass(frozen=True)
@@ -146,16 +234,17 @@ class Prepared:
 
 
 def prepare_site(inv: Inventory, name: str, site_id: int, mayor: str = "Maire Àdésigner",
-                 insee: str = "57000", population: int = 0, today: date | None = None
-                 ) -> Prepared:
+                 insee: str = "57000", population: int | None = None,
+                 today: date | None = None) -> Prepared:
     """Allocate addressing and secrets for `name` at `site_id` and render its site file."""
     assert inv.department is not None
+    check_arguments(name, mayor, insee, population)
     slug = commune_slug(name)
     mayor_id = person_id(mayor)
     secrets, public = site_secrets(slug, mayor_id)
     text = render_site_file(inv, inv.root, {
-        "commune": name, "slug": slug, "site_id": site_id, "insee": insee,
-        "population": population, "mayor": mayor, "mayor_id": mayor_id,
+        "commune": name.strip(), "slug": slug, "site_id": site_id, "insee": insee,
+        "population": population or 0, "mayor": mayor.strip(), "mayor_id": mayor_id,
         "created": (today or date.today()).isoformat(),
         "retention_days": inv.department.defaults.retention_days,
         "addressing": inv.department.addressing,
@@ -180,8 +269,9 @@ def write_site(inv: Inventory, prepared: Prepared) -> NewSite:
 
 
 def new_site(root: Path, name: str, mayor: str = "Maire Àdésigner", insee: str = "57000",
-             population: int = 0, today: date | None = None) -> NewSite:
+             population: int | None = None, today: date | None = None) -> NewSite:
     """Create `sites/<slug>.yml` and `vault/<slug>.yml`; refuse to overwrite anything."""
+    check_arguments(name, mayor, insee, population)
     slug = commune_slug(name)
     if not root.is_dir():  # nothing to lock: the loader reports what is missing
         return _new_site_locked(root, name, slug, mayor, insee, population, today)
@@ -217,7 +307,7 @@ def inventory_lock(root: Path, timeout: float = 60.0) -> Iterator[None]:
 
 
 def _new_site_locked(root: Path, name: str, slug: str, mayor: str, insee: str,
-                     population: int, today: date | None) -> NewSite:
+                     population: int | None, today: date | None) -> NewSite:
     inv = load_inventory(root)
     if inv.department is None:
         raise BeffroiError(f"{root} has no valid department.yml", inv.findings)

@@ -105,13 +105,21 @@ def site_new(
     inventory: InventoryOpt = DEFAULT_INVENTORY,
     mayor: Annotated[str, typer.Option(help="The maire's full name.")] = "Maire Àdésigner",
     insee: Annotated[str, typer.Option(help="INSEE code of the commune.")] = "57000",
-    population: Annotated[int, typer.Option(help="Population (dossiers).")] = 0,
+    population: Annotated[int | None, typer.Option(
+        help="Population (dossiers); at least 1, omit if unknown.")] = None,
 ) -> None:
-    """Add a commune: next free site_id and subnets, fresh WireGuard keys and credentials."""
-    from beffroi.sitenew import new_site
+    """Add a commune: next free site_id and subnets, fresh WireGuard keys and credentials.
+
+    Exit 2 when an argument cannot be written into a site file (a line break in NAME or
+    --mayor, an INSEE code that is not 5 digits or 2A/2B + 3 digits, a population below 1).
+    """
+    from beffroi.sitenew import SiteArgumentError, new_site
 
     try:
         made = new_site(inventory, name, mayor=mayor, insee=insee, population=population)
+    except SiteArgumentError as exc:
+        print_error(exc)
+        raise typer.Exit(2) from None
     except BeffroiError as exc:
         print_error(exc)
         raise typer.Exit(exc.exit_code) from None

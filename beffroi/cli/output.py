@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
 from beffroi.findings import BeffroiError, Finding, Severity, to_json
 
@@ -37,6 +38,7 @@ def print_findings(findings: Sequence[Finding], fmt: str, title: str = "") -> No
 
 def print_error(exc: BeffroiError) -> None:
     """A user-facing failure: its message, then its findings if any."""
-    err_console.print(f"[red]error:[/] {exc}")
+    # soft_wrap: a message is one line a script can grep; escape: user text is never markup
+    err_console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
     if exc.findings:
         print_findings(exc.findings, "text")

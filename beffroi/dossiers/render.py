@@ -114,30 +114,7 @@ def checked_site(inv: Inventory, slug: str, when: date | None = None
     if inv.department is None:
         raise BeffroiError(f"{inv.root} has no valid department.yml", inv.findings)
     site = inv.site(slug)
-    _check_examples(site, inv.sources[slug].file if slug in inv.sources else slug)
     return site, inv.department, findings
-
-
-def _check_examples(site: Site, file: object) -> None:
-    """`dossier.examples` must name the site's own people and cameras (a typo would leave an
-    invented value unmarked)."""
-    ex = site.dossier.examples
-    for key, named, known in (("habilitations", ex.habilitations,
-                               [h.id for h in site.habilitations]),
-                              ("cameras", ex.cameras, [c.name for c in site.cameras])):
-        if unknown := [n for n in named if n not in known]:
-            raise BeffroiError(f"{file}: dossier.examples.{key} names {', '.join(unknown)}, "
-                               f"not in the site's {key} ({', '.join(known)}): fix the name or "
-                               "remove it")
-    data = site.model_dump(mode="json")
-    for path in ex.fields:
-        node: object = data
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        if node is None:
-            raise BeffroiError(f"{file}: dossier.examples.fields names {path}, which is no "
-                               "field of the site (write a dotted path such as "
-                               "controller.phone)")
 
 
 def checked_inventory(inv: Inventory, when: date | None = None

@@ -6,18 +6,18 @@ from ipaddress import IPv4Address, IPv4Interface
 
 from pydantic import Field
 
-from beffroi.model.base import Hostname, NonEmpty, Port, Strict
+from beffroi.model.base import Hostname, Label, Port, Strict, Text
 from beffroi.model.keys import WireGuardPublicKey
 
 
 class CrisisCell(Strict):
     """`crisis-cell.yml`: the hub every commune firewall connects to."""
 
-    name: NonEmpty
+    name: Label
     hostname: Hostname
-    address: NonEmpty = Field(description="Postal address of the cell (dossiers)")
+    address: Text = Field(description="Postal address of the cell (dossiers)")
     wan_address: IPv4Interface
     vpn_address: IPv4Address
     wireguard_port: Port = 51820
     wireguard_public_key: WireGuardPublicKey
-    services: list[NonEmpty] = Field(description="Services watching live (SDIS, PN, GN…)")
+    services: list[Label] = Field(description="Services watching live (SDIS, PN, GN…)")

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from beffroi.model.base import Identifier, NonEmpty, Port, Strict
+from beffroi.model.base import Identifier, Label, NtpSource, OptionalText, Port, Strict, Text
 from beffroi.model.dossier import Convention
 from beffroi.model.keys import SshPublicKey
 from recorder import legal
@@ -33,10 +33,10 @@ TimeZone = Annotated[str, AfterValidator(known_time_zone)]
 class DepartmentInfo(Strict):
     """Who the department and its operator are."""
 
-    code: str = Field(pattern=r"^(\d{2,3}|2[AB])$", description="INSEE department code")
-    name: NonEmpty
-    operator: NonEmpty = Field(description="Syndicate rolling the sites out")
-    prefecture: NonEmpty
+    code: str = Field(pattern=r"^([0-9]{2,3}|2[AB])$", description="INSEE department code")
+    name: Label
+    operator: Label = Field(description="Syndicate rolling the sites out")
+    prefecture: Text
     communes: int = Field(ge=1, description="Communes in the department (essaimage projection)")
     timezone: TimeZone = "Europe/Paris"
 
@@ -56,7 +56,7 @@ class Addressing(Strict):
 class TimeSources(Strict):
     """TIME-1: NTP sources for every NVR, firewall and camera."""
 
-    ntp_servers: list[NonEmpty] = Field(description="≥ 2 sources (TIME-1)")
+    ntp_servers: list[NtpSource] = Field(description="≥ 2 sources (TIME-1)")
     max_offset_ms: int = Field(legal.TIME_MAX_OFFSET_MS, ge=1,
                                description="Alarm above this offset (policy)")
 
@@ -65,7 +65,7 @@ class Admin(Strict):
     """An administrator of the Linux hosts: a person's account, SSH keys only (ACC-1, NET-3)."""
 
     name: Identifier
-    comment: NonEmpty
+    comment: Label
     ssh_public_keys: list[SshPublicKey] = Field(min_length=1,
                                                 description="OpenSSH public key lines")
 
@@ -91,7 +91,7 @@ class Priced(Strict):
     """Where a price comes from: a cited source (with its date) or an explicit assumption,
     and the low/high range around it (essaimage dossier)."""
 
-    source: str = Field("", description="Quote, price list or tender, with its date")
+    source: OptionalText = Field("", description="Quote, price list or tender, with its date")
     assumption: bool = Field(False, description="No source: an estimate, marked as such")
     low_eur: float | None = Field(None, ge=0, description="Low end of the unit price range")
     high_eur: float | None = Field(None, ge=0, description="High end of the unit price range")
@@ -110,19 +110,19 @@ class CostLine(Priced):
     """A capital-cost line of the bill of materials (euros HT)."""
 
     id: Identifier
-    label: NonEmpty
+    label: Label
     unit_eur: float = Field(ge=0)
     quantity: float = Field(1, ge=0)
     per: Literal["site", "camera"] = "site"
     lifetime_years: int = Field(8, ge=1)
-    seed_item: str = Field("", description="The seed's bill-of-materials item it answers")
+    seed_item: OptionalText = Field("", description="The seed's bill-of-materials item it answers")
 
 
 class RecurringLine(Priced):
     """A yearly cost line (euros HT per year)."""
 
     id: Identifier
-    label: NonEmpty
+    label: Label
     annual_eur: float = Field(ge=0)
     per: Literal["site", "camera"] = "site"
 
@@ -140,17 +140,18 @@ class CrisisCellSizing(Strict):
     operator_annual_eur: float = Field(0, ge=0, description="Loaded cost of one FTE per year")
     watched_fraction: float = Field(0.1, gt=0, le=1, description="Share of cameras watched at "
                                     "once in a departmental crisis (on-demand relay)")
-    costs_source: str = Field("", description="Source or « hypothèse » for the cell's figures")
+    costs_source: OptionalText = Field(
+        "", description="Source or « hypothèse » for the cell's figures")
 
 
 class Subsidy(Strict):
     """A subsidy a commune can ask for, with its rate as published (or as an assumption)."""
 
     id: Identifier
-    label: NonEmpty
+    label: Label
     rate_low: float = Field(ge=0, le=1)
     rate_high: float = Field(ge=0, le=1)
-    source: str = ""
+    source: OptionalText = ""
     assumption: bool = False
 
 
@@ -159,7 +160,7 @@ class Taxes(Strict):
 
     vat_rate: float = Field(0.20, ge=0, le=1)
     fctva_rate: float = Field(0.16404, ge=0, le=1)
-    source: str = ""
+    source: OptionalText = ""
 
 
 class SizeClass(Strict):
@@ -167,18 +168,18 @@ class SizeClass(Strict):
 
     max_population: int = Field(ge=1)
     cameras: int = Field(ge=1)
-    label: NonEmpty
+    label: Label
 
 
 class Territory(Strict):
     """A territory the essaimage dossier projects onto (communes by size class)."""
 
     id: Identifier
-    label: NonEmpty
+    label: Label
     collectivities: int = Field(ge=1)
     population: int = Field(ge=1)
     communes_by_class: list[int] = Field(description="Communes in each size class, in order")
-    source: str = ""
+    source: OptionalText = ""
     assumption: bool = False
 
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from pydantic import Field
 
-from beffroi.model.base import Hostname, Identifier, NonEmpty, Strict
+from beffroi.model.base import Hostname, Identifier, NonEmpty, OptionalText, Strict
 
 
 class ContactPerson(Strict):
@@ -16,7 +16,7 @@ class ContactPerson(Strict):
     name: NonEmpty
     role: NonEmpty = Field(description="Function, e.g. « secrétaire de mairie »")
     phone: NonEmpty
-    email: str = ""
+    email: OptionalText = ""
 
 
 class ExampleData(Strict):
@@ -34,11 +34,12 @@ class ExampleData(Strict):
 class SiteDossier(Strict):
     """`dossier:` block of a site file: Cerfa fields that nothing else in the model holds."""
 
-    siret: str = Field("", pattern=r"^(\d{14})?$", description="SIRET of the commune (14 digits)")
+    siret: str = Field("", pattern=r"^([0-9]{14})?$",
+                       description="SIRET of the commune (14 digits)")
     contact: ContactPerson | None = None
     perimeter: bool = Field(False, description="Cerfa option « périmètre vidéoprotégé »")
-    perimeter_description: str = ""
-    installer_address: str = ""
+    perimeter_description: OptionalText = ""
+    installer_address: OptionalText = ""
     examples: ExampleData = Field(default_factory=ExampleData)
 
 
@@ -61,9 +62,10 @@ class Convention(Strict):
     months: int = Field(ge=1)
     extension_months: int = Field(0, ge=0)
     deliverables_due: date | None = None
-    processor_contract: str = Field("", description="Art. 28 RGPD contract reference, once signed")
-    access_agreement: str = Field("", description="Art. 10.1 access agreement reference, once "
-                                  "signed")
+    processor_contract: OptionalText = Field(
+        "", description="Art. 28 RGPD contract reference, once signed")
+    access_agreement: OptionalText = Field(
+        "", description="Art. 10.1 access agreement reference, once signed")
 
     def end(self, extended: bool = False) -> date:
         """Last day covered (the day before start + months [+ extension])."""

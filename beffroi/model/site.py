@@ -8,7 +8,23 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from beffroi.model.base import Hostname, Identifier, NonEmpty, Port, Slug, Strict
+from beffroi.model.base import (
+    AbsolutePath,
+    DriverName,
+    Hostname,
+    Identifier,
+    InterfaceName,
+    Label,
+    NtpSource,
+    OptionalParagraph,
+    OptionalText,
+    Paragraph,
+    Port,
+    RtspPath,
+    Slug,
+    Strict,
+    Text,
+)
 from beffroi.model.dossier import SiteDossier
 from beffroi.model.keys import WireGuardPublicKey
 
@@ -34,38 +50,38 @@ NUMBERED_TEXTS = frozenset({"loi", "decret", "arrete"})
 class PoliceContact(Strict):
     """The police/gendarmerie unit the request names (Cerfa 13806*04)."""
 
-    unit: NonEmpty
-    phone: NonEmpty
+    unit: Label
+    phone: Label
 
 
 class Controller(Strict):
     """The data controller: the commune (AUTH-4 for the public highway)."""
 
-    name: NonEmpty
+    name: Label
     kind: Literal["commune", "epci", "private"] = "commune"
-    mayor: NonEmpty
-    address: NonEmpty
-    email: NonEmpty
-    phone: NonEmpty
-    dpo_contact: NonEmpty = Field(description="DPO e-mail or address (signage, AIPD)")
-    access_right_contact: NonEmpty = Field(description="Where people exercise their rights")
+    mayor: Label
+    address: Text
+    email: Text
+    phone: Label
+    dpo_contact: Text = Field(description="DPO e-mail or address (signage, AIPD)")
+    access_right_contact: Text = Field(description="Where people exercise their rights")
     police_contact: PoliceContact
-    info_url: NonEmpty = Field(description="Level-2 information page (signage)")
+    info_url: Text = Field(description="Level-2 information page (signage)")
 
 
 class Installer(Strict):
     """Who installs and maintains the system (prefectoral request)."""
 
-    name: NonEmpty
-    certification: NonEmpty
-    maintainer: NonEmpty
+    name: Label
+    certification: Text
+    maintainer: Label
 
 
 class Purpose(Strict):
     """One purpose of L251-2 with its data-protection regime (AUTH-3, AUTH-5)."""
 
     code: int = Field(ge=1, le=11, description="Item number of CSI L251-2 (1°..11°)")
-    label: NonEmpty
+    label: Text
     regime: Regime | None = Field(None, description="AUTH-5: directive_2016_680 or rgpd")
 
 
@@ -81,7 +97,7 @@ class LegalBasis(Strict):
                          description="Article cited, e.g. L252-3, R253-3, 10")
     number: str | None = Field(None, pattern=r"^[0-9]{2,4}-[0-9]{1,6}$",
                                description="loi / décret / arrêté number, e.g. 2023-1102")
-    acknowledged_by: NonEmpty | None = Field(None, description="Who reviewed this basis (DPO…)")
+    acknowledged_by: Label | None = Field(None, description="Who reviewed this basis (DPO…)")
     acknowledged_on: date | None = None
 
     @model_validator(mode="after")
@@ -100,7 +116,7 @@ class LegalBasis(Strict):
 class Recipient(Strict):
     """A service outside the commune receiving images (ACC-3)."""
 
-    service: NonEmpty
+    service: Label
     kind: Literal["sdis", "police_nationale", "gendarmerie", "douanes", "police_municipale",
                   "other"]
     live_only: bool = True
@@ -112,13 +128,13 @@ class Authorization(Strict):
     """The prefectoral authorization (AUTH-1/2) and what it allows."""
 
     request_type: Literal["initial", "renewal", "modification"] = "initial"
-    arrete_ref: str = ""
+    arrete_ref: OptionalText = ""
     issued: date | None = None
     expires: date | None = None
     retention_days: int
     max_retention_days: int | None = Field(None, ge=1)
     min_retention_days: int | None = Field(None, ge=0)
-    retention_justification: NonEmpty
+    retention_justification: Paragraph
     purposes: list[Purpose]
     recipients: list[Recipient] = Field(default_factory=list)
     commissioning_notice_sent: date | None = Field(None, description="REG-2")
@@ -128,12 +144,13 @@ class Habilitation(Strict):
     """A named person allowed to see images (ACC-1..3)."""
 
     id: Identifier
-    name: NonEmpty
+    name: Label
     role: Literal["maire", "adjoint", "live", "admin"]
     rights: list[Right] = Field(default_factory=list)
-    delegation: str = Field("", description="adjoint: arrêté of delegated police powers (ACC-2)")
-    service: str = Field("", description="live: the recipient service (ACC-3)")
-    email: str = ""
+    delegation: OptionalText = Field(
+        "", description="adjoint: arrêté of delegated police powers (ACC-2)")
+    service: OptionalText = Field("", description="live: the recipient service (ACC-3)")
+    email: OptionalText = ""
 
 
 class Recording(Strict):
@@ -172,7 +189,7 @@ class PrivateZone(Strict):
     """A dwelling, its entrance or any private place in the field of view (CAM-5)."""
 
     id: Identifier
-    description: NonEmpty
+    description: Text
     area: Rect
 
 
@@ -189,11 +206,11 @@ class Camera(Strict):
     name: Hostname
     role: Literal["narrow", "context"]
     ip: IPv4Address
-    model: NonEmpty
-    location: NonEmpty = Field(description="Location text shown with the video (CAM-4)")
+    model: Label
+    location: Text = Field(description="Location text shown with the video (CAM-4)")
     placement: Literal["outdoor", "indoor"] = "outdoor"
     public_highway: bool = True
-    covered_area: NonEmpty = Field(description="What the camera films (dossier)")
+    covered_area: Text = Field(description="What the camera films (dossier)")
     purposes: list[int] = Field(description="Codes of the site's purposes (AUTH-3)")
     recording: Recording
     capture_fps: int = Field(ge=1, le=120, description="Real sensor rate (CAM-3)")
@@ -202,9 +219,9 @@ class Camera(Strict):
     night_mode: Literal["ir", "low_light", "site_lighting", "none"]
     private_zones: list[PrivateZone] = Field(default_factory=list)
     privacy_masks: list[PrivacyMask] = Field(default_factory=list)
-    switch_port: NonEmpty
+    switch_port: InterfaceName
     onvif_port: Port = 80
-    rtsp_path: NonEmpty = "/stream1"
+    rtsp_path: RtspPath = "/stream1"
 
 
 class Vlan(Strict):
@@ -219,7 +236,7 @@ class Link(Strict):
 
     kind: Literal["fibre", "copper", "wireless"] = "fibre"
     capacity_mbps: int = Field(ge=1)
-    encryption: str = ""
+    encryption: OptionalText = ""
 
 
 class Network(Strict):
@@ -236,16 +253,16 @@ class Network(Strict):
 class Ups(Strict):
     """The 2000 VA UPS watched by NUT."""
 
-    model: NonEmpty
+    model: Label
     va: int = Field(ge=500)
-    driver: NonEmpty = "usbhid-ups"
+    driver: DriverName = "usbhid-ups"
     shutdown_battery_percent: int = Field(30, ge=5, le=90)
 
 
 class Storage(Strict):
     """Recording storage of the NVR (CAM-9)."""
 
-    mount: NonEmpty = "/srv/beffroi/video"
+    mount: AbsolutePath = "/srv/beffroi/video"
     capacity_gb: int = Field(ge=1)
     disks: int = Field(2, ge=1)
     raid: Literal["none", "raid1", "raid5", "raid6"] = "raid1"
@@ -278,12 +295,12 @@ class SwitchPorts(Strict):
     """Port plan of the core switch; unlisted ports are shut."""
 
     count: int = Field(8, ge=4, le=52)
-    prefix: NonEmpty = "GigabitEthernet0/"
+    prefix: InterfaceName = "GigabitEthernet0/"
     first: int = Field(1, ge=0)
-    uplink: NonEmpty
-    nvr: NonEmpty
-    firewall: NonEmpty
-    workstation: NonEmpty
+    uplink: InterfaceName
+    nvr: InterfaceName
+    firewall: InterfaceName
+    workstation: InterfaceName
 
 
 class Switch(Strict):
@@ -291,7 +308,7 @@ class Switch(Strict):
 
     hostname: Hostname
     platform: Literal["ios", "junos", "procurve"] = "ios"
-    model: NonEmpty
+    model: Label
     ip: IPv4Address
     ports: SwitchPorts
 
@@ -306,10 +323,10 @@ class Workstation(Strict):
 class Site(Strict):
     """`sites/<slug>.yml`: one commune."""
 
-    commune: NonEmpty
+    commune: Label
     slug: Slug
     site_id: int = Field(ge=1, le=4095, description="Unique; drives the addressing plan")
-    insee: str = Field(pattern=r"^\d{5}$|^2[AB]\d{3}$")
+    insee: str = Field(pattern=r"^([0-9]{5}|2[AB][0-9]{3})$")  # ASCII: \d takes any script
     population: int = Field(ge=0)
     controller: Controller
     installer: Installer
@@ -321,8 +338,8 @@ class Site(Strict):
     switch: Switch
     firewall: Firewall
     workstation: Workstation
-    ntp_servers: list[NonEmpty] | None = Field(None, description="Override department sources")
-    notes: str = ""
+    ntp_servers: list[NtpSource] | None = Field(None, description="Override department sources")
+    notes: OptionalParagraph = ""
     # Cerfa fields and example-data markers that only the dossiers read.
     dossier: SiteDossier = Field(default_factory=SiteDossier)
 

@@ -142,6 +142,31 @@ def devices_in_their_vlan(c: SiteCheck) -> Iterator[Finding]:
 
 
 @site_rule("ENG-REF")
+def dossier_examples_resolve(c: SiteCheck) -> Iterator[Finding]:
+    """`dossier.examples` names the site's own people, cameras and fields (a typo would leave
+    an invented value unmarked in the dossiers)."""
+    s = c.site
+    ex = s.dossier.examples
+    for key, named, known in (("habilitations", ex.habilitations,
+                               [h.id for h in s.habilitations]),
+                              ("cameras", ex.cameras, [cam.name for cam in s.cameras])):
+        for i, name in enumerate(named):
+            if name not in known:
+                yield c.finding("ENG-REF", ("dossier", "examples", key, i),
+                                f"dossier.examples.{key} names {name}, not in the site's {key}",
+                                f"one of {', '.join(known)}, or remove it")
+    data = s.model_dump(mode="json")
+    for i, path in enumerate(ex.fields):
+        node: object = data
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            yield c.finding("ENG-REF", ("dossier", "examples", "fields", i),
+                            f"dossier.examples.fields names {path!r}, which is no field of "
+                            "the site", "write a dotted path such as controller.phone")
+
+
+@site_rule("ENG-REF")
 def references_resolve(c: SiteCheck) -> Iterator[Finding]:
     """Camera names, switch ports, zone and mask ids refer to real, unique things."""
     s = c.site

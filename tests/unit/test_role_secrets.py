@@ -12,7 +12,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 # intent fields that come from the vault (beffroi/intent.py `_secrets`)
-SECRET = re.compile(r"private_key|signing_key|nut_password|password|enable_secret|credentials")
+# (recorder.config: the serialized recorder.toml, with password hashes and camera accounts)
+SECRET = re.compile(r"private_key|signing_key|nut_password|password|enable_secret|credentials|"
+                    r"recorder\.config")
 
 
 def _defaults(role: Path) -> dict[str, Any]:

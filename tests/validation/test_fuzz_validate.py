@@ -189,7 +189,9 @@ public_networks = st.builds(
 host_names = st.from_regex(r"\A[a-z][a-z0-9-]{0,20}(\.[a-z][a-z0-9-]{0,20}){0,3}\Z")
 weak_encryption = st.one_of(st.sampled_from(["", "none", "wep", "WEP-128", "wpa", "wpa-psk",
                                              "wpa2-tkip", "tkip", "open", "wpa2", "wpa 3"]),
-                            st.text(max_size=12)).filter(
+                            # visible text: a control character is ENG-TEXT's refusal, not NET-4's
+                            st.text(st.characters(categories=("L", "N", "P", "Zs")),
+                                    max_size=12)).filter(
     lambda e: e.strip().lower() not in {"wpa3", "wpa2-aes", "wpa2-ccmp", "wireguard", "macsec"})
 free_legal_basis = st.one_of(st.sampled_from(["Conseil départemental", "société privée",
                                               "CSI L252-3", "art. L252-3", "convention"]),
@@ -355,3 +357,39 @@ def _is_address(text: str) -> bool:
     except ValueError:
         return False
     return True
+# --- issue 9: control characters anywhere in a string field are refused at that field ---------
+# Every character a line-based parser or a reader trips on: controls (\n \r \t NUL DEL NEL…),
+# format characters (bidi overrides and isolates, zero-width, BOM), line/paragraph separators.
+control_characters = st.characters(categories=["Cc", "Cf", "Zl", "Zp"])
+
+
+def _value_at(node: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        node = node[part]
+    return node
+
+
+STRING_PATHS = sorted((p for p in SITE_PATHS if isinstance(_value_at(EVRANGE, p), str)), key=repr)
+
+
+@FUZZ
+@given(path=st.sampled_from(STRING_PATHS), before=st.text(max_size=12).filter(str.isprintable),
+       char=control_characters, after=st.text(max_size=12).filter(str.isprintable))
+def test_control_character_in_any_string_field_is_refused_at_that_field(
+        fuzz_inventory: InventoryCopy, path: tuple[Any, ...], before: str, char: str,
+        after: str) -> None:
+    data = _mutate(copy.deepcopy(EVRANGE), path, "replace", before + char + after, None)
+    # Escaped (ASCII) YAML: a raw NEL or U+2028 would already be folded by the YAML reader.
+    text = yaml.dump(data, Dumper=_Dumper, allow_unicode=False, sort_keys=False)
+    target = fuzz_inventory.file("sites/evrange.yml")
+    original = target.read_bytes()
+    try:
+        target.write_text(text, encoding="utf-8")
+        result = invoke_beffroi(["validate", str(fuzz_inventory.root), "--format", "json"])
+    finally:
+        target.write_bytes(original)
+    assert result.exit_code == 1, (path, repr(char), result.output)
+    where = ".".join(str(p) for p in path)
+    at_field = [f for f in result.json() if f["severity"] == "error"
+                and f["path"].replace("[", ".").replace("]", "") == where]
+    assert at_field, (path, repr(char), result.json())

@@ -360,6 +360,62 @@ CASES = [
          whole("sites/kanfen.YML", EVRANGE_TEXT), top_line=True),
 ]
 
+# --- free text is data, never directives (issue 9, ENG-TEXT) -------------------------------------
+# A line break in any spelling, a control or bidi character, or an oversized value is refused at
+# its field; structured fields (NTP source, path, interface, driver, INSEE) refuse them by pattern.
+CASES += [
+    case("injection_commune_newline_becomes_chrony_directives", "ENG-TEXT", EV,
+         field_(EV, "commune", value="Évrange\nallow all\nserver 203.0.113.66 iburst"),
+         at=("commune",), message="LINE FEED"),
+    case("injection_commune_newline_becomes_ios_account", "ENG-TEXT", EV,
+         field_(EV, "commune",
+                value="Évrange\nusername backdoor privilege 15 secret 0 hunter2"),
+         at=("commune",), hint="one line"),
+    case("injection_camera_location_breaks_camera_yaml", "ENG-TEXT", EV,
+         field_(EV, "cameras", 0, "location", value='Mât"\nanalytics: [face_recognition]'),
+         at=("cameras", 0, "location")),
+    case("injection_mayor_carriage_return_alone", "ENG-TEXT", EV,
+         field_(EV, "controller", "mayor", value="Claire\rusername backdoor"),
+         at=("controller", "mayor"), message="CARRIAGE RETURN"),
+    text("injection_ups_model_line_separator", EV, 'model: "Onduleur en ligne 2000 VA',
+         'model: "Onduleur\\u2028[evil]\\u2028driver = dummy 2000 VA', rule="ENG-TEXT",
+         message="LINE SEPARATOR"),
+    text("injection_purpose_label_next_line", EV, 'label: "Protection des bâtiments',
+         'label: "Protection\\Nallow all des bâtiments', rule="ENG-TEXT", message="NEL"),
+    text("injection_habilitation_name_rtl_override", EV, 'name: "Thierry Michel"',
+         'name: "Thierry \\u202Eleh"', rule="ENG-TEXT", message="RIGHT-TO-LEFT OVERRIDE"),
+    text("injection_crisis_cell_service_bidi_isolate", CELL, '"SDIS 57 — CTA-CODIS (24/7)"',
+         '"\\u2066SDIS 57\\u2069"', rule="ENG-TEXT"),
+    text("injection_department_operator_nul", DEPT, "operator: Moselle Fibre",
+         'operator: "Moselle\\0Fibre"', rule="ENG-TEXT", message="NUL"),
+    case("injection_switch_model_tab", "ENG-TEXT", EV,
+         field_(EV, "switch", "model", value="Catalyst\tenable secret 0 x"),
+         at=("switch", "model"), message="TAB"),
+    case("injection_ten_kilobytes_of_justification", "ENG-TEXT", EV,
+         field_(EV, "authorization", "retention_justification", value="A" * 10_000),
+         at=("authorization", "retention_justification"), hint="at most 2000"),
+    case("injection_ntp_server_with_a_second_directive", "TIME-1", DEPT,
+         field_(DEPT, "time", "ntp_servers", 0, value="100.64.0.123 iburst\nallow all"),
+         at=("time", "ntp_servers", 0)),
+    case("injection_site_ntp_server_with_spaces", "TIME-1", EV,
+         field_(EV, "ntp_servers", value=["100.64.0.123", "100.64.0.124 prefer"]),
+         at=("ntp_servers", 1)),
+    case("injection_storage_mount_adds_a_unit_path", "ENG-SCHEMA", EV,
+         field_(EV, "nvr", "storage", "mount", value="/srv/video /etc"),
+         at=("nvr", "storage", "mount")),
+    case("injection_switch_port_prefix_with_a_command", "ENG-SCHEMA", EV,
+         field_(EV, "switch", "ports", "prefix", value="Gi1/0/ ; shutdown"),
+         at=("switch", "ports", "prefix")),
+    case("injection_rtsp_path_with_userinfo_space", "ENG-SCHEMA", EV,
+         field_(EV, "cameras", 1, "rtsp_path", value='/stream1" x'),
+         at=("cameras", 1, "rtsp_path")),
+    case("injection_ups_driver_two_words", "ENG-SCHEMA", EV,
+         field_(EV, "nvr", "ups", "driver", value="usbhid-ups port=/dev/sda"),
+         at=("nvr", "ups", "driver")),
+    case("injection_insee_in_other_digits", "ENG-SCHEMA", EV,
+         field_(EV, "insee", value="\u0665\u0667\u0662\u0660\u0662"), at=("insee",)),
+]
+
 
 def _break(moselle: InventoryCopy, m: Malformed) -> Callable[[int, str], bool]:
     """Apply the mutation; return a predicate on (line, message) for "the right line"."""

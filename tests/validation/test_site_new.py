@@ -230,3 +230,59 @@ def test_site_new_refuses_a_path_like_or_control_character_name(moselle: Invento
     with pytest.raises(BeffroiError):
         new_site(moselle.root, name)
     assert _snapshot(moselle.root) == before
+# --- issue 9: arguments are data, the site file is written by a YAML serializer -------------
+
+@pytest.mark.parametrize("args", [
+    ["Kanfen", "--mayor", "Jean Dupont\nallow all"],
+    ["Kanfen", "--mayor", "Jean Dupont\rallow all"],
+    ["Kanfen", "--mayor", "Jean\u2028Dupont"],
+    ["Kanfen", "--mayor", "Jean \u202eDupont"],
+    ["Kanfen", "--mayor", "x" * 10_000],
+    ["Kanfen\nusername backdoor privilege 15 secret 0 hunter2"],
+    ["Kanfen\x00"],
+    ["Kanfen", "--insee", "57356\nallow all"],
+    ["Kanfen", "--insee", "5735"],
+    ["Kanfen", "--insee", "2C004"],
+    ["Kanfen", "--insee", "\u0665\u0667\u0663\u0665\u0666"],  # Arabic-Indic digits
+    ["Kanfen", "--insee", '57356"'],
+    ["Kanfen", "--population", "0"],
+    ["Kanfen", "--population", "-12"],
+], ids=lambda a: repr(a)[:40])
+def test_site_new_refuses_arguments_that_cannot_be_data(moselle: InventoryCopy,
+                                                        args: list[str]) -> None:
+    before = _snapshot(moselle.root)
+    result = invoke_beffroi(["site", "new", *args, "--inventory", str(moselle.root)])
+    assert result.exit_code == 2, result.output
+    assert "Nothing was written" in result.output and "Traceback" not in result.output
+    assert _snapshot(moselle.root) == before
+
+
+def test_site_new_writes_hostile_but_valid_text_as_data(moselle: InventoryCopy) -> None:
+    mayor = 'Jean "Jo" d\'Ar # ; { } \\ $x %y'
+    result = invoke_beffroi(["site", "new", "Kanfen", "--mayor", mayor, "--insee", "2A004",
+                             "--population", "1200", "--inventory", str(moselle.root)])
+    assert result.exit_code == 0, result.output
+    site = yaml.safe_load(moselle.file("sites/kanfen.yml").read_text())
+    assert site["controller"]["mayor"] == mayor
+    assert site["habilitations"][0]["name"] == mayor
+    assert (site["insee"], site["population"]) == ("2A004", 1200)
+    assert invoke_beffroi(["validate", str(moselle.root)]).exit_code == 0
+
+
+def test_site_new_file_lists_the_template_todo_fields(
+        kanfen: tuple[InventoryCopy, Any]) -> None:
+    moselle, _result = kanfen
+    text = moselle.file("sites/kanfen.yml").read_text()
+    header = text.split("\ncommune:")[0]
+    assert "TODO" in header and "controller.address" in header and "insee" in header
+    assert "{{" not in text
+
+
+def test_site_template_cannot_splice_yaml_syntax(moselle: InventoryCopy) -> None:
+    """Even a department template that forgets the quoting rule gets one scalar per value."""
+    template = moselle.file("site-template.yml.j2")
+    template.write_text(template.read_text().replace(
+        "mayor: {{ mayor }}", "mayor: {{ mayor }}  # from --mayor"), encoding="utf-8")
+    made = new_site(moselle.root, "Kanfen", mayor='Jo "le" Dupont: {a: b}, [c]')
+    site = yaml.safe_load(made.site_file.read_text())
+    assert site["controller"]["mayor"] == 'Jo "le" Dupont: {a: b}, [c]'

@@ -1,0 +1,113 @@
+"""Role-only templates (sshd_config, systemd units, wg-quick drop-ins) escape what they interpolate.
+
+They are rendered here with the renderer's filters (the ones Ansible gets from
+`plugins/filter/beffroi_escape.py`) and the roles' own default values, then read back with their
+real parser (`sshd -t`) or checked line by line (systemd unit syntax). A hostile role variable —
+a line break, a space where one word goes, a `%` specifier — is refused or escaped, never spliced
+into a directive.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+
+from beffroi.escaping import UnsafeValue
+from beffroi.intent import crisis_cell_intent, site_intent
+from beffroi.inventory import load_inventory
+from beffroi.render import environment
+
+REPO = Path(__file__).resolve().parents[2]
+SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+
+
+def _render(role: str, template: str, variables: dict[str, Any]) -> str:
+    env = environment().overlay(loader=jinja2.FileSystemLoader(REPO / "roles" / role /
+                                                               "templates"))
+    env.filters = {**env.filters, "bool": bool}  # Ansible's own filter the drop-ins use
+    return env.get_template(template).render(ansible_managed="Ansible managed", **variables)
+
+
+def _variables() -> dict[str, Any]:
+    inv = load_inventory(REPO / "inventories" / "moselle")
+    ctx = site_intent(inv, "evrange").context()
+    hub = crisis_cell_intent(inv)
+    return {
+        "beffroi": ctx, "beffroi_hub": hub,
+        "common_sshd_port": 22, "common_sshd_permit_root_login": "no",
+        "common_admin_group": "beffroi-admins", "common_sshd_max_auth_tries": 3,
+        "common_sshd_client_alive_interval": 300,
+        "crisis_cell_viewer_user": "beffroi-viewer", "crisis_cell_viewer_interval": "1min",
+        "crisis_cell_viewer_state_dir": "/var/lib/beffroi-viewer",
+        "__crisis_cell_wg_use_userspace": True, "__firewall_wg_use_userspace": True,
+        "__firewall_wg_address": ctx["wireguard"]["address"],
+        "__firewall_wg_interface": ctx["wireguard"]["interface"],
+        "recorder_user": "beffroi-recorder", "recorder_venv": "/opt/beffroi/recorder",
+        "recorder_config": "/etc/beffroi/recorder.toml",
+        "recorder_state_dir": "/var/lib/beffroi/recorder",
+        "recorder_checkpoint_dir": "/var/lib/beffroi/checkpoints",
+    }
+
+
+UNITS = [("crisis_cell", "beffroi-viewer.service.j2"), ("crisis_cell", "beffroi-viewer.timer.j2"),
+         ("crisis_cell", "wg-quick-dropin.conf.j2"), ("firewall", "wg-quick-dropin.conf.j2"),
+         ("recorder", "beffroi-recorder.service.j2"), ("recorder", "beffroi-relay.service.j2")]
+UNIT_LINE = re.compile(r"#[^\n]*|\[[A-Za-z]+\]|[A-Za-z]+=[^\n]*|")
+
+
+def _sshd_check(text: str, tmp: Path) -> None:
+    if Path(SSHD).exists() and os.access("/run", os.W_OK):
+        # the privilege-separation directory sshd's own unit creates (RuntimeDirectory=sshd)
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    if not Path(SSHD).exists() or not Path("/run/sshd").is_dir():
+        pytest.skip("sshd -t needs openssh-server and /run/sshd")
+    path = tmp / "sshd_config"
+    path.write_text(text, encoding="utf-8")
+    done = subprocess.run([SSHD, "-t", "-f", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_sshd_config_passes_sshd_t(tmp_path: Path) -> None:
+    _sshd_check(_render("common", "sshd_config.j2", _variables()), tmp_path)
+
+
+@pytest.mark.parametrize(("role", "template"), UNITS, ids=lambda v: str(v))
+def test_units_have_unit_file_line_structure(role: str, template: str) -> None:
+    text = _render(role, template, _variables())
+    assert all(UNIT_LINE.fullmatch(line) for line in text.splitlines()), text
+
+
+@pytest.mark.parametrize("value", ["beffroi-admins\nPermitRootLogin yes", "admins root",
+                                   "admins#", "admins\rPasswordAuthentication yes",
+                                   "admins\u2028x", '"admins"'])
+def test_sshd_config_refuses_a_hostile_group(value: str) -> None:
+    with pytest.raises(UnsafeValue, match="sshd_config"):
+        _render("common", "sshd_config.j2", {**_variables(), "common_admin_group": value})
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("recorder_user", "beffroi\nExecStartPre=/bin/sh -c evil"),
+    ("recorder_venv", "/opt/x /etc"),
+    ("recorder_state_dir", "/var/lib/x\\"),
+    ("recorder_config", "/etc/x\u2029ExecStart=/bin/false"),
+])
+def test_recorder_unit_refuses_a_hostile_variable(name: str, value: str) -> None:
+    with pytest.raises(UnsafeValue, match="systemd"):
+        _render("recorder", "beffroi-recorder.service.j2", {**_variables(), name: value})
+
+
+def test_systemd_specifiers_in_a_value_are_escaped() -> None:
+    text = _render("crisis_cell", "beffroi-viewer.timer.j2",
+                   {**_variables(), "crisis_cell_viewer_interval": "1min"})
+    assert "OnUnitActiveSec=1min" in text
+    variables = _variables()
+    variables["beffroi"]["site"]["slug"] = "evrange%h"
+    unit = _render("recorder", "beffroi-relay.service.j2", variables)
+    assert "(evrange%%h)" in unit
