@@ -77,6 +77,51 @@ class User:
         return "*" in self.cameras or camera_id in self.cameras
 
 
+# --- API hardening (issue 10 §4): [api] limits and lockout, kept apart for the schema port ---
+@dataclass(frozen=True)
+class ApiLimits:
+    """How much the API lets one client or a crowd cost (connections, hashing, lockout)."""
+
+    max_connections: int = 64            # beyond: 503 at once, no thread
+    request_timeout_seconds: float = 10.0  # whole request (line, headers, body) must arrive
+    hash_concurrency: int = 2            # argon2 verifications at once (64 MiB each)
+    hash_wait_seconds: float = 0.5       # wait for a hashing slot, then 503
+    lockout_threshold: int = 5           # failures of one account name before it is locked
+    address_lockout_threshold: int = 20  # failures from one address before it is locked
+    lockout_base_seconds: float = 30.0   # first lock; doubles with each further failure
+    lockout_max_seconds: float = 900.0   # longest lock; failures are forgotten after it
+
+
+_LIMIT_RANGES: dict[str, tuple[float, float]] = {
+    "max_connections": (2, 4096), "request_timeout_seconds": (0.5, 300),
+    "hash_concurrency": (1, 64), "hash_wait_seconds": (0, 30), "lockout_threshold": (1, 1000),
+    "address_lockout_threshold": (1, 100000), "lockout_base_seconds": (0.1, 86400),
+    "lockout_max_seconds": (0.1, 86400),
+}
+_LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|::1|localhost)$")
+
+
+def _api_limits(r: _Reader, api: dict[str, Any]) -> ApiLimits:
+    """Read the [api] hardening keys (all optional, with safe defaults)."""
+    values: dict[str, Any] = {}
+    for key, (low, high) in _LIMIT_RANGES.items():
+        default = getattr(ApiLimits, key)
+        value = r.get(api, key, "api", type(default), default, required=False)
+        if not low <= value <= high:
+            r.err(f"api.{key}", "CFG-2", f"must be {low:g}..{high:g}, got {value}")
+        values[key] = value
+    return ApiLimits(**values)
+
+
+def _check_transport(r: _Reader, host: str, tls: bool) -> None:
+    """NET-2: Basic credentials and video never cross a network in clear."""
+    if not tls and not _LOOPBACK.match(host):
+        r.err("api.tls_cert", "NET-2",
+              f"the API listens on {host}, not loopback: set tls_cert and tls_key "
+              "(plain HTTP is allowed on 127.0.0.1 only)")
+# --- end of API hardening keys ---------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Config:
     """The validated configuration."""
@@ -104,6 +149,7 @@ class Config:
     cameras: tuple[Camera, ...]
     users: tuple[User, ...]
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    api_limits: ApiLimits = field(default_factory=lambda: ApiLimits())
 
     def camera(self, camera_id: str) -> Camera:
         """The camera with this id; KeyError if unknown."""
@@ -139,7 +185,7 @@ _KNOWN: dict[str, set[str]] = {
         "reconnect_initial_seconds", "reconnect_max_seconds", "rtsp_timeout_seconds",
         "purge_interval_seconds", "export_dir",
     },
-    "api": {"listen", "tls_cert", "tls_key"},
+    "api": {"listen", "tls_cert", "tls_key", *_LIMIT_RANGES},
     "relay": {"listen"},
     "time": {"sync_check"},
     "cameras": {"id", "role", "rtsp_url", "location", "expected_fps", "width", "height"},
@@ -255,6 +301,9 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     tkey = r.get(api, "tls_key", "api", str, None, required=False)
     if (cert is None) != (tkey is None):
         r.err("api.tls_cert", "NET-2", "set both tls_cert and tls_key, or neither")
+    else:
+        _check_transport(r, api_listen[0], cert is not None)
+    api_limits = _api_limits(r, api)
     relay = data.get("relay", {})
     r.unknown(relay, "relay", "relay")
     relay_listen = r.listen(r.get(relay, "listen", "relay", str, "127.0.0.1:8554",
@@ -277,7 +326,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         rtsp_timeout_seconds=rtsp_to, purge_interval_seconds=purge_every, export_dir=export_dir,
         api_listen=api_listen, tls_cert=Path(cert) if cert else None,
         tls_key=Path(tkey) if tkey else None, relay_listen=relay_listen, sync_check=sync,
-        cameras=tuple(cameras), users=tuple(users), raw=data,
+        cameras=tuple(cameras), users=tuple(users), raw=data, api_limits=api_limits,
     )
 
 
