@@ -67,7 +67,38 @@ def _secrets(inv: Inventory, slug: str, reveal: bool) -> dict[str, Any]:
             "switch": {"username": REDACTED, "password": REDACTED, "enable_secret": REDACTED},
             "cameras": {c.name: {"username": REDACTED, "password": REDACTED}
                         for c in site.cameras},
-            "recorder_users": {h.id: {"password_hash": REDACTED} for h in site.habilitations}}
+            "recorder_users": {h.id: {"password_hash": REDACTED} for h in site.habilitations},
+            "recorder_tls": {"certificate": REDACTED, "private_key": REDACTED},
+            "crisis_cell_viewer": {"password": REDACTED, "password_hash": REDACTED}}
+
+
+# --- recorder API TLS and the crisis cell's relay account (issue 10 §4) ----------------------
+RECORDER_TLS_DIR = "/etc/beffroi/tls"
+NVR_SECRETS_HINT = "add it with `scripts/vault-add-nvr-secrets.py INVENTORY SLUG`"
+
+
+def _recorder_tls(slug: str, secrets: dict[str, Any]) -> dict[str, str]:
+    """NET-2: where the recorder finds its certificate and key, and their vault content."""
+    tls = secrets.get("recorder_tls")
+    if not isinstance(tls, dict) or not {"certificate", "private_key"} <= set(tls):
+        raise BeffroiError(f"vault/{slug}.yml has no recorder_tls (the NVR's TLS certificate "
+                           f"and key, NET-2): {NVR_SECRETS_HINT}")
+    return {"cert_path": f"{RECORDER_TLS_DIR}/recorder.crt",
+            "key_path": f"{RECORDER_TLS_DIR}/recorder.key",
+            "certificate": str(tls["certificate"]), "private_key": str(tls["private_key"])}
+
+
+def _crisis_cell_viewer(slug: str, cell_hostname: str, cell_name: str,
+                        secrets: dict[str, Any]) -> dict[str, Any]:
+    """ACC-3/JRN-1: the crisis cell's own live-only account on this NVR (its relay probe),
+    so the relay journals who watches; one password per commune, in the commune's vault."""
+    viewer = secrets.get("crisis_cell_viewer")
+    if not isinstance(viewer, dict) or "password_hash" not in viewer:
+        raise BeffroiError(f"vault/{slug}.yml has no crisis_cell_viewer (the crisis cell's "
+                           f"relay account, ACC-3): {NVR_SECRETS_HINT}")
+    return {"id": cell_hostname, "name": cell_name, "role": "live",
+            "password_hash": viewer["password_hash"], "cameras": ["*"]}
+# --- end ---------------------------------------------------------------------------------------
 
 
 def firewall_rules(site: Site, ntp: list[str], live_port: int, api_port: int, wg_port: int,
@@ -177,7 +208,9 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: bool = False) -> Site
             "users": [{"id": h.id, "name": h.name, "role": h.role,
                        "password_hash": secrets.get("recorder_users", {}).get(h.id, {})
                        .get("password_hash", REDACTED)}
-                      for h in site.habilitations],
+                      for h in site.habilitations]
+            + [_crisis_cell_viewer(slug, cell.hostname, cell.name, secrets)],
+            "tls": _recorder_tls(slug, secrets),
         },
         "services": _services(site),
         "switch": _switch(site, secrets),
@@ -264,6 +297,18 @@ def _camera(site: Site, index: int, secrets: dict[str, Any], ntp: list[str]
     }
 
 
+def _viewer_password(inv: Inventory, slug: str, reveal: bool) -> str:
+    """The crisis cell's relay password on this commune's NVR (from the commune's vault)."""
+    if not reveal:
+        return REDACTED
+    from beffroi import vault
+
+    viewer = vault.read_vault(inv.vault_file(slug)).get("crisis_cell_viewer")
+    if not isinstance(viewer, dict) or "password" not in viewer:
+        raise BeffroiError(f"vault/{slug}.yml has no crisis_cell_viewer: {NVR_SECRETS_HINT}")
+    return str(viewer["password"])
+
+
 def crisis_cell_intent(inv: Inventory, reveal_secrets: bool = False) -> dict[str, Any]:
     """The hub's context: one WireGuard peer per valid commune of the inventory."""
     from beffroi import vault
@@ -281,6 +326,8 @@ def crisis_cell_intent(inv: Inventory, reveal_secrets: bool = False) -> dict[str
               "endpoint": f"{s.network.wan_address.ip}:{dept.defaults.wireguard_port}",
               "vpn_address": str(s.firewall.vpn_address), "nvr_ip": str(s.nvr.ip),
               "live_relay": f"rtsp://{s.nvr.ip}:{dept.defaults.live_relay_port}",
+              "relay_user": cell.hostname,
+              "relay_password": _viewer_password(inv, s.slug, reveal_secrets),
               "cameras": [c.name for c in s.cameras]}
              for s in sorted(inv.sites.values(), key=lambda s: s.site_id)]
     return {"version": __version__, "hostname": cell.hostname, "name": cell.name,

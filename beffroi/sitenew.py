@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import yaml
 from argon2 import PasswordHasher
 
 from beffroi import vault
 from beffroi.addressing import max_sites, plan
 from beffroi.findings import BeffroiError, has_errors
 from beffroi.inventory import SITES_DIR, Inventory, load_inventory
+from beffroi.nvrtls import nvr_certificate
 from beffroi.validate import site_findings
 
 SITE_TEMPLATE = "site-template.yml.j2"
@@ -72,7 +74,14 @@ def site_secrets(slug: str, mayor_id: str) -> tuple[dict[str, Any], str]:
                     for name in CAMERAS},
         "recorder_users": {mayor_id: {"initial_password": mayor_password,
                                       "password_hash": PasswordHasher().hash(mayor_password)}},
+        "crisis_cell_viewer": crisis_cell_viewer(),
     }, public
+
+
+def crisis_cell_viewer() -> dict[str, str]:
+    """The crisis cell's live-only relay account on this NVR (ACC-3): password and hash."""
+    password = vault.password()
+    return {"password": password, "password_hash": PasswordHasher().hash(password)}
 
 
 @functools.cache
@@ -113,6 +122,8 @@ def prepare_site(inv: Inventory, name: str, site_id: int, mayor: str = "Maire À
         "addressing": inv.department.addressing,
         "plan": plan(inv.department.addressing, site_id, len(CAMERAS)),
         "wireguard_public_key": public})
+    nvr = yaml.safe_load(text)["nvr"]  # the certificate names the NVR exactly as the site does
+    secrets["recorder_tls"] = nvr_certificate(str(nvr["hostname"]), str(nvr["ip"]), name)
     return Prepared(slug, site_id, text, secrets)
 
 

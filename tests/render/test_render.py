@@ -102,3 +102,30 @@ def test_hub_has_one_peer_per_commune() -> None:
     (text,) = rendered.values()
     assert text.count("[Peer]") == 3
     assert "AllowedIPs = 10.58.0.2/32, 10.57.0.99/32" in text
+
+
+@pytest.mark.parametrize("slug", PILOTS)
+def test_rendered_recorder_config_serves_tls_and_passes_check_config(slug: str,
+                                                                     tmp_path: Path) -> None:
+    """NET-2: the API listens on the NVR's address, so TLS is on by default (check-config
+    refuses plain HTTP off loopback); the certificate the role deploys is the vault's."""
+    from cryptography import x509
+
+    from beffroi.intent import site_intent
+
+    inv = load_inventory(INVENTORY)
+    rendered = render_site(inv, slug, reveal_secrets=True)
+    toml = next(t for o, t in rendered.items() if o.relpath.endswith("recorder.toml"))
+    path = tmp_path / "recorder.toml"
+    path.write_text(toml)
+    res = subprocess.run([str(REPO / ".venv" / "bin" / "recorder"), "check-config", str(path)],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    rec = site_intent(inv, slug, reveal_secrets=True).context()["recorder"]
+    assert f'tls_cert = "{rec["tls"]["cert_path"]}"' in toml
+    assert f'tls_key = "{rec["tls"]["key_path"]}"' in toml
+    cert = x509.load_pem_x509_certificate(rec["tls"]["certificate"].encode())
+    nvr = inv.site(slug).nvr
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert nvr.ip in san.get_values_for_type(x509.IPAddress)
+    assert nvr.hostname in san.get_values_for_type(x509.DNSName)
