@@ -83,6 +83,7 @@ class ApiLimits:
     """How much the API lets one client or a crowd cost (connections, hashing, lockout)."""
 
     max_connections: int = 64            # beyond: 503 at once, no thread
+    max_connections_per_address: int = 16  # one host cannot take every slot
     request_timeout_seconds: float = 10.0  # whole request (line, headers, body) must arrive
     hash_concurrency: int = 2            # argon2 verifications at once (64 MiB each)
     hash_wait_seconds: float = 0.5       # wait for a hashing slot, then 503
@@ -93,7 +94,8 @@ class ApiLimits:
 
 
 _LIMIT_RANGES: dict[str, tuple[float, float]] = {
-    "max_connections": (2, 4096), "request_timeout_seconds": (0.5, 300),
+    "max_connections": (2, 4096), "max_connections_per_address": (1, 4096),
+    "request_timeout_seconds": (0.5, 300),
     "hash_concurrency": (1, 64), "hash_wait_seconds": (0, 30), "lockout_threshold": (1, 1000),
     "address_lockout_threshold": (1, 100000), "lockout_base_seconds": (0.1, 86400),
     "lockout_max_seconds": (0.1, 86400),

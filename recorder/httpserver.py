@@ -118,7 +118,8 @@ class JsonErrorHandler(BaseHTTPRequestHandler):
 
 
 class BoundedHTTPServer(ThreadingHTTPServer):
-    """At most `max_connections` connections (each its own thread); TLS per connection."""
+    """At most `max_connections` connections (each its own thread), and at most
+    `max_connections_per_address` from one address; TLS per connection."""
 
     daemon_threads = True
     request_queue_size = 64
@@ -128,23 +129,41 @@ class BoundedHTTPServer(ThreadingHTTPServer):
         self.limits = limits
         self.tls = tls
         self._slots = threading.BoundedSemaphore(limits.max_connections)
+        self._per_address: dict[str, int] = {}
+        self._count_lock = threading.Lock()
         super().__init__(address, handler)
 
+    def _take(self, host: str) -> bool:
+        with self._count_lock:
+            if self._per_address.get(host, 0) >= self.limits.max_connections_per_address:
+                return False
+            if not self._slots.acquire(blocking=False):
+                return False
+            self._per_address[host] = self._per_address.get(host, 0) + 1
+            return True
+
+    def _give_back(self, host: str) -> None:
+        with self._count_lock:
+            left = self._per_address.pop(host, 1) - 1
+            if left > 0:
+                self._per_address[host] = left
+            self._slots.release()
+
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
+        if not self._take(client_address[0]):
             self._refuse(request)
             return
         try:
             super().process_request(request, client_address)
         except Exception:
-            self._slots.release()
+            self._give_back(client_address[0])
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            self._give_back(client_address[0])
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         request.settimeout(self.limits.request_timeout_seconds)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from recorder_harness import PASSWORD, make_config
+from recorder_harness import PASSWORD, make_config, wait_for
 
 from recorder import config
 from recorder.api import ApiContext, make_server
@@ -170,12 +170,29 @@ def test_connections_beyond_the_limit_get_503_at_once(tmp_path: Path) -> None:
         finally:
             for s in idle:
                 s.close()
-        time.sleep(0.3)
-        assert request(srv.port, "GET", "/healthz")[0] == 200
+        # the slots come back once the server sees the clients gone
+        assert wait_for(lambda: request(srv.port, "GET", "/healthz")[0] == 200, 5)
+
+
+def test_one_address_cannot_take_every_connection(tmp_path: Path) -> None:
+    """A slowloris from one host leaves room for everybody else (127.0.0.0/8 only)."""
+    with serve(tmp_path, max_connections=8, max_connections_per_address=3) as srv:
+        held = [socket.create_connection(("127.0.0.1", srv.port), source_address=("127.0.3.1", 0))
+                for _ in range(3)]
+        try:
+            time.sleep(0.3)
+            with socket.create_connection(("127.0.0.1", srv.port),
+                                          source_address=("127.0.3.1", 0)) as s:
+                s.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+                assert parse(s.recv(4096))[0] == 503
+            assert request(srv.port, "GET", "/healthz")[0] == 200  # from 127.0.0.1
+        finally:
+            for s in held:
+                s.close()
 
 
 def test_half_open_connections_are_released_within_the_request_timeout(tmp_path: Path) -> None:
-    with serve(tmp_path, request_timeout_seconds=1) as srv:
+    with serve(tmp_path, request_timeout_seconds=1, max_connections_per_address=64) as srv:
         socks = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(20)]
         for s in socks:
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
