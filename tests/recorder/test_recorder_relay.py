@@ -124,3 +124,35 @@ def test_relay_honours_the_accounts_camera_list_and_role(relay: config.Config) -
     denied = _journal(relay, "access_denied")
     assert {(d["user"], d["camera"]) for d in denied} >= {("pbernard", "cam2"),
                                                           ("admin-jroux", "cam1")}
+
+
+def test_crisis_cell_viewer_authenticates_and_never_leaks_its_password(
+        relay: config.Config, tmp_path: Path) -> None:
+    """The crisis cell's probe (roles/crisis_cell/files/beffroi-live-view) logs in with its own
+    account per commune; its password reaches neither its output nor status.json."""
+    import json
+
+    host, port = relay.relay_listen
+    script = REPO / "roles" / "crisis_cell" / "files" / "beffroi-live-view"
+    secret = "p@ss:w/rd wrong but long"
+
+    def probe(password: str) -> tuple[dict[str, object], str]:
+        conf = {"timeout": 8, "state_dir": str(tmp_path),
+                "streams": [{"commune": "Testville", "slug": "testville", "camera": "cam1",
+                             "url": f"rtsp://{host}:{port}/cam1"}],
+                "credentials": {"testville": {"user": "sdis-lmartin", "password": password}}}
+        path = tmp_path / "viewer.json"
+        path.write_text(json.dumps(conf))
+        res = subprocess.run([sys.executable, str(script), "--config", str(path)],
+                             capture_output=True, text=True, timeout=60, check=True)
+        status = (tmp_path / "status.json").read_text()
+        assert password not in status and password not in res.stdout + res.stderr
+        assert quote(password, safe="") not in status + res.stdout + res.stderr
+        return json.loads(status)["streams"][0], res.stdout
+
+    stream, out = probe(PASSWORD)
+    assert stream["ok"] is True and "plays" in out
+    stream, out = probe(secret)
+    assert stream["ok"] is False and "DOWN" in out
+    views = _journal(relay, "live_view")
+    assert views and views[-1]["user"] == "sdis-lmartin"
