@@ -125,6 +125,8 @@ def run(conf: Config) -> int:
     auth = Auth()
     server = GstRtspServer.RTSPServer()
     server.set_auth(auth)
+    # clients served by a few threads: one viewer's password check does not stall the others
+    server.get_thread_pool().set_max_threads(conf.api_limits.hash_concurrency + 2)
     host, port = conf.relay_listen
     server.set_address(host)
     server.set_service(str(port))

@@ -129,3 +129,22 @@ def test_rendered_recorder_config_serves_tls_and_passes_check_config(slug: str,
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert nvr.ip in san.get_values_for_type(x509.IPAddress)
     assert nvr.hostname in san.get_values_for_type(x509.DNSName)
+
+
+def test_crisis_cell_relay_password_opens_its_live_account_on_every_nvr() -> None:
+    """ACC-3/JRN-1: the hub's viewer logs in to each commune's relay as its own `live`
+    account (one password per commune), so the NVR journals who watches."""
+    from beffroi.intent import REDACTED, crisis_cell_intent, site_intent
+    from recorder.passwords import check_password
+
+    inv = load_inventory(INVENTORY)
+    hub = crisis_cell_intent(inv, reveal_secrets=True)
+    passwords = set()
+    for peer in hub["peers"]:
+        users = site_intent(inv, peer["slug"], reveal_secrets=True).context()["recorder"]["users"]
+        account = [u for u in users if u["id"] == peer["relay_user"]]
+        assert len(account) == 1 and account[0]["role"] == "live"
+        assert check_password(account[0]["password_hash"], peer["relay_password"])
+        passwords.add(peer["relay_password"])
+    assert len(passwords) == len(hub["peers"]) == 3
+    assert all(p["relay_password"] == REDACTED for p in crisis_cell_intent(inv)["peers"])
