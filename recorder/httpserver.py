@@ -70,6 +70,8 @@ class JsonErrorHandler(BaseHTTPRequestHandler):
         """Like the stdlib's, with a whole-request deadline, 405 and 408 answers."""
         self._raw.start(self.limits.request_timeout_seconds)
         self.request_version = "HTTP/1.0"
+        self.command = None  # type: ignore[assignment]  # set by parse_request, read by errors
+        self.requestline = ""
         try:
             self.raw_requestline = self.rfile.readline(MAX_LINE + 1)
             if not self.raw_requestline:
@@ -114,6 +116,17 @@ class JsonErrorHandler(BaseHTTPRequestHandler):
             if self.command != "HEAD":
                 self.wfile.write(body)
         except OSError:
+            pass
+
+
+def _linger(sock: socket.socket) -> None:
+    """Send FIN after the answer, then read what the client still sends (briefly): closing
+    over unread bytes would reset the connection and the client could lose the answer."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(0.2)
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end and sock.recv(65536):
             pass
 
 
@@ -169,6 +182,7 @@ class BoundedHTTPServer(ThreadingHTTPServer):
         request.settimeout(self.limits.request_timeout_seconds)
         if self.tls is None:
             super().finish_request(request, client_address)
+            _linger(request)
             return
         try:  # the handshake happens here, in the connection's thread, under the timeout
             conn = self.tls.wrap_socket(request, server_side=True)

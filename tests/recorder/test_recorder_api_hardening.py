@@ -257,6 +257,7 @@ def test_malformed_requests_get_a_4xx_answer_not_a_dropped_connection(
 @pytest.mark.parametrize(
     "data",
     [b"\x16\x03\x01\x02\x00garbage\r\n\r\n", b"GET\r\n\r\n",
+     b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n",
      b"GET /api/cameras HTTP/1.1\r\n" + b"X-Long: " + b"a" * 70000 + b"\r\n\r\n",
      b"GET /api/cameras HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(200))
      + b"\r\n"])
