@@ -19,14 +19,11 @@ POST /api/login):
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
 import secrets
 import ssl
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from recorder import access, export, timeutil
 from recorder.config import User
-from recorder.guard import Busy, Locked, PasswordGuard
+from recorder.guard import Busy, CredentialCache, Locked, PasswordGuard
 from recorder.httpserver import BoundedHTTPServer, JsonErrorHandler
 from recorder.metrics import Metrics
 from recorder.state import State
@@ -69,25 +66,15 @@ class ApiContext:
         self.status_fn = status_fn or dict
         self.alarm_fn = alarm_fn or (lambda: False)
         self.guard = PasswordGuard(state.config.users, state.config.api_limits)
+        self.credentials = CredentialCache(self.guard, BASIC_CACHE_TTL)
         self._tokens: dict[str, tuple[str, float]] = {}
-        self._basic: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
     def check_basic(self, header: str, client: str, path: str = "") -> User | None:
         """Verify `Basic base64(user:password)`; None if wrong; HttpError 429 when locked out,
         503 when every hashing slot is busy. Failures and lockouts are journaled (JRN-1)."""
         try:
-            user_id, _, password = base64.b64decode(header, validate=True).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            user_id, password = "?", ""
-        key = hashlib.sha256(header.encode()).hexdigest()
-        with self._lock:
-            hit = self._basic.get(key)
-            cached = bool(hit and hit[1] > time.monotonic() and hit[0] == user_id)
-        if cached and not self.guard.accounts.remaining(user_id):
-            return self.state.config.user(user_id)
-        try:
-            outcome = self.guard.check(user_id, password, client)
+            outcome = self.credentials.check(header, client)
         except Locked as exc:
             raise HttpError(429, "[ACC-5] too many failed logins: locked out, try again later",
                             {"Retry-After": exc.retry_after_header}) from None
@@ -96,15 +83,10 @@ class ApiContext:
                             {"Retry-After": "1"}) from None
         if outcome.user is None:
             self.state.journal.append("login_failed", {"client": client, "path": path,
-                                                       "user_claimed": user_id[:64]})
+                                                       "user_claimed": outcome.claimed})
             if outcome.lockout:
                 self.state.journal.append("login_lockout", outcome.lockout)
                 log.warning("login lockout", extra=outcome.lockout)
-            return None
-        with self._lock:
-            if len(self._basic) > 1000:
-                self._basic.clear()
-            self._basic[key] = (outcome.user.id, time.monotonic() + BASIC_CACHE_TTL)
         return outcome.user
 
     def new_token(self, user: User) -> tuple[str, float]:

@@ -6,6 +6,8 @@ Shared by the API and the live relay (each process keeps its own counters).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
 import secrets
 import threading
@@ -97,6 +99,7 @@ class Outcome:
 
     user: User | None
     lockout: dict[str, object] | None = None  # what to journal when a lock has just started
+    claimed: str = ""  # the account name the client gave (for the journal)
 
 
 class PasswordGuard:
@@ -158,3 +161,57 @@ def _dummy_hash(users: tuple[User, ...]) -> str:
         except InvalidHashError:
             continue
     return hasher.hash(secrets.token_urlsafe(24))
+
+
+class CredentialCache:
+    """Verified `Basic` credentials remembered for `ttl` seconds (clients re-send them on every
+    request; argon2 is deliberately slow). Concurrent checks of one header share a single
+    verification instead of each taking a hashing slot."""
+
+    def __init__(self, guard: PasswordGuard, ttl: float) -> None:
+        self.guard = guard
+        self.ttl = ttl
+        self._cache: dict[str, tuple[str, float]] = {}
+        self._inflight: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def _hit(self, key: str) -> User | None:
+        hit = self._cache.get(key)
+        if hit and hit[1] > time.monotonic() and not self.guard.accounts.remaining(hit[0]):
+            return self.guard.users.get(hit[0])
+        return None
+
+    def check(self, value: str, client: str) -> Outcome:
+        """Outcome of the base64 `user:password` value; raises Locked or Busy like the guard."""
+        key = hashlib.sha256(value.encode()).hexdigest()
+        with self._lock:
+            if (user := self._hit(key)) is not None:
+                return Outcome(user)
+            pending = self._inflight.get(key)
+            if pending is None:
+                self._inflight[key] = threading.Event()
+        if pending is not None:  # the same header is being verified: wait for its result
+            pending.wait(self.guard.limits.hash_wait_seconds + 10)
+            with self._lock:
+                if (user := self._hit(key)) is not None:
+                    return Outcome(user)
+            return self._verify(key, value, client)  # it failed: fail (and count) on our own
+        try:
+            return self._verify(key, value, client)
+        finally:
+            with self._lock:
+                self._inflight.pop(key).set()
+
+    def _verify(self, key: str, value: str, client: str) -> Outcome:
+        try:
+            user_id, _, password = base64.b64decode(value.strip(), validate=True).decode(
+            ).partition(":")
+        except (ValueError, UnicodeDecodeError):
+            user_id, password = "?", ""
+        outcome = self.guard.check(user_id, password, client)
+        if outcome.user is not None:
+            with self._lock:
+                if len(self._cache) > MAX_TRACKED:
+                    self._cache.clear()
+                self._cache[key] = (outcome.user.id, time.monotonic() + self.ttl)
+        return Outcome(outcome.user, outcome.lockout, user_id[:64])

@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import logging
+import queue
 import socket
 import ssl
 import threading
@@ -119,13 +120,13 @@ class JsonErrorHandler(BaseHTTPRequestHandler):
             pass
 
 
-def _linger(sock: socket.socket) -> None:
+def _linger(sock: socket.socket, wait: float = 0.2) -> None:
     """Send FIN after the answer, then read what the client still sends (briefly): closing
     over unread bytes would reset the connection and the client could lose the answer."""
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_WR)
-        sock.settimeout(0.2)
-        end = time.monotonic() + 1.0
+        sock.settimeout(wait)
+        end = time.monotonic() + 5 * wait
         while time.monotonic() < end and sock.recv(65536):
             pass
 
@@ -142,6 +143,8 @@ class BoundedHTTPServer(ThreadingHTTPServer):
         self.limits = limits
         self.tls = tls
         self._slots = threading.BoundedSemaphore(limits.max_connections)
+        self._refusals: queue.Queue[socket.socket | None] = queue.Queue(maxsize=128)
+        threading.Thread(target=self._refuser, name="api-refuser", daemon=True).start()
         self._per_address: dict[str, int] = {}
         self._count_lock = threading.Lock()
         super().__init__(address, handler)
@@ -200,15 +203,26 @@ class BoundedHTTPServer(ThreadingHTTPServer):
         log.exception("connection failed", extra={"client": client_address[0]})
 
     def _refuse(self, request: socket.socket) -> None:
-        """Over the limit: a plain 503 (or, under TLS, an immediate close), then close."""
-        try:
-            if self.tls is None:
-                request.setblocking(False)
-                with contextlib.suppress(BlockingIOError):
-                    request.recv(MAX_LINE)  # what already arrived: closing over it would reset
+        """Over the limit: a plain 503 by the one refusal thread (under TLS, or when even that
+        thread is behind, an immediate close). No thread per refused connection."""
+        if self.tls is None:
+            with contextlib.suppress(queue.Full):
+                self._refusals.put_nowait(request)
+                return
+        self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with contextlib.suppress(queue.Full):
+            self._refusals.put_nowait(None)  # ends the refusal thread
+
+    def _refuser(self) -> None:
+        while (request := self._refusals.get()) is not None:
+            try:
                 request.settimeout(0.5)
                 request.sendall(BUSY)
-        except OSError:
-            pass
-        finally:
-            self.shutdown_request(request)
+                _linger(request, 0.05)
+            except OSError:
+                pass
+            finally:
+                self.shutdown_request(request)

@@ -11,18 +11,14 @@ Needs the `gi` GStreamer bindings (Debian's python3-gi), hence a process of its 
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
 import logging
 import signal
-import threading
-import time
 from typing import Any
 
 from recorder import access
 from recorder.config import Config, User
-from recorder.guard import Busy, Locked, PasswordGuard
+from recorder.guard import Busy, CredentialCache, Locked, PasswordGuard
 from recorder.state import State, open_state
 
 log = logging.getLogger("recorder.relay")
@@ -44,66 +40,29 @@ class ViewerCheck:
     """Who an RTSP `Authorization: Basic` header designates (None when refused), journaled.
 
     Viewers are few and their clients give up after one 401, so a viewer waits for a hashing
-    slot (up to RELAY_HASH_WAIT) rather than being refused, and viewers that arrive together
-    with the same header share one verification."""
+    slot (up to RELAY_HASH_WAIT) rather than being refused."""
 
     def __init__(self, state: State) -> None:
         self.state = state
         limits = state.config.api_limits
-        self.guard = PasswordGuard(state.config.users, dataclasses.replace(
+        guard = PasswordGuard(state.config.users, dataclasses.replace(
             limits, hash_wait_seconds=max(limits.hash_wait_seconds, RELAY_HASH_WAIT)))
-        self._cache: dict[str, tuple[str, float]] = {}
-        self._inflight: dict[str, threading.Event] = {}
-        self._lock = threading.Lock()
-
-    def _cached(self, key: str) -> User | None:
-        hit = self._cache.get(key)
-        if hit and hit[1] > time.monotonic() and not self.guard.accounts.remaining(hit[0]):
-            return self.state.config.user(hit[0])
-        return None
+        self.credentials = CredentialCache(guard, CACHE_TTL)
 
     def user(self, header: str, client: str) -> User | None:
         """The authenticated user of this header, or None (failure journaled, JRN-1)."""
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "basic":
             return None
-        key = hashlib.sha256(value.encode()).hexdigest()
-        with self._lock:
-            if (user := self._cached(key)) is not None:
-                return user
-            pending = self._inflight.get(key)
-            if pending is None:
-                self._inflight[key] = threading.Event()
-        if pending is not None:  # the same header is being verified: share its result
-            pending.wait(RELAY_HASH_WAIT + 5)
-            with self._lock:
-                return self._cached(key)
         try:
-            return self._verify(key, value, client)
-        finally:
-            with self._lock:
-                self._inflight.pop(key).set()
-
-    def _verify(self, key: str, value: str, client: str) -> User | None:
-        try:
-            user_id, _, password = base64.b64decode(value.strip(), validate=True).decode(
-            ).partition(":")
-        except (ValueError, UnicodeDecodeError):
-            user_id, password = "?", ""
-        try:
-            outcome = self.guard.check(user_id, password, client)
+            outcome = self.credentials.check(value.strip(), client)
         except (Locked, Busy):
             return None
         if outcome.user is None:
             self.state.journal.append("login_failed", {"client": client, "via": "relay",
-                                                       "user_claimed": user_id[:64]})
+                                                       "user_claimed": outcome.claimed})
             if outcome.lockout:
                 self.state.journal.append("login_lockout", {**outcome.lockout, "via": "relay"})
-            return None
-        with self._lock:
-            if len(self._cache) > 1000:
-                self._cache.clear()
-            self._cache[key] = (outcome.user.id, time.monotonic() + CACHE_TTL)
         return outcome.user
 
 
