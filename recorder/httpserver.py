@@ -131,6 +131,14 @@ def _linger(sock: socket.socket, wait: float = 0.2) -> None:
             pass
 
 
+def _drain_ready(sock: socket.socket) -> None:
+    """Read (and drop) what the client already sent, without waiting."""
+    sock.setblocking(False)
+    with contextlib.suppress(BlockingIOError, InterruptedError):
+        while sock.recv(65536):
+            pass
+
+
 class BoundedHTTPServer(ThreadingHTTPServer):
     """At most `max_connections` connections (each its own thread), and at most
     `max_connections_per_address` from one address; TLS per connection."""
@@ -218,10 +226,12 @@ class BoundedHTTPServer(ThreadingHTTPServer):
 
     def _refuser(self) -> None:
         while (request := self._refusals.get()) is not None:
-            try:
-                request.settimeout(0.5)
+            try:  # never wait on a refused client: drain what arrived, answer, FIN, drain
+                _drain_ready(request)
+                request.settimeout(0.2)
                 request.sendall(BUSY)
-                _linger(request, 0.05)
+                request.shutdown(socket.SHUT_WR)
+                _drain_ready(request)
             except OSError:
                 pass
             finally:
