@@ -72,8 +72,8 @@ class Lockout:
                 f = self._keys[key] = _Failures(0, now, 0.0)
             f.count += 1
             f.last = now
+            self._prune(now)
             if f.count < self.threshold:
-                self._prune(now)
                 return 0.0
             duration = float(min(self.cap, self.base * 2.0 ** min(f.count - self.threshold, 32)))
             f.until = now + duration
@@ -85,12 +85,13 @@ class Lockout:
             self._keys.pop(key, None)
 
     def _prune(self, now: float) -> None:
+        """Over MAX_TRACKED keys: forget unlocked ones, fewest failures and oldest first (a flood
+        of one-off names does not wipe an account under attack), down to 90 % of the limit."""
         if len(self._keys) <= MAX_TRACKED:
             return
-        for key in [k for k, f in self._keys.items() if f.until < now]:
+        unlocked = sorted((f.count, f.last, k) for k, f in self._keys.items() if f.until < now)
+        for _, _, key in unlocked[:len(self._keys) - MAX_TRACKED * 9 // 10]:
             del self._keys[key]
-        while len(self._keys) > MAX_TRACKED:  # all locked: drop the oldest
-            del self._keys[next(iter(self._keys))]
 
 
 @dataclass(frozen=True)
