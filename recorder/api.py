@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from recorder import access, export, timeutil
-from recorder.config import User
+from recorder.config import ConfigError, Finding, User
 from recorder.guard import Busy, CredentialCache, Locked, PasswordGuard
 from recorder.httpserver import BoundedHTTPServer, JsonErrorHandler
 from recorder.metrics import Metrics
@@ -374,5 +374,11 @@ def make_server(ctx: ApiContext) -> BoundedHTTPServer:
     if conf.tls_cert and conf.tls_key:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.minimum_version = ssl.TLSVersion.TLSv1_2
-        tls.load_cert_chain(conf.tls_cert, conf.tls_key)
+        try:
+            tls.load_cert_chain(conf.tls_cert, conf.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(conf.source, [Finding(
+                "api.tls_key", "NET-2", f"cannot load the certificate {conf.tls_cert} with the "
+                f"key {conf.tls_key}: {getattr(exc, 'strerror', None) or exc}; deploy the "
+                "site's pair from the vault (recorder role)")]) from None
     return BoundedHTTPServer(conf.api_listen, handler, conf.api_limits, tls)

@@ -106,3 +106,21 @@ def test_a_client_that_never_finishes_its_tls_handshake_blocks_nobody(tmp_path: 
         server.shutdown()
         server.server_close()
         state.close()
+
+
+def test_an_unusable_certificate_is_a_clear_error_naming_the_key(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from recorder_harness import REPO
+
+    cert, key = _self_signed(tmp_path)
+    key.write_text("<vault>\n")  # e.g. a vault entry that was never filled in
+    path = make_config(tmp_path, [("cam1", "rtsp://127.0.0.1:9/cam1")])
+    path.write_text(path.read_text().replace(
+        "[api]\n", f'[api]\ntls_cert = "{cert}"\ntls_key = "{key}"\n'))
+    res = subprocess.run([sys.executable, "-m", "recorder.cli", "run", "--config", str(path)],
+                         capture_output=True, text=True, timeout=60, check=False, cwd=REPO)
+    assert res.returncode == 1
+    assert "api.tls_key" in res.stderr and "NET-2" in res.stderr and str(key) in res.stderr
+    assert "Traceback" not in res.stderr
