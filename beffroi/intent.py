@@ -95,6 +95,36 @@ def _check_key_pair(inv: Inventory, slug: str, private: object) -> None:
                            "stale key): write `wg pubkey` of the vault key there")
 
 
+# --- recorder API TLS and the crisis cell's relay account (issue 10 §4) ----------------------
+RECORDER_TLS_DIR = "/etc/beffroi/tls"
+NVR_SECRETS_HINT = "add it with `scripts/vault-add-nvr-secrets.py INVENTORY SLUG`"
+
+
+def _recorder_tls(slug: str, secrets: dict[str, Any]) -> dict[str, str]:
+    """NET-2: where the recorder finds its certificate and key, and their vault content."""
+    tls = secrets.get("recorder_tls")
+    if not isinstance(tls, dict) or not {"certificate", "private_key"} <= set(tls):
+        raise BeffroiError(f"vault/{slug}.yml has no recorder_tls (the NVR's TLS certificate "
+                           f"and key, NET-2): {NVR_SECRETS_HINT}")
+    return {"cert_path": f"{RECORDER_TLS_DIR}/recorder.crt",
+            "key_path": f"{RECORDER_TLS_DIR}/recorder.key",
+            # as read (Sealed under Ansible: str() would unseal them)
+            "certificate": tls["certificate"], "private_key": tls["private_key"]}
+
+
+def _crisis_cell_viewer(slug: str, cell_hostname: str, cell_name: str,
+                        secrets: dict[str, Any]) -> dict[str, Any]:
+    """ACC-3/JRN-1: the crisis cell's own live-only account on this NVR (its relay probe),
+    so the relay journals who watches; one password per commune, in the commune's vault."""
+    viewer = secrets.get("crisis_cell_viewer")
+    if not isinstance(viewer, dict) or "password_hash" not in viewer:
+        raise BeffroiError(f"vault/{slug}.yml has no crisis_cell_viewer (the crisis cell's "
+                           f"relay account, ACC-3): {NVR_SECRETS_HINT}")
+    return {"id": cell_hostname, "name": cell_name, "role": "live",
+            "password_hash": viewer["password_hash"], "cameras": ["*"]}
+# --- end ---------------------------------------------------------------------------------------
+
+
 def firewall_rules(site: Site, ntp: list[str], live_port: int, api_port: int, wg_port: int,
                    hub_vpn: IPv4Address, admin_sources: list[str]) -> list[FirewallRule]:
     """The commune firewall's allowed flows; the policy of every chain is drop."""
@@ -204,7 +234,9 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
             "users": [{"id": h.id, "name": h.name, "role": h.role,
                        "password_hash": secrets.get("recorder_users", {}).get(h.id, {})
                        .get("password_hash", REDACTED)}
-                      for h in site.habilitations],
+                      for h in site.habilitations]
+            + [_crisis_cell_viewer(slug, cell.hostname, cell.name, secrets)],
+            "tls": _recorder_tls(slug, secrets),
         },
         "services": _services(site),
         "switch": _switch(site, secrets),
@@ -235,7 +267,8 @@ def recorder_config(ctx: dict[str, Any]) -> dict[str, Any]:
                      "min_free_percent": 10, "segment_seconds": nvr["segment_seconds"],
                      "signing_key": "/var/lib/beffroi/recorder-key/signing.pem",
                      "checkpoint_dir": "/var/lib/beffroi/checkpoints"},
-        "api": {"listen": rec["api_listen"]},
+        "api": {"listen": rec["api_listen"], "tls_cert": rec["tls"]["cert_path"],
+                "tls_key": rec["tls"]["key_path"]},
         "relay": {"listen": rec["relay_listen"]},
         "time": {"sync_check": "chrony"},
         "cameras": [{"id": cam["name"], "role": cam["role"],
@@ -358,6 +391,16 @@ def camera_settings(cam: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _viewer_password(inv: Inventory, slug: str, reveal: Reveal) -> str:
+    """The crisis cell's relay password on this commune's NVR (from the commune's vault)."""
+    if not reveal:
+        return REDACTED
+    viewer = read_secrets(reveal, inv.vault_file(slug)).get("crisis_cell_viewer")
+    if not isinstance(viewer, dict) or "password" not in viewer:
+        raise BeffroiError(f"vault/{slug}.yml has no crisis_cell_viewer: {NVR_SECRETS_HINT}")
+    return viewer["password"]  # type: ignore[no-any-return]  # Sealed under Ansible
+
+
 def crisis_cell_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[str, Any]:
     """The hub's context: one WireGuard peer per commune; only for a department whose every
     file validates (a hub with the peers of a broken commune is never rendered)."""
@@ -382,6 +425,8 @@ def crisis_cell_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[s
               "endpoint": f"{s.network.wan_address.ip}:{dept.defaults.wireguard_port}",
               "vpn_address": str(s.firewall.vpn_address), "nvr_ip": str(s.nvr.ip),
               "live_relay": f"rtsp://{s.nvr.ip}:{dept.defaults.live_relay_port}",
+              "relay_user": cell.hostname,
+              "relay_password": _viewer_password(inv, s.slug, reveal_secrets),
               "cameras": [c.name for c in s.cameras]}
              for s in sorted(inv.sites.values(), key=lambda s: s.site_id)]
     return {"version": __version__, "hostname": cell.hostname, "name": cell.name,

@@ -20,6 +20,10 @@ NUT_PASSWORD = "nut_password"                    # the UPS monitoring account (u
 SWITCH = "switch"                                # NET-3: {username, password, enable_secret}
 CAMERAS = "cameras"                              # NET-3: {camera name: {username, password}}
 RECORDER_USERS = "recorder_users"                # ACC-5: {account id: {password_hash}}
+RECORDER_TLS = "recorder_tls"                    # NET-2: the NVR API's {certificate, private_key}
+CRISIS_CELL_VIEWER = "crisis_cell_viewer"        # ACC-3: the hub's relay {password, password_hash}
+TLS_FIELDS = ("certificate", "private_key")
+VIEWER_FIELDS = ("password", "password_hash")
 SWITCH_FIELDS = ("username", "password", "enable_secret")
 CAMERA_FIELDS = ("username", "password")
 USER_HASH = "password_hash"
@@ -33,7 +37,7 @@ ACCOUNT_MAX_LENGTH = 32
 # a path there) are the target's, not the vault's.
 DERIVED_DOCUMENTS = frozenset({"config", "settings"})
 MASK_KEYS = frozenset({"password", "private_key", "signing_key", NUT_PASSWORD, USER_HASH,
-                       "enable_secret", "secret"})
+                       "enable_secret", "secret", "relay_password"})
 MASK_MIN_LENGTH = 8  # a shorter value ("", "<vault>") would blank ordinary text
 
 
@@ -59,7 +63,14 @@ def generate(slug: str, camera_names: Iterable[str], mayor_id: str) -> tuple[dic
                   for name in camera_names},
         RECORDER_USERS: {mayor_id: {INITIAL_PASSWORD: mayor_password,
                                     USER_HASH: PasswordHasher().hash(mayor_password)}},
+        CRISIS_CELL_VIEWER: crisis_cell_viewer(),
     }, public
+
+
+def crisis_cell_viewer() -> dict[str, str]:
+    """The crisis cell's live-only relay account on one NVR (ACC-3): password and its hash."""
+    password = vault.password()
+    return {"password": password, USER_HASH: PasswordHasher().hash(password)}
 
 
 def redacted(camera_names: Iterable[str], account_ids: Iterable[str]) -> dict[str, Any]:
@@ -67,7 +78,9 @@ def redacted(camera_names: Iterable[str], account_ids: Iterable[str]) -> dict[st
     return {WIREGUARD_PRIVATE_KEY: REDACTED, NVR_SIGNING_KEY: REDACTED, NUT_PASSWORD: REDACTED,
             SWITCH: dict.fromkeys(SWITCH_FIELDS, REDACTED),
             CAMERAS: {name: dict.fromkeys(CAMERA_FIELDS, REDACTED) for name in camera_names},
-            RECORDER_USERS: {uid: {USER_HASH: REDACTED} for uid in account_ids}}
+            RECORDER_USERS: {uid: {USER_HASH: REDACTED} for uid in account_ids},
+            RECORDER_TLS: dict.fromkeys(TLS_FIELDS, REDACTED),
+            CRISIS_CELL_VIEWER: dict.fromkeys(VIEWER_FIELDS, REDACTED)}
 
 
 def vaulted_values(ctx: Any) -> list[str]:

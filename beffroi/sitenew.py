@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from argon2 import PasswordHasher
+import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from beffroi import vault
@@ -26,6 +26,8 @@ from beffroi.escaping import FILTERS, to_yaml
 from beffroi.findings import BeffroiError, UsageError, has_errors
 from beffroi.inventory import SITES_DIR, Inventory, load_inventory
 from beffroi.model.base import Label
+from beffroi.nvrtls import nvr_certificate
+from beffroi.secrets import RECORDER_TLS, generate
 from beffroi.validate import site_findings
 from beffroi.yamlsource import parse_yaml
 
@@ -138,20 +140,9 @@ def next_site_id(inv: Inventory) -> int:
 
 
 def site_secrets(slug: str, mayor_id: str) -> tuple[dict[str, Any], str]:
-    """Fresh secrets of a site (NET-3, ACC-5) and the WireGuard public key."""
-    private, public = vault.wireguard_keypair()
-    mayor_password = vault.password()
-    return {
-        "wireguard_private_key": private,
-        "nvr_signing_key": vault.ed25519_private_pem(),
-        "nut_password": vault.password(),
-        "switch": {"username": f"bf-{slug}"[:32], "password": vault.password(),
-                   "enable_secret": vault.password()},
-        "cameras": {name: {"username": f"bf-{name}"[:32], "password": vault.password()}
-                    for name in CAMERAS},
-        "recorder_users": {mayor_id: {"initial_password": mayor_password,
-                                      "password_hash": PasswordHasher().hash(mayor_password)}},
-    }, public
+    """Fresh secrets of a site (NET-3, ACC-5) and the WireGuard public key (beffroi/secrets.py;
+    the NVR's TLS certificate is added once its address is allocated)."""
+    return generate(slug, CAMERAS, mayor_id)
 
 
 def _yaml_scalar(value: Any) -> str:
@@ -250,6 +241,8 @@ def prepare_site(inv: Inventory, name: str, site_id: int, mayor: str = "Maire À
         "addressing": inv.department.addressing,
         "plan": plan(inv.department.addressing, site_id, len(CAMERAS)),
         "wireguard_public_key": public})
+    nvr = yaml.safe_load(text)["nvr"]  # the certificate names the NVR exactly as the site does
+    secrets[RECORDER_TLS] = nvr_certificate(str(nvr["hostname"]), str(nvr["ip"]), name)
     return Prepared(slug, site_id, text, secrets)
 
 

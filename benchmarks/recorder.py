@@ -7,7 +7,9 @@ Measures, in one run (all on 127.0.0.1):
      both alike); PSS memory (/proc/PID/smaps_rollup) of each side running alone;
   2. recorded seconds / wall seconds while the recorder runs (>= 5 min by default);
   3. time from camera return to the first new recorded frame (all cameras dropped, restored);
-  4. video lost on kill -9 of the recorder's whole process group (recorder + ffmpeg).
+  4. video lost on kill -9 of the recorder's whole process group (recorder + ffmpeg);
+  5. the recorder's RSS and threads under 32 concurrent bad logins and 300 half-open
+     connections (benchmarks/recorder_attack.py; alone with --attack-only).
 Prints the ratios against the targets of issue 3. Not a test: nothing asserts.
 
 usage: .venv/bin/python benchmarks/recorder.py [--streams 16] [--seconds 60]
@@ -211,6 +213,8 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=None,
                     help="also merge the figures into this benchmarks.json (read by the "
                          "compact-system dossier, e.g. out/evrange/evidence/benchmarks.json)")
+    ap.add_argument("--attack-only", action="store_true",
+                    help="only the hostile-API memory measurement (issue 10 §4)")
     args = ap.parse_args()
     n = args.streams
     cache = Path(os.environ.get("BEFFROI_CACHE", Path.home() / ".cache" / "beffroi"))
@@ -223,6 +227,14 @@ def main() -> int:
     print(f"# {n} streams {args.width}x{args.height}@{args.fps} {args.kbps} kbit/s, "
           f"segments {args.segment_seconds}s, CPU/PSS window {args.seconds:.0f}s, "
           f"{os.cpu_count()} cores", flush=True)
+    if args.attack_only:
+        from recorder_attack import attack_report
+
+        try:
+            attack_report(server, tmp)
+        finally:
+            server.stop()
+        return 0
     if args.containers_only:
         try:
             compare_containers(server, tmp)

@@ -1,7 +1,8 @@
 """HTTP(S) API: individual accounts (argon2id), rights per role, every video request journaled.
 
-stdlib ThreadingHTTPServer (optionally wrapped in TLS) keeps the NVR's dependency set small;
-the API serves a handful of authorised people, not a crowd.
+A bounded stdlib server (recorder/httpserver.py: connection cap, request deadline, TLS per
+connection) keeps the NVR's dependency set small; the API serves a handful of authorised people,
+and holds when a crowd of attackers shows up (recorder/guard.py: bounded hashing, lockout).
 
 Endpoints (all JSON unless noted; credentials: `Authorization: Basic` or a Bearer token from
 POST /api/login):
@@ -18,24 +19,21 @@ POST /api/login):
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
 import secrets
 import ssl
 import threading
-import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from recorder import access, export, timeutil
-from recorder.config import User
+from recorder.config import ConfigError, Finding, User
+from recorder.guard import Busy, CredentialCache, Locked, PasswordGuard
+from recorder.httpserver import BoundedHTTPServer, JsonErrorHandler
 from recorder.metrics import Metrics
-from recorder.passwords import check_password
 from recorder.state import State
 
 log = logging.getLogger("recorder.api")
@@ -43,13 +41,18 @@ TOKEN_TTL = 8 * 3600.0
 BASIC_CACHE_TTL = 60.0  # argon2 is deliberately slow: remember a verified Basic pair briefly
 
 
+MAX_BODY = 1 << 20  # JSON bodies are small (an export request); anything larger is refused
+MAX_QUERY_FIELDS = 32
+
+
 class HttpError(Exception):
     """An HTTP error answer."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 class ApiContext:
@@ -62,33 +65,38 @@ class ApiContext:
         self.metrics = metrics
         self.status_fn = status_fn or dict
         self.alarm_fn = alarm_fn or (lambda: False)
+        self.guard = PasswordGuard(state.config.users, state.config.api_limits)
+        self.credentials = CredentialCache(self.guard, BASIC_CACHE_TTL)
         self._tokens: dict[str, tuple[str, float]] = {}
-        self._basic: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
-    def check_basic(self, header: str) -> User | None:
-        """Verify `Basic base64(user:password)`; None if wrong."""
+    def check_basic(self, header: str, client: str, path: str = "") -> User | None:
+        """Verify `Basic base64(user:password)`; None if wrong; HttpError 429 when locked out,
+        503 when every hashing slot is busy. Failures and lockouts are journaled (JRN-1)."""
         try:
-            user_id, _, password = base64.b64decode(header, validate=True).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            return None
-        user = self.state.config.user(user_id)
-        key = hashlib.sha256(header.encode()).hexdigest()
-        with self._lock:
-            hit = self._basic.get(key)
-            if hit and hit[1] > time.monotonic() and user is not None and hit[0] == user.id:
-                return user
-        if user is None or not check_password(user.password_hash, password):
-            return None
-        with self._lock:
-            self._basic[key] = (user.id, time.monotonic() + BASIC_CACHE_TTL)
-        return user
+            outcome = self.credentials.check(header, client)
+        except Locked as exc:
+            raise HttpError(429, "[ACC-5] too many failed logins: locked out, try again later",
+                            {"Retry-After": exc.retry_after_header}) from None
+        except Busy:
+            raise HttpError(503, "busy checking passwords, try again",
+                            {"Retry-After": "1"}) from None
+        if outcome.user is None:
+            self.state.journal.append("login_failed", {"client": client, "path": path,
+                                                       "user_claimed": outcome.claimed})
+            if outcome.lockout:
+                self.state.journal.append("login_lockout", outcome.lockout)
+                log.warning("login lockout", extra=outcome.lockout)
+        return outcome.user
 
     def new_token(self, user: User) -> tuple[str, float]:
         """Issue a session token."""
         token = secrets.token_urlsafe(32)
         expires = timeutil.now() + TOKEN_TTL
         with self._lock:
+            now = timeutil.now()
+            for t in [t for t, (_, exp) in self._tokens.items() if exp < now]:
+                del self._tokens[t]
             self._tokens[token] = (user.id, expires)
         return token, expires
 
@@ -101,38 +109,75 @@ class ApiContext:
         return self.state.config.user(hit[0])
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(JsonErrorHandler):
     """One API request."""
 
     ctx: ApiContext
-    server_version = "beffroi-recorder"
-    sys_version = ""
 
     def log_message(self, format: str, *args: Any) -> None:
         log.info("http", extra={"client": self.client_address[0], "request": format % args})
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _send_json(self, status: int, body: Any) -> None:
+    def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body, ensure_ascii=False, indent=1).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         if status == 401:
             self.send_header("WWW-Authenticate", 'Basic realm="beffroi-recorder"')
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if status >= 400:
+            self.close_connection = True
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
 
-    def _dispatch(self, method: str) -> None:
-        url = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+    def _read_body(self) -> bytes:
+        """The request body, whole: a bad or too large Content-Length is a 4xx."""
+        if self.headers.get("Transfer-Encoding"):
+            raise HttpError(411, "send a Content-Length, not a chunked body")
+        value = (self.headers.get("Content-Length") or "0").strip()
+        if not (value.isascii() and value.isdigit()):
+            raise HttpError(400, f"Content-Length must be a number of bytes, got {value[:32]!r}")
+        length = int(value)
+        if length > MAX_BODY:
+            raise HttpError(413, f"body too large ({length} bytes, at most {MAX_BODY})")
+        data = self.rfile.read(length) if length else b""
+        if len(data) < length:
+            raise HttpError(400, "body shorter than its Content-Length")
+        return data
+
+    def _json_body(self, data: bytes) -> dict[str, Any]:
+        if not data:
+            return {}
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            raise HttpError(415, "the body must be application/json")
         try:
+            body = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise HttpError(400, "body must be UTF-8 JSON") from None
+        if not isinstance(body, dict):
+            raise HttpError(400, "body must be a JSON object")
+        return body
+
+    def _dispatch(self, method: str) -> None:
+        try:
+            url = urlsplit(self.path)
+            try:
+                query = {k: v[-1] for k, v in
+                         parse_qs(url.query, max_num_fields=MAX_QUERY_FIELDS).items()}
+            except ValueError:
+                raise HttpError(400, "too many query parameters") from None
+            data = self._read_body()
             if method == "GET" and url.path == "/metrics":
-                data = self.ctx.metrics.render()
+                metrics = self.ctx.metrics.render()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Length", str(len(metrics)))
                 self.end_headers()
-                self.wfile.write(data)
+                self.wfile.write(metrics)
                 return
             if method == "GET" and url.path == "/healthz":
                 self._send_json(200, {"ok": True})
@@ -140,20 +185,17 @@ class Handler(BaseHTTPRequestHandler):
             route = ROUTES.get((method, url.path))
             if route is None:
                 raise HttpError(404, "no such endpoint")
+            body = self._json_body(data)
             user = self._authenticate(url.path)
-            body: dict[str, Any] = {}
-            if method == "POST":
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    try:
-                        body = json.loads(self.rfile.read(min(length, 1 << 20)))
-                    except ValueError:
-                        raise HttpError(400, "body must be JSON") from None
             route(self, user, query, body)
         except HttpError as exc:
-            self._send_json(exc.status, {"error": exc.message})
-        except BrokenPipeError:
-            pass
+            self._send_json(exc.status, {"error": exc.message}, exc.headers)
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            raise
+        except Exception:  # a bug must still answer, and be logged with its traceback
+            log.exception("request failed", extra={"client": self.client_address[0],
+                                                   "path": self.path[:200]})
+            self._send_json(500, {"error": "internal error (logged)"})
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -166,11 +208,7 @@ class Handler(BaseHTTPRequestHandler):
         scheme, _, value = header.partition(" ")
         user = None
         if scheme.lower() == "basic":
-            user = self.ctx.check_basic(value.strip())
-            if user is None:
-                self.ctx.state.journal.append("login_failed", {
-                    "client": self.client_address[0], "path": path,
-                    "user_claimed": _claimed(value.strip())})
+            user = self.ctx.check_basic(value.strip(), self.client_address[0], path)
         elif scheme.lower() == "bearer":
             user = self.ctx.check_token(value.strip())
         if user is None:
@@ -193,15 +231,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.ctx.state.config.camera(cam)
         except KeyError:
-            raise HttpError(400, f"unknown camera {cam!r}") from None
+            raise HttpError(400, f"unknown camera {cam[:64]!r}") from None
         return cam
-
-
-def _claimed(value: str) -> str:
-    try:
-        return base64.b64decode(value, validate=True).decode().partition(":")[0][:64]
-    except (ValueError, UnicodeDecodeError):
-        return "?"
 
 
 def _range(query: dict[str, str]) -> tuple[float, float]:
@@ -335,15 +366,19 @@ ROUTES: dict[tuple[str, str], Route] = {
 }
 
 
-def make_server(ctx: ApiContext) -> ThreadingHTTPServer:
-    """Bind the API (TLS when the config gives a certificate and key)."""
-    handler = type("BoundHandler", (Handler,), {"ctx": ctx})
+def make_server(ctx: ApiContext) -> BoundedHTTPServer:
+    """Bind the API (TLS when the config gives a certificate and key), within its limits."""
     conf = ctx.state.config
-    server = ThreadingHTTPServer(conf.api_listen, handler)
-    server.daemon_threads = True
+    handler = type("BoundHandler", (Handler,), {"ctx": ctx, "limits": conf.api_limits})
+    tls = None
     if conf.tls_cert and conf.tls_key:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.minimum_version = ssl.TLSVersion.TLSv1_2
-        tls.load_cert_chain(conf.tls_cert, conf.tls_key)
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    return server
+        try:
+            tls.load_cert_chain(conf.tls_cert, conf.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(conf.source, [Finding(
+                "api.tls_key", "NET-2", f"cannot load the certificate {conf.tls_cert} with the "
+                f"key {conf.tls_key}: {getattr(exc, 'strerror', None) or exc}; deploy the "
+                "site's pair from the vault (recorder role)")]) from None
+    return BoundedHTTPServer(conf.api_listen, handler, conf.api_limits, tls)

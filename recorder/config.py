@@ -94,6 +94,54 @@ class Retention:
         return f"Retention({self.days} days from {self.source})"
 
 
+# --- API hardening (issue 10 §4): [api] limits and lockout, kept apart for the schema port ---
+@dataclass(frozen=True)
+class ApiLimits:
+    """How much the API lets one client or a crowd cost (connections, hashing, lockout)."""
+
+    max_connections: int = 64            # beyond: 503 at once, no thread
+    max_connections_per_address: int = 16  # one host cannot take every slot
+    request_timeout_seconds: float = 10.0  # whole request (line, headers, body) must arrive
+    hash_concurrency: int = 2            # argon2 verifications at once (64 MiB each)
+    hash_wait_seconds: float = 0.5       # wait for a hashing slot, then 503
+    lockout_threshold: int = 5           # failures of one account name before it is locked
+    address_lockout_threshold: int = 20  # failures from one address before it is locked
+    lockout_base_seconds: float = 30.0   # first lock; doubles with each further failure
+    lockout_max_seconds: float = 900.0   # longest lock; failures are forgotten after it
+
+
+_LIMIT_RANGES: dict[str, tuple[float, float]] = {
+    "max_connections": (2, 4096), "max_connections_per_address": (1, 4096),
+    "request_timeout_seconds": (0.5, 300),
+    "hash_concurrency": (1, 64), "hash_wait_seconds": (0, 30), "lockout_threshold": (1, 1000),
+    "address_lockout_threshold": (1, 100000), "lockout_base_seconds": (0.1, 86400),
+    "lockout_max_seconds": (0.1, 86400),
+}
+_LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|::1|localhost)$")
+
+
+def _api_limit_ranges(r: _Rules, api: ApiTable) -> None:
+    """The [api] hardening keys stay within sane bounds."""
+    for key, (low, high) in _LIMIT_RANGES.items():
+        value = getattr(api, key)
+        if not low <= value <= high:
+            r.err(f"api.{key}", "CFG-2", f"must be {low:g}..{high:g}, got {value}")
+
+
+def api_limits(api: ApiTable) -> ApiLimits:
+    """The ApiLimits view of a validated [api] table."""
+    return ApiLimits(**{key: getattr(api, key) for key in _LIMIT_RANGES})
+
+
+def _check_transport(r: _Rules, host: str, tls: bool) -> None:
+    """NET-2: Basic credentials and video never cross a network in clear."""
+    if not tls and not _LOOPBACK.match(host):
+        r.err("api.tls_cert", "NET-2",
+              f"the API listens on {host}, not loopback: set tls_cert and tls_key "
+              "(plain HTTP is allowed on 127.0.0.1 only)")
+# --- end of API hardening keys ---------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Config:
     """The validated configuration: the typed tables (new keys: `conf.recorder.KEY`,
@@ -185,6 +233,11 @@ class Config:
         return self.recorder.export_dir or self.recorder.state_dir / "exports"
 
     @property
+    def api_limits(self) -> ApiLimits:
+        """[api] connection, hashing and lockout limits (issue 10 §4)."""
+        return api_limits(self.api)
+
+    @property
     def api_listen(self) -> tuple[str, int]:
         """(host, port) of the API."""
         return _split_listen(self.api.listen)
@@ -260,6 +313,10 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     r.listen(f.api.listen, "api.listen")
     if (f.api.tls_cert is None) != (f.api.tls_key is None):
         r.err("api.tls_cert", "NET-2", "set both tls_cert and tls_key, or neither")
+    else:
+        _check_transport(r, _split_listen(f.api.listen)[0] if _LISTEN.match(f.api.listen)
+                         else f.api.listen, f.api.tls_cert is not None)
+    _api_limit_ranges(r, f.api)
     r.listen(f.relay.listen, "relay.listen")
     if f.time.sync_check not in SYNC_CHECKS:
         r.err("time.sync_check", "TIME-1", f"must be one of {', '.join(SYNC_CHECKS)}")

@@ -49,6 +49,16 @@ class ApiTable(_Table, frozen=True):
     listen: str = "127.0.0.1:8443"
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # Hardening (issue 10 §4): safety knobs with defaults; ranges checked in config.py.
+    max_connections: int = 64             # beyond: 503 at once, no thread
+    max_connections_per_address: int = 16  # one host cannot take every slot
+    request_timeout_seconds: float = 10.0  # whole request (line, headers, body) must arrive
+    hash_concurrency: int = 2             # argon2 verifications at once (64 MiB each)
+    hash_wait_seconds: float = 0.5        # wait for a hashing slot, then 503
+    lockout_threshold: int = 5            # failures of one account name before it is locked
+    address_lockout_threshold: int = 20   # failures from one address before it is locked
+    lockout_base_seconds: float = 30.0    # first lock; doubles with each further failure
+    lockout_max_seconds: float = 900.0    # longest lock; failures are forgotten after it
 
 
 class RelayTable(_Table, frozen=True):

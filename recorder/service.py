@@ -55,6 +55,10 @@ class Service:
     def start(self) -> None:
         """Repair, then start recorders, API and purge loop."""
         st = self.state
+        # bind the API first (address, TLS pair): a bad one stops us before any camera starts
+        ctx = ApiContext(st, self.metrics, status_fn=self.camera_status,
+                         alarm_fn=lambda: self.alarm)
+        self.server = make_server(ctx)
         unclean = self.marker.start()
         st.journal.append("service_start", {"user": "system", "site": self.conf.site,
                                             "cameras": [c.id for c in self.conf.cameras]})
@@ -73,9 +77,6 @@ class Service:
             rec = CameraRecorder(st, cam, self.sync, self.metrics)
             self.recorders.append(rec)
             rec.start()
-        ctx = ApiContext(st, self.metrics, status_fn=self.camera_status,
-                         alarm_fn=lambda: self.alarm)
-        self.server = make_server(ctx)
         self.api_thread = threading.Thread(target=self.server.serve_forever, args=(1.0,),
                                            name="api", daemon=True)
         self.api_thread.start()

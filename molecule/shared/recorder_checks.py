@@ -56,7 +56,7 @@ def test_config_is_valid_and_private_to_the_service(lab: Any) -> None:
     with nvr.sudo():
         out = nvr.check_output("/opt/beffroi/recorder/bin/recorder check-config "
                                "/etc/beffroi/recorder.toml")
-    assert "valid (2 cameras, 4 accounts)" in out
+    assert "valid (2 cameras, 5 accounts)" in out  # 4 habilitations + the crisis cell
 
 
 def test_signing_key_is_readable_by_the_service_only(lab: Any) -> None:
@@ -67,6 +67,17 @@ def test_signing_key_is_readable_by_the_service_only(lab: Any) -> None:
         assert nvr.file("/var/lib/beffroi/recorder-key").mode == 0o700  # JRN-2: its own dir
         assert not nvr.file("/var/lib/beffroi/recorder/signing.pem").exists
         assert key.content_string.startswith("-----BEGIN PRIVATE KEY-----")
+
+
+def test_api_tls_key_is_readable_by_the_service_only(lab: Any) -> None:
+    """NET-2: the API serves TLS with the site's certificate (key from the vault)."""
+    nvr = lab(NVR)
+    with nvr.sudo():
+        key = nvr.file("/etc/beffroi/tls/recorder.key")
+        assert (key.user, key.mode) == ("beffroi-recorder", 0o600)
+        cert = nvr.check_output("openssl x509 -noout -ext subjectAltName "
+                                "-in /etc/beffroi/tls/recorder.crt")
+    assert "10.57.0.99" in cert and "evrange-nvr" in cert
 
 
 def test_recorder_is_installed_from_the_repository_wheel(lab: Any) -> None:

@@ -70,3 +70,57 @@ def test_api_serves_https_with_configured_certificate(tmp_path: Path) -> None:
         server.shutdown()
         server.server_close()
         state.close()
+
+
+def test_a_client_that_never_finishes_its_tls_handshake_blocks_nobody(tmp_path: Path) -> None:
+    """The handshake runs in the connection's own thread, under the request timeout."""
+    import socket
+    import time
+
+    cert, key = _self_signed(tmp_path)
+    path = make_config(tmp_path, [("cam1", "rtsp://127.0.0.1:9/cam1")])
+    path.write_text(path.read_text().replace(
+        "[api]\n", f'[api]\ntls_cert = "{cert}"\ntls_key = "{key}"\n'
+        "request_timeout_seconds = 1\n"))
+    conf = config.load(path)
+    state = open_state(conf)
+    server = make_server(ApiContext(state, Metrics(conf.storage_root)))
+    thread = threading.Thread(target=server.serve_forever, args=(0.1,), daemon=True)
+    thread.start()
+    port = conf.api_listen[1]
+    silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(5)]
+    try:
+        tls = ssl.create_default_context(cafile=str(cert))
+        t0 = time.monotonic()
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=tls,
+                                    timeout=10) as resp:
+            assert resp.status == 200
+        assert time.monotonic() - t0 < 3
+        silent[0].settimeout(5)
+        t0 = time.monotonic()
+        assert silent[0].recv(100) == b""  # released by the server within the timeout
+        assert time.monotonic() - t0 < 3
+    finally:
+        for s in silent:
+            s.close()
+        server.shutdown()
+        server.server_close()
+        state.close()
+
+
+def test_an_unusable_certificate_is_a_clear_error_naming_the_key(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from recorder_harness import REPO
+
+    cert, key = _self_signed(tmp_path)
+    key.write_text("<vault>\n")  # e.g. a vault entry that was never filled in
+    path = make_config(tmp_path, [("cam1", "rtsp://127.0.0.1:9/cam1")])
+    path.write_text(path.read_text().replace(
+        "[api]\n", f'[api]\ntls_cert = "{cert}"\ntls_key = "{key}"\n'))
+    res = subprocess.run([sys.executable, "-m", "recorder.cli", "run", "--config", str(path)],
+                         capture_output=True, text=True, timeout=60, check=False, cwd=REPO)
+    assert res.returncode == 1
+    assert "api.tls_key" in res.stderr and "NET-2" in res.stderr and str(key) in res.stderr
+    assert "Traceback" not in res.stderr

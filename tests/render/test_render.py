@@ -116,3 +116,49 @@ def test_render_refuses_a_wireguard_private_key_pasted_as_the_public_key(tmp_pat
     assert render_site(load_inventory(inv_dir), "evrange")  # 44 base64 chars pass the model…
     with pytest.raises(BeffroiError, match="ENG-WG-KEY"):  # …the vault pair does not
         render_site(load_inventory(inv_dir), "evrange", reveal_secrets=True)
+
+
+@pytest.mark.parametrize("slug", PILOTS)
+def test_rendered_recorder_config_serves_tls_and_passes_check_config(slug: str,
+                                                                     tmp_path: Path) -> None:
+    """NET-2: the API listens on the NVR's address, so TLS is on by default (check-config
+    refuses plain HTTP off loopback); the certificate the role deploys is the vault's."""
+    from cryptography import x509
+
+    from beffroi.intent import site_intent
+
+    inv = load_inventory(INVENTORY)
+    rendered = render_site(inv, slug, reveal_secrets=True)
+    toml = next(t for o, t in rendered.items() if o.relpath.endswith("recorder.toml"))
+    path = tmp_path / "recorder.toml"
+    path.write_text(toml)
+    res = subprocess.run([str(REPO / ".venv" / "bin" / "recorder"), "check-config", str(path)],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    rec = site_intent(inv, slug, reveal_secrets=True).context()["recorder"]
+    assert f'tls_cert = "{rec["tls"]["cert_path"]}"' in toml
+    assert f'tls_key = "{rec["tls"]["key_path"]}"' in toml
+    cert = x509.load_pem_x509_certificate(rec["tls"]["certificate"].encode())
+    nvr = inv.site(slug).nvr
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert nvr.ip in san.get_values_for_type(x509.IPAddress)
+    assert nvr.hostname in san.get_values_for_type(x509.DNSName)
+
+
+def test_crisis_cell_relay_password_opens_its_live_account_on_every_nvr() -> None:
+    """ACC-3/JRN-1: the hub's viewer logs in to each commune's relay as its own `live`
+    account (one password per commune), so the NVR journals who watches."""
+    from beffroi.intent import REDACTED, crisis_cell_intent, site_intent
+    from recorder.passwords import check_password
+
+    inv = load_inventory(INVENTORY)
+    hub = crisis_cell_intent(inv, reveal_secrets=True)
+    passwords = set()
+    for peer in hub["peers"]:
+        users = site_intent(inv, peer["slug"], reveal_secrets=True).context()["recorder"]["users"]
+        account = [u for u in users if u["id"] == peer["relay_user"]]
+        assert len(account) == 1 and account[0]["role"] == "live"
+        assert check_password(account[0]["password_hash"], peer["relay_password"])
+        passwords.add(peer["relay_password"])
+    assert len(passwords) == len(hub["peers"]) == 3
+    assert all(p["relay_password"] == REDACTED for p in crisis_cell_intent(inv)["peers"])

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from beffroi import secrets, vault
-from beffroi.intent import site_intent
+from beffroi.intent import crisis_cell_intent, site_intent
 from beffroi.inventory import load_inventory
+from beffroi.nvrtls import nvr_certificate
 
 REPO = Path(__file__).resolve().parents[2]
 MOSELLE = REPO / "inventories" / "moselle"
@@ -27,6 +28,8 @@ def _leaves(node: Any, key: str = "") -> list[tuple[str, Any]]:
 def test_redacted_shape_is_the_generated_shape_with_every_value_hidden() -> None:
     made, public = secrets.generate("evrange", ["cam-a", "cam-b"], "mlefevre")
     assert public and public not in str(made)
+    # `site new` adds the NVR's certificate once the NVR's address is allocated
+    made[secrets.RECORDER_TLS] = nvr_certificate("evrange-nvr", "10.57.0.99", "Évrange")
     del made[secrets.RECORDER_USERS]["mlefevre"][secrets.INITIAL_PASSWORD]
     shown = secrets.redacted(["cam-a", "cam-b"], ["mlefevre"])
     assert _shape(shown) == _shape(made)
@@ -37,13 +40,18 @@ def test_redacted_shape_is_the_generated_shape_with_every_value_hidden() -> None
 
 def test_every_vaulted_value_of_a_commune_is_masked_in_drift_diffs() -> None:
     inv = load_inventory(MOSELLE)
+    hub = crisis_cell_intent(inv, reveal_secrets=True)
     for slug in inv.sites:
         stored = vault.read_vault(inv.vault_file(slug))
         ctx = site_intent(inv, slug, reveal_secrets=True).context()
         masked = set(secrets.vaulted_values(ctx))
+        # the certificate is public; the hub's relay password lives in the hub's context
+        viewer_password = stored[secrets.CRISIS_CELL_VIEWER]["password"]
         hidden = [v for k, v in _leaves(stored)
-                  if k not in ("username", secrets.INITIAL_PASSWORD)]
+                  if k not in ("username", secrets.INITIAL_PASSWORD, "certificate")
+                  and v != viewer_password]
         assert hidden and all(v in masked for v in hidden), slug
+        assert viewer_password in secrets.vaulted_values(hub)
         text = "\n".join(str(v) for v in hidden)
         assert all(v not in secrets.mask(text, masked) for v in hidden)
 

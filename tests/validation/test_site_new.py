@@ -92,6 +92,26 @@ def test_site_new_secrets_are_vaulted_and_match_the_site_file(
     assert secrets["switch"]["password"] not in site_text
 
 
+def test_site_new_gives_the_nvr_a_tls_certificate_for_its_address_and_name(
+        kanfen: tuple[InventoryCopy, Any]) -> None:
+    """NET-2: the recorder API speaks TLS by default; its key lives in the vault only."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    moselle, _result = kanfen
+    secrets = vault.read_vault(moselle.file("vault/kanfen.yml"))
+    site = yaml.safe_load(moselle.file("sites/kanfen.yml").read_text())
+    cert = x509.load_pem_x509_certificate(secrets["recorder_tls"]["certificate"].encode())
+    key = serialization.load_pem_private_key(secrets["recorder_tls"]["private_key"].encode(),
+                                             None)
+    assert cert.public_key() == key.public_key()
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert IPv4Address(site["nvr"]["ip"]) in san.get_values_for_type(x509.IPAddress)
+    assert site["nvr"]["hostname"] in san.get_values_for_type(x509.DNSName)
+    assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    assert "PRIVATE KEY" not in moselle.file("sites/kanfen.yml").read_text()
+
+
 def test_site_new_device_passwords_are_unique_and_strong(
         kanfen: tuple[InventoryCopy, Any]) -> None:
     moselle, _result = kanfen

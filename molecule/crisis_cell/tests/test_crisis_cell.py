@@ -27,7 +27,13 @@ def test_each_nvr_is_routed_through_the_tunnel(lab: Any) -> None:
 
 
 def test_viewer_knows_only_live_relays(lab: Any) -> None:
-    conf = json.loads(lab(HUB).file("/etc/beffroi/viewer.json").content_string)
+    hub = lab(HUB)
+    with hub.sudo():  # it holds the relay passwords: root and the viewer's group only
+        conf_file = hub.file("/etc/beffroi/viewer.json")
+        assert (conf_file.user, conf_file.group, conf_file.mode) == ("root", "beffroi-viewer",
+                                                                     0o640)
+        conf = json.loads(conf_file.content_string)
+    assert set(conf["credentials"]) == {s["slug"] for s in conf["streams"]}
     urls = [s["url"] for s in conf["streams"]]
     assert len(urls) == 6
     assert all(u.split("/")[2].split(":")[1] == "8554" for u in urls), urls

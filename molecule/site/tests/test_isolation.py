@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+from urllib.parse import quote
 
 NVR = "10.57.0.99"
 SPOKE_VPN = "10.58.0.2"
@@ -52,13 +53,20 @@ def test_crisis_cell_ssh_and_recorder_api_time_out(lab: Any) -> None:
 
 
 def test_live_relay_crosses_the_tunnel(lab: Any) -> None:
-    """ffprobe from the hub gets the camera's H.264 through spoke → firewall → NVR relay."""
+    """ffprobe from the hub gets the camera's H.264 through spoke → firewall → NVR relay, with
+    the crisis cell's own account (ACC-3); anonymous viewers are refused."""
     hub = lab("cdc57-hub")
+    with hub.sudo():
+        cred = json.loads(hub.check_output("cat /etc/beffroi/viewer.json"))["credentials"]
+    user, password = cred["evrange"]["user"], cred["evrange"]["password"]
+    authed = RELAY.replace("rtsp://", f"rtsp://{quote(user, safe='')}:{quote(password, safe='')}@")
+    anonymous = hub.run("ffprobe -v error -rtsp_transport tcp -timeout 8000000 " + RELAY)
+    assert anonymous.rc != 0, "ACC-3: the relay must refuse an anonymous viewer"
     deadline = time.monotonic() + 60
     last = None
     while time.monotonic() < deadline:
         last = hub.run("ffprobe -v error -rtsp_transport tcp -timeout 8000000 -select_streams v:0 "
-                       f"-show_entries stream=codec_name -of json {RELAY}")
+                       f"-show_entries stream=codec_name -of json '{authed}'")
         if last.rc == 0:
             break
         time.sleep(3)
