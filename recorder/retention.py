@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from recorder import timeutil
+from recorder import export_retention, timeutil
 from recorder.index import Hold, Segment
 from recorder.state import State
 
@@ -31,6 +31,7 @@ class PurgeResult:
     alarm: bool = False
     free_percent: float = 100.0
     journal_files_pruned: list[str] = field(default_factory=list)
+    exports_destroyed: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """JSON-friendly summary (CLI output, journal entry)."""
@@ -42,6 +43,7 @@ class PurgeResult:
             "alarm_only_held_video_left": self.alarm,
             "free_percent": round(self.free_percent, 2),
             "journal_files_pruned": self.journal_files_pruned,
+            "exports_destroyed": len(self.exports_destroyed),
         }
 
 
@@ -93,6 +95,8 @@ def purge(state: State, now: float,
             continue
         _destroy(state, seg, f"age>{conf.retention_days}d (RET-1)", now)
         result.destroyed_age.append(seg)
+    # RET-1: export bundles on the NVR age like the segments they copy
+    result.exports_destroyed = export_retention.purge_exports(state, now, holds)
 
     result.free_percent = measure()
     if result.free_percent < conf.min_free_percent:
@@ -114,7 +118,8 @@ def purge(state: State, now: float,
                                            "free_percent": round(result.free_percent, 2)})
     result.journal_files_pruned = state.journal.prune_before(
         now - conf.journal_retention_days * DAY)
-    if result.destroyed_age or result.destroyed_pressure or result.journal_files_pruned:
+    if (result.destroyed_age or result.destroyed_pressure or result.journal_files_pruned
+            or result.exports_destroyed):
         state.journal.append("purge", {"user": "system", **result.summary()})
     return result
 
