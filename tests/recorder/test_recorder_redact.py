@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from recorder_harness import cli, make_config, seed_segments
+from recorder_harness import PASSWORD, cli, make_config, seed_segments
 
 from recorder import config, keys
 from recorder.ledger import Ledger
@@ -44,22 +44,25 @@ def test_redacted_extract_blurs_zone_and_is_marked_as_derivative(tmp_path: Path,
     st.close()
     export_dir = tmp_path / "export"
     res = cli("export", "--config", str(path), "--camera", "cam1", "--from",
-              f"@{now}", "--to", "x", "--out", str(export_dir), "--user", "mdupont")
+              f"@{now}", "--to", "x", "--out", str(export_dir), "--user", "mdupont",
+              "--reason", "demande d'accès")
     assert res.returncode == 2  # bad dates are usage errors
     from recorder import timeutil
 
     res = cli("export", "--config", str(path), "--camera", "cam1",
               "--from", timeutil.iso(now - 61), "--to", timeutil.iso(now - 56),
-              "--out", str(export_dir), "--user", "mdupont", "--wait", "0")
+              "--out", str(export_dir), "--user", "mdupont", "--wait", "0",
+              "--password-file", "-", "--reason", "demande d'accès", stdin=PASSWORD)
     assert res.returncode == 0, res.stderr
     before = {p: p.read_bytes() for p in export_dir.rglob("*") if p.is_file()}
     red = tmp_path / "extract"
     zone = ",".join(str(v) for v in ZONE)
     refused = cli("redact", "--config", str(path), "--export", str(export_dir), "--zone", zone,
-                  "--out", str(tmp_path / "nope"), "--user", "sdis-lmartin")
+                  "--out", str(tmp_path / "nope"), "--user", "sdis-lmartin",
+                  "--password-file", "-", stdin=PASSWORD)
     assert refused.returncode == 1 and "ACC-2" in refused.stderr
     res = cli("redact", "--config", str(path), "--export", str(export_dir), "--zone", zone,
-              "--out", str(red), "--user", "mdupont")
+              "--out", str(red), "--user", "mdupont", "--password-file", "-", stdin=PASSWORD)
     assert res.returncode == 0, res.stderr
     notice_bytes = (red / "DERIVATIVE.json").read_bytes()
     notice = json.loads(notice_bytes)
