@@ -1,12 +1,12 @@
 """Retention of the export bundles left on the NVR (RET-1, REG-1).
 
-An export is a copy of recordings: it is kept no longer than the segments it holds. It goes
-(whole, so that what remains always verifies) once its oldest segment is past
-`retention_days`, unless active legal holds cover every file in it: only a hold tied to a
-judicial requisition keeps a recording longer (RET-1). The requisition reference of an export
-alone does not: it documents a transmission, and the parquet keeps the transmitted copy.
-A bundle that is no longer there (moved to removable media, deleted by hand) is registered
-as gone once and journaled, so the register accounts for every copy.
+An export, or an EXP-5 blurred extract made from one, is a copy of recordings: it is kept no
+longer than the segments it holds. It goes whole (what remains always verifies) once its
+oldest segment is past `retention_days`, unless active legal holds cover every file in it:
+only a hold tied to a judicial requisition keeps a recording longer (RET-1). The export's own
+requisition reference does not: it documents a transmission, and the parquet keeps the
+transmitted copy. A bundle no longer there (moved to removable media, deleted by hand) is
+registered as gone once and journaled, so the register accounts for every copy.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from recorder.state import State
 log = logging.getLogger("recorder.retention")
 DAY = 86400.0
 # what export.export() writes beside the copied segments (nothing else is ever deleted)
-BUNDLE_FILES = ("manifest.json", "manifest.sig", "nvr-public-key.pem", "LISEZMOI.txt")
+BUNDLE_FILES = ("manifest.json", "manifest.sig", "nvr-public-key.pem", "LISEZMOI.txt",
+                "DERIVATIVE.json", "DERIVATIVE.json.sig")  # the last two: EXP-5 extracts
+MARKERS = ("manifest.json", "DERIVATIVE.json")
 
 
 def _held(copy: ExportCopy, holds: list[Hold]) -> bool:
@@ -68,7 +70,7 @@ def purge_exports(state: State, now: float, holds: list[Hold]) -> list[str]:
     destroyed: list[str] = []
     for copy in state.index.exports():
         directory = Path(copy.path)
-        if not (directory / "manifest.json").is_file():
+        if not any((directory / m).is_file() for m in MARKERS):
             reason = "no longer on the NVR (moved out to removable media or deleted outside " \
                      "the recorder); found missing by the purge"
             _register_gone(state, copy, "missing", reason, now)

@@ -86,3 +86,32 @@ def test_redacted_extract_blurs_zone_and_is_marked_as_derivative(tmp_path: Path,
     assert _detail(out, *outside) > 0.7 * _detail(src, *outside)
     kinds = [e["kind"] for e in Ledger(conf.journal_dir, "journal", None).entries()]
     assert "redaction" in kinds
+
+
+def test_blurred_extract_is_purged_with_its_sources_retention(tmp_path: Path,
+                                                              small_segment: Path) -> None:
+    """RET-1: an EXP-5 extract on the NVR is a copy of recordings too."""
+    from recorder import timeutil
+
+    path = make_config(tmp_path, [("cam1", "rtsp://127.0.0.1:9/cam1")], retention_days=15)
+    st = open_state(config.load(path))
+    now = time.time()
+    seed_segments(st, "cam1", small_segment, [now - 60])
+    st.close()
+    export_dir, red = tmp_path / "export", tmp_path / "extract"
+    res = cli("export", "--config", str(path), "--camera", "cam1", "--from",
+              timeutil.iso(now - 60), "--to", timeutil.iso(now - 59), "--out", str(export_dir),
+              "--user", "mdupont", "--password-file", "-", "--reason", "accès", stdin=PASSWORD)
+    assert res.returncode == 0, res.stderr
+    res = cli("redact", "--config", str(path), "--export", str(export_dir), "--zone",
+              "0,0,32,32", "--out", str(red), "--user", "mdupont", "--password-file", "-",
+              stdin=PASSWORD)
+    assert res.returncode == 0, res.stderr
+    res = cli("purge", "--config", str(path), "--now", timeutil.iso(now + 16 * 86400))
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["exports_destroyed"] == 2
+    assert not red.exists() and not export_dir.exists()
+    gone = [e["data"]["path"] for e in Ledger(config.load(path).register_dir, "register",
+                                              None).entries()
+            if e["kind"] == "export_destruction"]
+    assert sorted(gone) == sorted([str(export_dir), str(red)])
