@@ -159,6 +159,32 @@ def export_overshoot(index: Index, cams: list[str], w0: float, w1: float,
     return out
 
 
+def first_bytes(server: RtspServer, out: Path, probe_bytes: int | None) -> float:
+    """Seconds from starting the recorder's ffmpeg to its first bytes on disk, with the
+    recorder's -probesize or (None) ffmpeg's default probing."""
+    from recorder import ffmpeg
+
+    d = Path(tempfile.mkdtemp(dir=out))
+    cam = config.Camera("p1", "narrow", server.url(1), "bench", 15, 1920, 1080)
+    cmd = record_command(cam, d, "probe", 60, 3.0, d / "list.csv")
+    if probe_bytes is None:
+        i = cmd.index("-probesize")
+        del cmd[i:i + 2]
+    assert probe_bytes in (None, ffmpeg.PROBE_BYTES)
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=dict(os.environ, TZ="UTC"))
+    took = float("nan")
+    while time.monotonic() - t0 < 15:
+        if any(f.stat().st_size > 0 for f in d.glob("p1_*.ts")):
+            took = time.monotonic() - t0
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=15)
+    return took
+
+
 def load() -> str:
     """The 1/5/15-minute load averages, for the record."""
     return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
@@ -237,6 +263,17 @@ def main() -> int:
             server.stop()
         return 0
     try:
+        # time to first byte on disk when a camera (re)connects: A/B, alternated, same load
+        from recorder.ffmpeg import PROBE_BYTES
+
+        ab: dict[str, list[float]] = {"default": [], "probe": []}
+        for _ in range(3):
+            ab["default"].append(first_bytes(server, tmp, None))
+            ab["probe"].append(first_bytes(server, tmp, PROBE_BYTES))
+        fb_default, fb_probe = statistics.median(ab["default"]), statistics.median(ab["probe"])
+        print(f"first bytes on disk after ffmpeg connects (median of 3): ffmpeg default probing "
+              f"{fb_default:.2f}s, recorder's -probesize {PROBE_BYTES} {fb_probe:.2f}s "
+              f"({fb_probe / fb_default:.2f}x)", flush=True)
         bare_procs = start_bare(server, n, tmp / "bare", args.segment_seconds)
         time.sleep(args.warmup)
         bare_pids = lambda: [p.pid for p in bare_procs if p.poll() is None]  # noqa: E731
@@ -358,6 +395,8 @@ def main() -> int:
         print(f"resume after camera return      {max(resume):.2f}s   (<= 2 s, max over cameras; "
               f"first new file created after {max(resume_file):.2f}s)")
         print(f"loss on kill -9                 {max(losses):.2f}s   (<= 2 s, max over cameras)")
+        print(f"first bytes after connect       {fb_probe / fb_default:.3f}   (probesize vs "
+              f"default: {fb_probe:.2f}s / {fb_default:.2f}s)")
         print(f"# end: {load()}")
     finally:
         server.stop()
