@@ -11,6 +11,7 @@ import os
 import shlex
 import shutil
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,9 @@ def _text(value: Any, what: str) -> str | None:
     if not isinstance(value, str):
         raise ExportError(f"[EXP-2] {what} must be text")
     text = value.strip()
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise ExportError(f"[EXP-2] {what}: control characters (line breaks, escapes) are not "
-                          "allowed; write it on one line")
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
+        raise ExportError(f"[EXP-2] {what}: control or formatting characters (line breaks, "
+                          "escapes, bidi overrides) are not allowed; write it on one line")
     if len(text) > MAX_TEXT:
         raise ExportError(f"[EXP-2] {what}: at most {MAX_TEXT} characters")
     return text or None

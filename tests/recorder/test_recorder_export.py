@@ -275,7 +275,8 @@ def test_as_admin_is_refused_to_a_non_root_user(state: State, tmp_path: Path) ->
     assert res.returncode == 1 and "--as-admin" in res.stderr and "root" in res.stderr
 
 
-@pytest.mark.parametrize("reason", [None, "", "   ", "vol\n\x1b[2Jeffacé"])
+@pytest.mark.parametrize("reason", [None, "", "   ", "vol\n\x1b[2Jeffacé", "vol \u202eésuoc",
+                                    "a\x85b"])
 def test_export_reason_is_required_and_is_plain_text(state: State, small_segment: Path,
                                                      tmp_path: Path, reason: str | None) -> None:
     now = timeutil.now()
