@@ -329,11 +329,15 @@ def _export(h: Handler, user: User, q: dict[str, str], b: dict[str, Any]) -> Non
     for cam in cams:
         h._camera({"camera": cam})
         h._require(user, access.EXPORT, cam, rng)
+    try:  # EXP-2: a requisition reference or a written reason is required
+        reason, requisition = export.check_reason(b.get("reason"), b.get("requisition"))
+    except export.ExportError as exc:
+        raise HttpError(400, str(exc)) from None
     conf = h.ctx.state.config
     out = conf.export_dir / f"{conf.site}-{user.id}-{timeutil.compact(timeutil.now())}"
     try:
         manifest = export.export(h.ctx.state, cams, rng[0], rng[1], out, user,
-                                 requisition=b.get("requisition"), via="api")
+                                 requisition=requisition, via="api", reason=reason)
     except export.ExportError as exc:
         raise HttpError(409, str(exc)) from None
     h._send_json(200, {"export_dir": str(out), "manifest": manifest})

@@ -9,13 +9,21 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
+import pwd
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from recorder import config as cfgmod
 from recorder import keys, passwords, timeutil
+from recorder.config import User
+from recorder.export import Auth
 from recorder.state import State
+
+# argon2id of a random string: checked for unknown accounts so they cost the same time
+_DUMMY_HASH = ("$argon2id$v=19$m=65536,t=3,p=4$UxNxgLcK5EZp0/fR8PX/Cg$"
+               "14YgDZ4JVCuYoVpq5pylA+R2Nr2cMXMlhuw778OqSX8")
 
 DESCRIPTION = """\
 Beffroi recorder: records the commune's cameras (stream copy, CAM-6), keeps the register
@@ -88,8 +96,11 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--to", dest="end", required=True, help="ISO 8601 end")
     sp.add_argument("--out", required=True, type=Path, help="new directory to create")
     sp.add_argument("--user", required=True, help="account id of the exporter (EXP-2)")
+    _auth_args(sp)
     sp.add_argument("--requisition", help="requisition reference: also registers a "
                     "transmission to the parquet (REG-1)")
+    sp.add_argument("--reason", help="written reason of the export (required unless "
+                    "--requisition is given; journaled, EXP-2)")
     sp.add_argument("--wait", type=float, default=None,
                     help="seconds to wait for segments still being recorded (default: 2 "
                          "segment lengths)")
@@ -100,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="rectangle to blur, in pixels (repeat for several)")
     sp.add_argument("--out", required=True, type=Path, help="new directory to create")
     sp.add_argument("--user", required=True, help="maire or adjoint producing the extract")
+    _auth_args(sp)
     sp = sub.add_parser("hold", help="legal holds")
     hsub = sp.add_subparsers(dest="hold_command", metavar="ACTION", parser_class=_Parser)
     hsub.required = True
@@ -129,6 +141,15 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--force", action="store_true", help="replace an existing key")
     sub.add_parser("hash-password", help="read a password on stdin, print an argon2id hash")
     return p
+
+
+def _auth_args(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--password-file", type=Path, metavar="FILE",
+                    help="read the --user account's password from FILE's first line ('-': "
+                         "stdin); without it the password is asked on the terminal")
+    sp.add_argument("--as-admin", action="store_true",
+                    help="root only: act for the --user account without its password; the "
+                         "real OS user (SUDO_USER or login name) is journaled")
 
 
 def _err(message: str) -> int:
@@ -190,6 +211,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         ok, message = export.verify_export(args.dir, pub)
         print(message, file=sys.stdout if ok else sys.stderr)
         return 0 if ok else 1
+    if getattr(args, "as_admin", False) and os.geteuid() != 0:
+        return _err("[EXP-2] --as-admin is for a local administrator acting as root (sudo); "
+                    "otherwise give the account's own password")
+    if cmd == "export":
+        from recorder import export
+        try:
+            args.reason, args.requisition = export.check_reason(args.reason, args.requisition)
+        except export.ExportError as exc:
+            return _usage(str(exc))
     conf = cfgmod.load(args.config)
     if cmd == "run":
         from recorder import logs, service
@@ -238,10 +268,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _hold(state, args)
         if cmd == "redact":
             from recorder import redact
+            user, _ = _authenticate(state, args, "redact")
             try:
                 zones = [redact.Zone.parse(z) for z in args.zone]
-                notice = redact.redact(state, args.export, zones, args.out,
-                                       conf.user(args.user))
+                notice = redact.redact(state, args.export, zones, args.out, user)
             except redact.RedactError as exc:
                 return _err(str(exc))
             print(f"{args.out}: {len(notice['files'])} re-encoded files with "
@@ -249,12 +279,13 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 0
         if cmd == "export":
             from recorder import export
-            user = conf.user(args.user)
+            start, end = _time(args.start, "--from"), _time(args.end, "--to")
+            user, auth = _authenticate(state, args, "export")
             try:
                 manifest = export.export(
-                    state, cameras=args.camera, start=_time(args.start, "--from"),
-                    end=_time(args.end, "--to"), out=args.out, user=user,
-                    requisition=args.requisition, wait=args.wait, via="cli")
+                    state, cameras=args.camera, start=start, end=end, out=args.out, user=user,
+                    requisition=args.requisition, wait=args.wait, via="cli",
+                    reason=args.reason, auth=auth)
             except export.ExportError as exc:
                 return _err(str(exc))
             print(f"{args.out}: {len(manifest['files'])} files exported, manifest signed "
@@ -263,6 +294,51 @@ def _dispatch(args: argparse.Namespace) -> int:
     finally:
         state.close()
     return _usage(f"unknown command {cmd}")
+
+
+def _os_user() -> str:
+    """Who is really at the keyboard: sudo's caller, else the login name of this uid."""
+    sudo = os.environ.get("SUDO_USER")
+    if sudo:
+        return sudo
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid-{os.getuid()}"
+
+
+def _authenticate(state: State, args: argparse.Namespace, action: str) -> tuple[User, Auth]:
+    """The --user account, proven by its password or by a root --as-admin (EXP-2, JRN-1).
+
+    Raises SystemExit(1) on a wrong password or unknown account (journaled, same answer for
+    both), SystemExit(2) when no password source is available.
+    """
+    user = state.config.user(args.user)
+    if args.as_admin:  # root was checked before the config was read
+        if user is None:
+            raise SystemExit(_err(f"[EXP-2] --user {args.user!r}: no such account"))
+        return user, Auth("local-admin", _os_user(), os.getuid())
+    if args.password_file is not None:
+        if str(args.password_file) == "-":
+            secret = sys.stdin.readline()
+        else:
+            with open(args.password_file, encoding="utf-8") as fh:
+                secret = fh.readline()
+    elif sys.stdin.isatty():
+        secret = getpass.getpass(f"password of {args.user}: ")
+    else:
+        raise SystemExit(_usage("[EXP-2] the exporter's password is needed: give "
+                                "--password-file FILE (or '-' for stdin), run it on a "
+                                "terminal, or --as-admin as root"))
+    secret = secret.rstrip("\r\n")
+    # an unknown account costs the same argon2 work and gets the same answer
+    ok = passwords.check_password(user.password_hash if user else _DUMMY_HASH, secret)
+    if user is None or not ok:
+        state.journal.append("login_failed", {"user_claimed": args.user[:64], "via": "cli",
+                                              "action": action, "os_user": _os_user()})
+        raise SystemExit(_err(f"[EXP-2] unknown account or wrong password for --user "
+                              f"{args.user!r} (journaled)"))
+    return user, Auth("password")
 
 
 def _hold(state: State, args: argparse.Namespace) -> int:

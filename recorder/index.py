@@ -6,6 +6,7 @@ Kept in state_dir, apart from the video. The index is a convenience view; the re
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -46,6 +47,16 @@ CREATE TABLE IF NOT EXISTS holds (
   created_by TEXT NOT NULL,
   released REAL,
   released_by TEXT
+);
+CREATE TABLE IF NOT EXISTS exports (
+  id INTEGER PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE,      -- absolute export directory on the NVR
+  created REAL NOT NULL,
+  files TEXT NOT NULL,            -- JSON [{copy, camera, start, end, sha256}] (RET-1 ageing)
+  manifest_sha256 TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'present',   -- present | destroyed | missing
+  removed_at REAL,
+  removal_reason TEXT
 );
 """
 
@@ -99,6 +110,22 @@ class Hold:
         """True when this active hold overlaps the segment."""
         return (self.released is None and self.camera in ("*", seg.camera)
                 and seg.start < self.end and seg.end > self.start)
+
+
+@dataclass(frozen=True)
+class ExportCopy:
+    """An export bundle written on the NVR: a copy of recordings, under retention (RET-1)."""
+
+    id: int
+    path: str
+    created: float
+    files: tuple[dict[str, Any], ...]
+    manifest_sha256: str
+
+    @property
+    def oldest_end(self) -> float:
+        """End of the oldest copied segment: the copy ages like it (RET-1)."""
+        return min((float(f["end"]) for f in self.files), default=self.created)
 
 
 _SEG_COLS = 'id, camera, start, "end", path, size, sha256, valid, repaired, run, status'
@@ -226,3 +253,28 @@ class Index:
             if cur.rowcount == 0:
                 return None
         return next(h for h in self.holds(active_only=False) if h.id == hold_id)
+
+    # -- export copies (RET-1: they age like the segments they hold) --------------------------
+    def add_export(self, path: str, created: float, files: list[dict[str, Any]],
+                   manifest_sha256: str) -> ExportCopy:
+        """Track an export bundle written on the NVR."""
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO exports (path, created, files, manifest_sha256) VALUES (?,?,?,?)",
+                (path, created, json.dumps(files), manifest_sha256))
+        assert cur.lastrowid is not None
+        return ExportCopy(cur.lastrowid, path, created, tuple(files), manifest_sha256)
+
+    def exports(self) -> list[ExportCopy]:
+        """Export bundles still on the NVR, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, path, created, files, manifest_sha256 FROM "
+                                    "exports WHERE status='present' ORDER BY id").fetchall()
+        return [ExportCopy(int(r[0]), str(r[1]), float(r[2]), tuple(json.loads(r[3])),
+                           str(r[4])) for r in rows]
+
+    def mark_export_removed(self, export_id: int, status: str, at: float, reason: str) -> None:
+        """Record that an export bundle was destroyed by the purge or found missing."""
+        with self._lock:
+            self._db.execute("UPDATE exports SET status=?, removed_at=?, removal_reason=? "
+                             "WHERE id=?", (status, at, reason, export_id))

@@ -105,4 +105,21 @@ def redact(state: State, export_dir: Path, zones: list[Zone], out: Path,
     state.journal.append("redaction", {"user": user.id, "source": str(export_dir),
                                        "out": str(out), "zones": len(zones),
                                        "files": len(files)})
+    _register_copy(state, out, manifest, files, hashlib.sha256(body).hexdigest(), user)
     return notice
+
+
+def _register_copy(state: State, out: Path, manifest: dict[str, Any],
+                   files: list[dict[str, Any]], digest: str, user: User) -> None:
+    """REG-1 / RET-1: the extract is a copy of recordings on the NVR, aged like its sources."""
+    sources = {str(f["path"]): f for f in manifest["files"]}
+    copies = [{"copy": f["path"], "source": f["source"], "camera": sources[f["source"]]["camera"],
+               "start": timeutil.parse_iso(sources[f["source"]]["start"]),
+               "end": timeutil.parse_iso(sources[f["source"]]["end"]), "sha256": f["sha256"]}
+              for f in files]
+    out = out.absolute()
+    state.register.append("export_copy", {
+        "path": str(out), "derivative": True, "manifest_sha256": digest, "by": user.id,
+        "files": [{**c, "start": timeutil.iso(c["start"]), "end": timeutil.iso(c["end"])}
+                  for c in copies]})
+    state.index.add_export(str(out), timeutil.now(), copies, digest)

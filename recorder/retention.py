@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from recorder import timeutil
+from recorder import export_retention, timeutil
 from recorder.config import Retention
 from recorder.index import Hold, Segment
 from recorder.state import State
@@ -33,6 +33,7 @@ class PurgeResult:
     alarm_mass_purge: bool = False
     free_percent: float = 100.0
     journal_files_pruned: list[str] = field(default_factory=list)
+    exports_destroyed: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """JSON-friendly summary (CLI output, journal entry)."""
@@ -45,6 +46,7 @@ class PurgeResult:
             "alarm_mass_purge": self.alarm_mass_purge,
             "free_percent": round(self.free_percent, 2),
             "journal_files_pruned": self.journal_files_pruned,
+            "exports_destroyed": len(self.exports_destroyed),
         }
 
 
@@ -122,6 +124,10 @@ def purge(state: State, now: float, free_fn: Callable[[], float] | None = None,
         _destroy(state, seg, f"age>{days}d (RET-1)", now)
         result.destroyed_age.append(seg)
         spent += seg.size
+    # RET-1: export bundles on the NVR age like the segments they copy (not in a refused pass:
+    # a clock jump that would wipe the segments must not wipe their copies either)
+    if not result.alarm_mass_purge:
+        result.exports_destroyed = export_retention.purge_exports(state, now, holds)
 
     result.free_percent = measure()
     if result.free_percent < conf.min_free_percent and not result.alarm_mass_purge:
@@ -148,7 +154,8 @@ def purge(state: State, now: float, free_fn: Callable[[], float] | None = None,
                                            "free_percent": round(result.free_percent, 2)})
     result.journal_files_pruned = state.journal.prune_before(
         now - conf.journal_retention_days * DAY)
-    if result.destroyed_age or result.destroyed_pressure or result.journal_files_pruned:
+    if (result.destroyed_age or result.destroyed_pressure or result.journal_files_pruned
+            or result.exports_destroyed):
         state.journal.append("purge", {"user": by, "max_purge_share": share,
                                        **result.summary()})
     return result

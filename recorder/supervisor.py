@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import logging
 import os
 import re
@@ -32,7 +33,7 @@ from recorder.clock import SyncCheck
 from recorder.config import Camera
 from recorder.index import Segment
 from recorder.metrics import Metrics
-from recorder.state import State, sha256_file
+from recorder.state import State
 
 log = logging.getLogger("recorder.supervisor")
 NAME_RE = re.compile(r"^(?P<cam>.+)_(?P<ts>\d{8}T\d{6}Z)-(?P<run>[0-9a-z]+)\.ts$")
@@ -295,8 +296,7 @@ class CameraRecorder(threading.Thread):
                       repaired: bool) -> Segment:
         st = self.state
         rel = str(path.relative_to(st.config.storage_root))
-        digest = sha256_file(path)
-        size = path.stat().st_size
+        digest, size = seal(path)
         valid = self.sync_check()  # TIME-1: valid only with a synchronised clock
         self.metrics.clock_synced.set(1 if valid else 0)
         if self.last_end is not None and start - self.last_end > GAP_TOLERANCE:
@@ -321,6 +321,19 @@ class CameraRecorder(threading.Thread):
         self.last_end = end if self.last_end is None else max(self.last_end, end)
         self.metrics.segment_indexed(self.camera.id, end, size)
         return seg
+
+
+def seal(path: Path) -> tuple[str, int]:
+    """SHA-256 and size of a closed segment, read once while it is still in the page cache;
+    then fsync (the bytes the register will vouch for are on disk before the signed entry
+    exists) and drop its pages (the recorder never reads it again: the cache stays for the
+    index and the ledgers, not for minutes of video)."""
+    with open(path, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        fd = fh.fileno()
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        return digest, os.fstat(fd).st_size
 
 
 def repair_unindexed(state: State, camera: Camera, sync_check: SyncCheck,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from recorder_harness import (
+    PASSWORD,
     RecorderProcess,
     RtspServer,
     api,
@@ -117,7 +118,8 @@ def test_live_role_cannot_list_play_or_export_and_it_is_journaled(running: Runni
     # the CLI export path applies the same rule
     res = cli("export", "--config", str(running.path), "--camera", "cam1",
               "--from", timeutil.iso(now - 5), "--to", timeutil.iso(now - 3),
-              "--out", str(running.tmp / "denied-export"), "--user", user)
+              "--out", str(running.tmp / "denied-export"), "--user", user,
+              "--password-file", "-", "--reason", "test", stdin=PASSWORD)
     assert res.returncode == 1 and "ACC-4" in res.stderr
     assert not (running.tmp / "denied-export").exists()
 
@@ -197,7 +199,8 @@ def test_export_during_recording_no_gap_manifest_verifies_flipped_byte_detected(
     out = running.tmp / "export-1"
     res = cli("export", "--config", str(running.path), "--camera", "cam1", "--camera", "cam2",
               "--from", timeutil.iso(start), "--to", timeutil.iso(end), "--out", str(out),
-              "--user", "mdupont", "--requisition", "PV-2026-123")
+              "--user", "mdupont", "--password-file", "-", "--requisition", "PV-2026-123",
+              stdin=PASSWORD)
     assert res.returncode == 0, res.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["exporter"]["id"] == "mdupont" and manifest["from"] == timeutil.iso(start)
@@ -246,11 +249,24 @@ def test_api_export_by_the_maire_verifies(running: Running) -> None:
     now = time.time()
     status, body = api(running.port, "POST", "/api/export", "mdupont",
                        body={"cameras": ["cam2"], "from": timeutil.iso(now - 4),
-                             "to": timeutil.iso(now - 2)})
+                             "to": timeutil.iso(now - 2), "reason": "main courante 12"})
     assert status == 200, body
     out = Path(json.loads(body)["export_dir"])
     assert cli("verify-export", str(out)).returncode == 0
-    assert _last_entry(running, "export")["via"] == "api"
+    entry = _last_entry(running, "export")
+    assert entry["via"] == "api" and entry["reason"] == "main courante 12"
+
+
+@pytest.mark.parametrize("reason", [None, "", "  ", 12])
+def test_api_export_without_a_reason_is_refused(running: Running, reason: object) -> None:
+    """EXP-2: a requisition reference or a written reason, never an empty one."""
+    now = time.time()
+    body: dict[str, object] = {"cameras": ["cam2"], "from": timeutil.iso(now - 4),
+                               "to": timeutil.iso(now - 2)}
+    if reason is not None:
+        body["reason"] = reason
+    status, answer = api(running.port, "POST", "/api/export", "mdupont", body=body)
+    assert status == 400 and b"EXP-2" in answer
 
 
 def test_verify_passes_while_recording_goes_on(running: Running) -> None:

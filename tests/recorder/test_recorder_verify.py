@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from recorder_harness import cli, make_config, seed_segments
+from recorder_harness import PASSWORD, cli, make_config, seed_segments
 
 from recorder import config, timeutil
 from recorder.state import State, open_state
@@ -238,7 +238,8 @@ def test_verify_export_without_public_key_says_it_only_checked_self_consistency(
     out = tmp_path / "export"
     res = cli("export", "--config", recorded.config.source, "--camera", "cam1",
               "--from", timeutil.iso(segs[0].start), "--to", timeutil.iso(segs[1].end),
-              "--out", str(out), "--user", "mdupont", "--wait", "0")
+              "--out", str(out), "--user", "mdupont", "--wait", "0",
+              "--password-file", "-", "--reason", "vérification", stdin=PASSWORD + "\n")
     assert res.returncode == 0, res.stderr
     fingerprint = keys.fingerprint(recorded.key.public_key())
     res = cli("verify-export", str(out))
@@ -277,7 +278,8 @@ def test_beffroi_verifies_an_export_with_the_vaulted_nvr_key(moselle: Any, tmp_p
         out = base / "export"
         res = cli("export", "--config", conf.source, "--camera", "cam1", "--from",
                   timeutil.iso(segs[0].start), "--to", timeutil.iso(segs[0].end), "--out",
-                  str(out), "--user", "mdupont", "--wait", "0")
+                  str(out), "--user", "mdupont", "--wait", "0", "--password-file", "-",
+                  "--reason", "vérification", stdin=PASSWORD + "\n")
         assert res.returncode == 0, res.stderr
         exports[name] = out
     ok = run_beffroi(["verify-export", made.slug, str(exports["nvr"]), "-i", str(moselle.root)])
