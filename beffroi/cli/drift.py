@@ -30,6 +30,10 @@ def drift(
         "--endpoints", "-e", envvar="BEFFROI_ENDPOINTS",
         help="YAML file mapping inventory host → {host, port, …} (lab, simulators). Only "
              "the devices it lists are contacted.")] = None,
+    production: Annotated[bool, typer.Option(
+        "--production", help="No endpoints file: audit every device at its inventory address "
+        "(a real department, from its management network). Without it, and without "
+        "--endpoints, drift refuses: nothing is contacted.")] = False,
     kind: Annotated[list[str] | None, typer.Option(
         "--kind", "-k", help="Only these device kinds: switch, camera, nvr, firewall.")] = None,
     workers: Annotated[int, typer.Option(help="Devices audited in parallel.")] = 16,
@@ -47,6 +51,9 @@ def drift(
     --format json prints {"clean", "exit_code", "date", "devices": [...]} for pipelines
     (write it to out/<slug>/evidence/drift.json: the dossiers then cite it).
 
+    Nothing is contacted unless the devices are named: --endpoints (lab, simulators) or
+    --production (every device at its inventory address, for a real department).
+
     Exit codes: 0 every audited device matches its intent; 1 at least one device drifted;
     2 usage or inventory error; 3 no drift found but at least one device could not be
     reached (the audit is incomplete).
@@ -61,8 +68,14 @@ def drift(
     if bad := [k for k in kinds if k not in KINDS]:
         raise typer.BadParameter(f"unknown kind(s) {', '.join(bad)}; choose among "
                                  f"{', '.join(KINDS)}", param_hint="--kind")
+    if endpoints is None and not production:
+        # never reach the inventory's real addresses by default (a lab not up, a test, a typo)
+        err_console.print("[red]error:[/] drift needs the devices to contact: --endpoints FILE "
+                          "(the lab's inventory, `beffroi lab status`) or --production for every "
+                          "device at its inventory address; nothing was contacted", soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE)
     try:
-        # None: production, every device at its inventory address; a file must list devices
+        # None (--production): every device at its inventory address; a file must list devices
         eps = load_endpoints(endpoints, required=True) if endpoints is not None else None
         inv = load_inventory(inventory)
         slugs = site or sorted(inv.sites)

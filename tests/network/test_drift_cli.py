@@ -21,7 +21,7 @@ def test_help_explains_output_and_every_exit_code(cli: Any) -> None:
 
 
 def test_unknown_commune_is_a_usage_error_without_traceback(cli: Any) -> None:
-    res = cli(["drift", "--site", "atlantis"])
+    res = cli(["drift", "--site", "atlantis", "--production"])
     assert res.exit_code == 2
     assert "atlantis" in res.output and "Traceback" not in res.output
 
@@ -170,3 +170,16 @@ def test_production_drift_pins_host_keys_to_the_department_known_hosts(
     assert seen["evrange-nvr"].host == "10.57.0.99"  # its inventory address (not contacted)
     assert seen["evrange-nvr"].known_hosts == str(inv_dir.resolve() / "known_hosts")
     assert seen["evrange-nvr"].check_host_key
+
+
+def test_drift_without_endpoints_refuses_and_contacts_nothing(
+        cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Safety: with neither --endpoints nor --production, no connector is ever built."""
+    from beffroi.drift import audit
+
+    called: list[str] = []
+    monkeypatch.setattr(audit, "run", lambda *a, **k: called.append("run") or [])
+    res = cli(["drift", "--site", "evrange"])
+    assert res.exit_code == 2, res.output
+    assert "--endpoints" in res.output and "--production" in res.output
+    assert "nothing was contacted" in res.output and called == []
