@@ -91,7 +91,7 @@ def _layout(path: Path, message: str, hint: str) -> Finding:
 
 
 def _parse(model: type[M], path: Path, inv: Inventory, key: str) -> M | None:
-    from beffroi.rules.engineering import clear_secrets
+    from beffroi.secrets import clear_secrets
 
     source, findings = load_yaml(path, display_path(path))
     inv.findings.extend(findings)

@@ -4,12 +4,16 @@ values drift masks in diffs (NET-2, NET-3, ACC-5, JRN-2)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from argon2 import PasswordHasher
 
 from beffroi import vault
+from beffroi.findings import Finding
+from beffroi.locate import locate
+from beffroi.yamlsource import Path_, Source, VaultRef
 
 REDACTED = "<vault>"  # what a secret reads as when the vault was not decrypted
 
@@ -112,3 +116,36 @@ def mask(text: str, values: Iterable[str]) -> str:
     for value in values:
         text = text.replace(value, REDACTED)
     return text
+
+
+# --- secrets written in clear in an inventory file (ENG-SECRET) ---------------------------------
+SECRET_KEY = re.compile(r"(password|passwd|secret|private_key|privatekey|psk|preshared|token|"
+                        r"api_key|apikey|community)", re.IGNORECASE)
+# Any PEM / OpenSSH / PGP private key armour, whatever field it was pasted into.
+PRIVATE_KEY_BLOCK = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|"
+                               r"PuTTY-User-Key-File-\d", re.IGNORECASE)
+
+
+def clear_secrets(source: Source) -> Iterator[Finding]:
+    """ENG-SECRET: a secret-looking key with a plain value, or a private key, anywhere."""
+    def walk(node: Any, path: Path_) -> Iterator[Finding]:
+        if isinstance(node, str) and not isinstance(node, VaultRef) \
+                and PRIVATE_KEY_BLOCK.search(node):
+            yield locate(source, "ENG-SECRET", path, "a private key is written in clear here",
+                         "remove it: private keys live in the vault (ansible-vault); rotate "
+                         "the key, it must be considered leaked")
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                child = (*path, key)
+                if (isinstance(key, str) and SECRET_KEY.search(key)
+                        and isinstance(value, str | int) and not isinstance(value, VaultRef)
+                        and str(value).strip()):
+                    yield locate(source, "ENG-SECRET", child,
+                                 f"'{key}' holds a secret in clear",
+                                 "move it to the commune's vault file (ansible-vault) and "
+                                 "never commit it in clear; rotate it if it was pushed")
+                yield from walk(value, child)
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                yield from walk(item, (*path, i))
+    return walk(source.data, ())

@@ -38,8 +38,9 @@ GENERIC_IDS = frozenset(
         "gendarmerie", "sdis", "viewer", "default", "demo", "shared", "commun",
     }
 )
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
-_LISTEN = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})$")
+# \Z, not $: "$" accepts a trailing newline; [0-9], not \d: \d accepts any script's digits
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}\Z")
+_LISTEN = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]{1,5})\Z")
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ _LIMIT_RANGES: dict[str, tuple[float, float]] = {
     "address_lockout_threshold": (1, 100000), "lockout_base_seconds": (0.1, 86400),
     "lockout_max_seconds": (0.1, 86400),
 }
-_LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|::1|localhost)$")
+_LOOPBACK = re.compile(r"^(127\.[0-9]+\.[0-9]+\.[0-9]+|::1|localhost)\Z")
 
 
 def _api_limit_ranges(r: _Rules, api: ApiTable) -> None:

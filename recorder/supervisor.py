@@ -36,7 +36,7 @@ from recorder.metrics import Metrics
 from recorder.state import State
 
 log = logging.getLogger("recorder.supervisor")
-NAME_RE = re.compile(r"^(?P<cam>.+)_(?P<ts>\d{8}T\d{6}Z)-(?P<run>[0-9a-z]+)\.ts$")
+NAME_RE = re.compile(r"^(?P<cam>.+)_(?P<ts>\d{8}T\d{6}Z)-(?P<run>[0-9a-z]+)\.ts\Z")
 GAP_TOLERANCE = 0.5  # seconds: less than this between segments is jitter, not a gap
 STABLE_RUN = 10.0  # a run that lasted this long resets the backoff
 PROBE_INTERVAL = 0.25  # seconds between TCP probes of a camera that is down

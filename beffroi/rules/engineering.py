@@ -2,52 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from beffroi.addressing import site_block
 from beffroi.findings import Finding
 from beffroi.model import Site
 from beffroi.rules.registry import SiteCheck, inventory_rule, locate, site_rule
-from beffroi.yamlsource import Path_, Source, VaultRef
+from beffroi.yamlsource import Path_, Source
 
 if TYPE_CHECKING:
     from beffroi.inventory import Inventory
-
-SECRET_KEY = re.compile(r"(password|passwd|secret|private_key|privatekey|psk|preshared|token|"
-                        r"api_key|apikey|community)", re.IGNORECASE)
-# Any PEM / OpenSSH / PGP private key armour, whatever field it was pasted into.
-PRIVATE_KEY_BLOCK = re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|"
-                               r"PuTTY-User-Key-File-\d", re.IGNORECASE)
-
-
-def clear_secrets(source: Source) -> Iterator[Finding]:
-    """ENG-SECRET: a secret-looking key with a plain value, or a private key, anywhere."""
-    def walk(node: Any, path: Path_) -> Iterator[Finding]:
-        if isinstance(node, str) and not isinstance(node, VaultRef) \
-                and PRIVATE_KEY_BLOCK.search(node):
-            yield locate(source, "ENG-SECRET", path, "a private key is written in clear here",
-                         "remove it: private keys live in the vault (ansible-vault); rotate "
-                         "the key, it must be considered leaked")
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                child = (*path, key)
-                if (isinstance(key, str) and SECRET_KEY.search(key)
-                        and isinstance(value, str | int) and not isinstance(value, VaultRef)
-                        and str(value).strip()):
-                    yield locate(source, "ENG-SECRET", child,
-                                 f"'{key}' holds a secret in clear",
-                                 "move it to the commune's vault file (ansible-vault) and "
-                                 "never commit it in clear; rotate it if it was pushed")
-                yield from walk(value, child)
-        elif isinstance(node, list):
-            for i, item in enumerate(node):
-                yield from walk(item, (*path, i))
-    return walk(source.data, ())
-
 
 @site_rule("ENG-SLUG")
 def slug_matches_file(c: SiteCheck) -> Iterator[Finding]:

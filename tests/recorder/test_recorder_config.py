@@ -250,3 +250,17 @@ def test_keygen_makes_a_private_directory_and_file(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert key.stat().st_mode & 0o777 == 0o600
     assert key.parent.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ('site = "evrange"', 'site = "evrange\\n"', "recorder.site"),
+    ('listen = "127.0.0.1:8443"', 'listen = "127.0.0.1:8443\\n"', "api.listen"),
+    ('listen = "127.0.0.1:8443"', 'listen = "127.0.0.1:\u0668\u0664\u0664\u0663"', "api.listen"),
+])
+def test_a_trailing_newline_or_foreign_digits_never_pass_a_pattern(
+        tmp_path: Path, old: str, new: str, key: str) -> None:
+    """Python's `$` accepts a trailing "\\n" and `\\d` any script's digits: patterns refuse both."""
+    text = EXAMPLE.read_text()
+    assert old in text
+    res = _check(tmp_path, text.replace(old, new, 1))
+    assert res.returncode == 1 and f"{key}: [CFG-2]" in res.stderr, res.stderr

@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-import pytest
-
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "import_cycles.py"
 
 
@@ -34,8 +32,6 @@ def test_network_and_recorder_have_no_import_circle() -> None:
     assert found == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: beffroi.inventory <-> rules.engineering <-> "
-                   "rules.registry remains until clear_secrets moves to beffroi/secrets.py")
 def test_no_import_circle_anywhere() -> None:
     tool = _tool()
     assert tool.cycles(tool.graph(top_level=False)) == []
