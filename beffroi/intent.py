@@ -237,6 +237,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
                       for h in site.habilitations]
             + [_crisis_cell_viewer(slug, cell.hostname, cell.name, secrets)],
             "tls": _recorder_tls(slug, secrets),
+            "authorization": authorization_decision(site, today()),  # AUTH-1/2, decided here
         },
         "services": _services(site),
         "switch": _switch(site, secrets),
@@ -292,11 +293,31 @@ def _rtsp_url(cam: dict[str, Any], port: int) -> str:
     return vault.Sealed(url) if isinstance(cam["account"]["password"], vault.Sealed) else url
 
 
+def authorization_decision(site: Site, day: date) -> dict[str, Any]:
+    """AUTH-1/AUTH-2, decided once: may the NVR record and stream on `day`, and why.
+
+    The recorder role asserts `in_force` and prints `reason`; drift expects the recorder unit
+    only when it is true; the dossiers read the same decision.
+    """
+    auth = site.authorization
+    ref, issued, expires = auth.arrete_ref.strip(), auth.issued, auth.expires
+    if not ref or issued is None or issued > day:
+        reason = (f"AUTH-1 (CSI L252-1): {site.slug} has no prefectoral authorization in force "
+                  f"on {day.isoformat()} (arrete_ref: '{ref}', issued: "
+                  f"'{issued.isoformat() if issued else ''}'); recording is refused")
+        return {"in_force": False, "rule": "AUTH-1", "on": day.isoformat(), "reason": reason}
+    if expires is not None and day > expires:
+        reason = (f"AUTH-2 (CSI L252-4): the authorization of {site.slug} expired on "
+                  f"{expires.isoformat()}; recording is refused until it is renewed")
+        return {"in_force": False, "rule": "AUTH-2", "on": day.isoformat(), "reason": reason}
+    return {"in_force": True, "rule": "AUTH-1", "on": day.isoformat(),
+            "reason": f"AUTH-1: {ref} issued {issued.isoformat()}"
+                      + (f", expires {expires.isoformat()}" if expires else "")}
+
+
 def recording_authorized(site: Site, day: date) -> bool:
     """AUTH-1/AUTH-2: an arrêté is in force on `day` (recording and streaming allowed)."""
-    auth = site.authorization
-    return bool(auth.arrete_ref.strip() and auth.issued and auth.issued <= day
-                and (auth.expires is None or day <= auth.expires))
+    return bool(authorization_decision(site, day)["in_force"])
 
 
 def _services(site: Site) -> dict[str, list[dict[str, str]]]:

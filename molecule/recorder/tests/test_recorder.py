@@ -16,13 +16,14 @@ SCENARIO = Path(__file__).resolve().parents[1]
 
 def test_converge_refuses_recording_before_the_authorization_is_issued(lab: Any) -> None:
     """AUTH-1: with 'today' before the arrêté's issue date the role stops at its preflight."""
-    env = dict(os.environ)
+    # AUTH-1 is decided by the intent on Beffroi's "today", read when the inventory is built
+    env = {**os.environ, "BEFFROI_TODAY": "2024-09-30"}
     # The same ansible.cfg Molecule generated for converge (roles path, inventory plugin, vault).
     env.setdefault("ANSIBLE_CONFIG", f"{env['MOLECULE_EPHEMERAL_DIRECTORY']}/ansible.cfg")
     res = subprocess.run(
         ["ansible-playbook", str(SCENARIO / "converge.yml"), "-i", env["MOLECULE_INVENTORY_FILE"],
          "-i", f"{env['MOLECULE_PROJECT_DIRECTORY']}/inventories/moselle", "--limit", NVR,
-         "--tags", "preflight", "-e", "recorder_today=2024-09-30"],
+         "--tags", "preflight"],
         capture_output=True, text=True, timeout=300, check=False, env=env)
     assert res.returncode != 0
     output = " ".join((res.stdout + res.stderr).split())  # errors go to stderr, wrapped
