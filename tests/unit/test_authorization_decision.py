@@ -32,6 +32,6 @@ def test_intent_role_and_drift_share_the_decision(monkeypatch: pytest.MonkeyPatc
     assert ctx["recorder"]["authorization"]["in_force"] is False
     assert "beffroi-recorder" not in {s["unit"] for s in ctx["services"]["nvr"]}  # drift
     preflight = yaml.safe_load((REPO / "roles/recorder/tasks/preflight.yml").read_text())
-    asserted = [t for t in preflight if "ansible.builtin.assert" in t][0]
+    asserted = next(t for t in preflight if "ansible.builtin.assert" in t)
     assert asserted["ansible.builtin.assert"]["that"] == [
         "beffroi.recorder.authorization.in_force | bool"]  # the role recomputes no date
