@@ -78,6 +78,31 @@ def test_sshd_config_passes_sshd_t(tmp_path: Path) -> None:
     _sshd_check(_render("common", "sshd_config.j2", _variables()), tmp_path)
 
 
+def test_sshd_config_keeps_one_directive_per_template_line() -> None:
+    """A line is never joined to the next (trim_blocks eats the newline after a block tag):
+    `AllowGroups beffroi-adminsPubkeyAuthentication yes` locked every administrator out."""
+    source = (REPO / "roles" / "common" / "templates" / "sshd_config.j2").read_text()
+    want = [line.split()[0] for line in source.splitlines() if line and line[0] not in "#{"]
+    text = _render("common", "sshd_config.j2", _variables())
+    got = [line.split()[0] for line in text.splitlines() if line and line[0] != "#"]
+    assert got == want
+    assert "AllowGroups beffroi-admins\n" in text
+
+
+CONFIG_TEMPLATES = sorted([*REPO.glob("templates/*/*.j2"), *REPO.glob("roles/*/templates/*.j2")])
+
+
+@pytest.mark.parametrize("path", [p for p in CONFIG_TEMPLATES if ".html" not in p.name],
+                         ids=lambda p: str(p.relative_to(REPO)))
+def test_no_block_tag_ends_a_line_of_text(path: Path) -> None:
+    """Under trim_blocks (Ansible's and the renderer's setting) a `{% … %}` that ends a line
+    holding text swallows the newline: the next directive would join this one."""
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        stripped = line.strip()
+        if stripped.endswith("%}") and not stripped.startswith("{%"):
+            raise AssertionError(f"{path.name}:{n}: {line}")
+
+
 @pytest.mark.parametrize(("role", "template"), UNITS, ids=lambda v: str(v))
 def test_units_have_unit_file_line_structure(role: str, template: str) -> None:
     text = _render(role, template, _variables())
