@@ -23,7 +23,7 @@ def test_crisis_cell_may_reach_only_the_live_relay(lab: Any) -> None:
         forward = fw.check_output("nft list chain inet beffroi forward")
     from_hub = [line.strip() for line in forward.splitlines() if "10.58.0.1 " in line]
     assert from_hub == ['ip saddr 10.58.0.1 ip daddr 10.57.0.99 tcp dport 8554 accept comment '
-                        '"ACC-4: crisis cell pulls the live relay only, through the tunnel"']
+                        '"ACC-4: la cellule de crise lit le seul relais en direct, dans le tunnel"']
 
 
 def test_ruleset_file_is_root_only_and_valid(lab: Any) -> None:
