@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 # (Beffroi has no fallback password).
 os.environ["BEFFROI_VAULT_PASSWORD_FILE"] = str(REPO / "lab" / "test-vault-password")
 sys.path.insert(0, str(REPO / "tests" / "network"))   # the simulators' harness
+sys.path.insert(0, str(REPO))  # the project's packages, before this folder's recorder.py
 
 from network_peers import ONVIF_PYTHON, fake_switches, onvif_camera, set_fps_by_hand  # noqa: E402
 

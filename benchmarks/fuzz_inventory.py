@@ -42,6 +42,10 @@ from typing import Any
 
 import yaml
 
+# The project's packages first: the script's own folder holds benchmarks/recorder.py, which would
+# otherwise be imported as the `recorder` package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import beffroi
 
 EV, DEPT, CELL = "sites/evrange.yml", "department.yml", "crisis-cell.yml"

@@ -12,9 +12,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+# The project's packages first: this folder's recorder.py is not the `recorder` package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from beffroi.findings import has_errors
 from beffroi.inventory import SITES_DIR, VAULT_DIR, load_inventory
