@@ -83,7 +83,8 @@ class _Run:
 
 
 class CameraRecorder(threading.Thread):
-    """Supervises the recording of one camera until stop() is called."""
+    """Supervises the ffmpeg of one camera until stop() is called; its writer stores each
+    closed segment."""
 
     def __init__(self, writer: SegmentWriter, poll_interval: float = 1.0) -> None:
         super().__init__(name=f"rec-{writer.camera.id}", daemon=True)
@@ -102,7 +103,7 @@ class CameraRecorder(threading.Thread):
 
     # -- lifecycle ----------------------------------------------------------------------------
     def stop(self) -> None:
-        """Ask ffmpeg to finish its segment (SIGINT), then the thread indexes it and exits."""
+        """Ask ffmpeg to finish its segment (SIGINT), then the thread writes it and exits."""
         self._stop_evt.set()
         self._interrupt()
 
