@@ -2,18 +2,12 @@
 exponential backoff, report its status, and hand each closed segment, with its UTC times, to
 the camera's SegmentWriter (recorder/writer.py: seal, gap, register, index).
 
-UTC times: ffmpeg's segment list gives exact stream-time boundaries; the list file's mtime at
-each append is the wall-clock instant the boundary was written. (mtime - stream end) is an
-upper bound of the run's stream-time origin in UTC (any delay only makes it larger); the spawn
-instant is a lower bound. The origin is the smallest upper bound seen (never before the spawn),
-and the first segment is written only once a second boundary, written in real time, has
-confirmed it. Every segment of a run lands contiguously on the wall clock.
+The UTC times of the segments come from ffmpeg's segment list (recorder/seglist.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import logging
 import os
 import select
@@ -22,13 +16,13 @@ import socket
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from recorder import ffmpeg, timeutil
 from recorder.index import Segment
-from recorder.writer import GAP_TOLERANCE, SegmentWriter
+from recorder.seglist import SegmentList
+from recorder.writer import SegmentWriter
 
 log = logging.getLogger("recorder.supervisor")
 STABLE_RUN = 10.0  # a run that lasted this long resets the backoff
@@ -67,19 +61,6 @@ class _ExitWatch:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-
-
-@dataclass
-class _Run:
-    run_id: str
-    list_file: Path
-    lines_done: int = 0
-    list_size: int = -1
-    spawned: float = 0.0  # UTC when ffmpeg was started: stream time 0 cannot be earlier
-    origin: float | None = None  # UTC of stream time 0
-    samples: int = 0  # list appends seen (each gives an upper bound of the origin)
-    pending: list[tuple[str, float, float]] = field(default_factory=list)
-    last: Segment | None = None
 
 
 class CameraRecorder(threading.Thread):
@@ -168,19 +149,20 @@ class CameraRecorder(threading.Thread):
     def _one_run(self) -> bool:
         conf = self.state.config
         run_id = new_run_id()
-        run = _Run(run_id, self.runs_dir / f"{run_id}.csv")
-        cmd = ffmpeg.record_command(self.camera, self.out_dir, run.run_id, conf.segment_seconds,
-                                    conf.rtsp_timeout_seconds, run.list_file)
+        list_file = self.runs_dir / f"{run_id}.csv"
+        cmd = ffmpeg.record_command(self.camera, self.out_dir, run_id, conf.segment_seconds,
+                                    conf.rtsp_timeout_seconds, list_file)
         self._set("starting")
-        run.spawned = timeutil.now()
+        listed = SegmentList(list_file, timeutil.now(), self.camera.id)
         self.proc = ffmpeg.spawn(cmd, self.runs_dir / "ffmpeg.log")
         self.metrics.restarts.labels(self.camera.id).inc()
         exited = _ExitWatch(self.proc.pid)
+        last: Segment | None = None
         try:
             while self.proc.poll() is None:
-                self._drain_list(run)
-                if self.status != "recording" and (run.last is not None
-                                                   or self._run_files(run.run_id)):
+                last = self._write_closed(listed, run_id) or last
+                if self.status != "recording" and (last is not None
+                                                   or self._run_files(run_id)):
                     self._set("recording")
                 if self._stop_evt.is_set():
                     self._interrupt()  # stop() may have raced the spawn
@@ -194,13 +176,21 @@ class CameraRecorder(threading.Thread):
                 exited.wait(self._next_wake())
         finally:
             exited.close()
-        self._drain_list(run, final=True)
+        last = self._write_closed(listed, run_id, final=True) or last
         # Whatever ffmpeg left unlisted (killed mid-segment) is a torn but playable file.
-        for path in self._run_files(run.run_id):
-            run.last = self.writer.write_unlisted(path, run.last) or run.last
+        for path in self._run_files(run_id):
+            last = self.writer.write_unlisted(path, last) or last
         with contextlib.suppress(FileNotFoundError):
-            run.list_file.unlink()
-        return run.last is not None
+            list_file.unlink()
+        return last is not None
+
+    def _write_closed(self, listed: SegmentList, run_id: str,
+                      final: bool = False) -> Segment | None:
+        """Hand the segments the list shows closed to the writer; the last written, if any."""
+        last = None
+        for name, start, end in listed.closed(final):
+            last = self.writer.write(self.out_dir / name, start, end, run_id, repaired=False)
+        return last
 
     def _next_wake(self) -> float:
         """Seconds to sleep: segments close just after wall-clock multiples of segment_seconds
@@ -224,39 +214,3 @@ class CameraRecorder(threading.Thread):
             if not self.state.index.has_path(rel):
                 out.append(p)
         return out
-
-    # -- ffmpeg's segment list --------------------------------------------------------------------
-    def _drain_list(self, run: _Run, final: bool = False) -> None:
-        try:
-            st = run.list_file.stat()
-            text = "" if st.st_size == run.list_size else run.list_file.read_text()
-        except FileNotFoundError:
-            st, text = None, ""
-        if st is not None and text:
-            run.list_size = st.st_size
-            lines = text.splitlines()
-            if not text.endswith("\n"):
-                lines = lines[:-1]  # a line still being written is read at the next poll
-            rows = [r for r in csv.reader(lines) if len(r) >= 3]
-            new = rows[run.lines_done:]
-            try:
-                if new:
-                    # upper bound of the origin: nothing is written before it is received
-                    candidate = st.st_mtime - float(new[-1][2])
-                    run.origin = max(run.spawned, min(candidate, run.origin or candidate))
-                    run.samples += 1
-                    run.pending += [(r[0], float(r[1]), float(r[2])) for r in new]
-                    run.lines_done += len(new)
-            except ValueError:
-                log.error("unreadable segment list line", extra={"camera": self.camera.id})
-        # The first boundary may be written during ffmpeg's probing burst (late by up to its
-        # ~2 s); the second is written in real time and corrects the origin: wait for it.
-        if run.origin is None or not run.pending or (run.samples < 2 and not final):
-            return
-        for name, s, e in run.pending:
-            start, end = run.origin + s, run.origin + e
-            if run.last is not None and abs(start - run.last.end) < GAP_TOLERANCE:
-                start = run.last.end  # contiguous within a run by construction
-            run.last = self.writer.write(self.out_dir / name, start, end, run.run_id,
-                                         repaired=False)
-        run.pending.clear()
