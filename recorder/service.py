@@ -14,9 +14,11 @@ from recorder import checkpoint, clock, retention, timeutil
 from recorder.api import ApiContext, make_server
 from recorder.config import Config
 from recorder.metrics import Metrics
+from recorder.repair import repair_unindexed
 from recorder.runmarker import RunMarker
 from recorder.state import State, open_state
-from recorder.supervisor import CameraRecorder, repair_unindexed
+from recorder.supervisor import CameraRecorder
+from recorder.writer import SegmentWriter
 
 log = logging.getLogger("recorder.service")
 
@@ -68,13 +70,15 @@ class Service:
             st.journal.append("unclean_shutdown", unclean)
         _journal_config(st)
         self.checkpoint_once()
-        for cam in self.conf.cameras:
-            n = repair_unindexed(st, cam, self.sync, self.metrics)
+        # one write path per camera: the repair writes through it, then its recorder does
+        writers = [SegmentWriter(st, cam, self.sync, self.metrics) for cam in self.conf.cameras]
+        for writer in writers:
+            n = repair_unindexed(writer)
             if n:
                 log.warning("index repaired after an unclean stop",
-                            extra={"camera": cam.id, "segments": n})
-        for cam in self.conf.cameras:
-            rec = CameraRecorder(st, cam, self.sync, self.metrics)
+                            extra={"camera": writer.camera.id, "segments": n})
+        for writer in writers:
+            rec = CameraRecorder(writer)
             self.recorders.append(rec)
             rec.start()
         self.api_thread = threading.Thread(target=self.server.serve_forever, args=(1.0,),

@@ -1,43 +1,30 @@
-"""One supervised ffmpeg per camera: restart with capped exponential backoff, index every
-closed segment (SHA-256, size, UTC start/end, TIME-1 validity), register it (REG-1), detect
-gaps, and repair the index after a crash.
+"""One supervised ffmpeg per camera: spawn it, wait on its pidfd, restart it with capped
+exponential backoff, report its status, and hand each closed segment, with its UTC times, to
+the camera's SegmentWriter (recorder/writer.py: seal, gap, register, index).
 
-UTC times: ffmpeg's segment list gives exact stream-time boundaries; the list file's mtime at
-each append is the wall-clock instant the boundary was written. (mtime - stream end) is an
-upper bound of the run's stream-time origin in UTC (any delay only makes it larger); the spawn
-instant is a lower bound. The origin is the smallest upper bound seen (never before the spawn),
-and the first segment is indexed only once a second boundary, written in real time, has
-confirmed it. Every segment of a run lands contiguously on the wall clock.
+The UTC times of the segments come from ffmpeg's segment list (recorder/seglist.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import hashlib
 import logging
 import os
-import re
 import select
 import signal
 import socket
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from recorder import ffmpeg, timeutil
-from recorder.clock import SyncCheck
-from recorder.config import Camera
 from recorder.index import Segment
-from recorder.metrics import Metrics
-from recorder.state import State
+from recorder.seglist import SegmentList
+from recorder.writer import SegmentWriter
 
 log = logging.getLogger("recorder.supervisor")
-NAME_RE = re.compile(r"^(?P<cam>.+)_(?P<ts>\d{8}T\d{6}Z)-(?P<run>[0-9a-z]+)\.ts\Z")
-GAP_TOLERANCE = 0.5  # seconds: less than this between segments is jitter, not a gap
 STABLE_RUN = 10.0  # a run that lasted this long resets the backoff
 PROBE_INTERVAL = 0.25  # seconds between TCP probes of a camera that is down
 
@@ -76,45 +63,28 @@ class _ExitWatch:
             self._fd = None
 
 
-@dataclass
-class _Run:
-    run_id: str
-    list_file: Path
-    lines_done: int = 0
-    list_size: int = -1
-    spawned: float = 0.0  # UTC when ffmpeg was started: stream time 0 cannot be earlier
-    origin: float | None = None  # UTC of stream time 0
-    samples: int = 0  # list appends seen (each gives an upper bound of the origin)
-    pending: list[tuple[str, float, float]] = field(default_factory=list)
-    last: Segment | None = None
-
-
 class CameraRecorder(threading.Thread):
-    """Supervises the recording of one camera until stop() is called."""
+    """Supervises the ffmpeg of one camera until stop() is called; its writer stores each
+    closed segment."""
 
-    def __init__(self, state: State, camera: Camera, sync_check: SyncCheck, metrics: Metrics,
-                 poll_interval: float = 1.0) -> None:
-        super().__init__(name=f"rec-{camera.id}", daemon=True)
-        self.state = state
-        self.camera = camera
-        self.sync_check = sync_check
-        self.metrics = metrics
+    def __init__(self, writer: SegmentWriter, poll_interval: float = 1.0) -> None:
+        super().__init__(name=f"rec-{writer.camera.id}", daemon=True)
+        self.writer = writer
+        self.state = writer.state
+        self.camera = writer.camera
+        self.metrics = writer.metrics
         self.poll = poll_interval
         self.status = "starting"
         self._stop_evt = threading.Event()
         self.proc: subprocess.Popen[bytes] | None = None
-        conf = state.config
-        self.out_dir = conf.storage_root / camera.id
-        self.runs_dir = conf.state_dir / "runs" / camera.id
-        last = state.index.last_segment(camera.id)
-        self.last_end: float | None = last.end if last else None
-        self._index_lock = threading.Lock()
+        self.out_dir = writer.out_dir
+        self.runs_dir = self.state.config.state_dir / "runs" / self.camera.id
         self._signal_lock = threading.Lock()
         self._signalled: set[int] = set()
 
     # -- lifecycle ----------------------------------------------------------------------------
     def stop(self) -> None:
-        """Ask ffmpeg to finish its segment (SIGINT), then the thread indexes it and exits."""
+        """Ask ffmpeg to finish its segment (SIGINT), then the thread writes it and exits."""
         self._stop_evt.set()
         self._interrupt()
 
@@ -179,19 +149,20 @@ class CameraRecorder(threading.Thread):
     def _one_run(self) -> bool:
         conf = self.state.config
         run_id = new_run_id()
-        run = _Run(run_id, self.runs_dir / f"{run_id}.csv")
-        cmd = ffmpeg.record_command(self.camera, self.out_dir, run.run_id, conf.segment_seconds,
-                                    conf.rtsp_timeout_seconds, run.list_file)
+        list_file = self.runs_dir / f"{run_id}.csv"
+        cmd = ffmpeg.record_command(self.camera, self.out_dir, run_id, conf.segment_seconds,
+                                    conf.rtsp_timeout_seconds, list_file)
         self._set("starting")
-        run.spawned = timeutil.now()
+        listed = SegmentList(list_file, timeutil.now(), self.camera.id)
         self.proc = ffmpeg.spawn(cmd, self.runs_dir / "ffmpeg.log")
         self.metrics.restarts.labels(self.camera.id).inc()
         exited = _ExitWatch(self.proc.pid)
+        last: Segment | None = None
         try:
             while self.proc.poll() is None:
-                self._drain_list(run)
-                if self.status != "recording" and (run.last is not None
-                                                   or self._run_files(run.run_id)):
+                last = self._write_closed(listed, run_id) or last
+                if self.status != "recording" and (last is not None
+                                                   or self._run_files(run_id)):
                     self._set("recording")
                 if self._stop_evt.is_set():
                     self._interrupt()  # stop() may have raced the spawn
@@ -205,13 +176,21 @@ class CameraRecorder(threading.Thread):
                 exited.wait(self._next_wake())
         finally:
             exited.close()
-        self._drain_list(run, final=True)
+        last = self._write_closed(listed, run_id, final=True) or last
         # Whatever ffmpeg left unlisted (killed mid-segment) is a torn but playable file.
-        for path in self._run_files(run.run_id):
-            self._index_repaired(path, run)
+        for path in self._run_files(run_id):
+            last = self.writer.write_unlisted(path, last) or last
         with contextlib.suppress(FileNotFoundError):
-            run.list_file.unlink()
-        return run.last is not None
+            list_file.unlink()
+        return last is not None
+
+    def _write_closed(self, listed: SegmentList, run_id: str,
+                      final: bool = False) -> Segment | None:
+        """Hand the segments the list shows closed to the writer; the last written, if any."""
+        last = None
+        for name, start, end in listed.closed(final):
+            last = self.writer.write(self.out_dir / name, start, end, run_id, repaired=False)
+        return last
 
     def _next_wake(self) -> float:
         """Seconds to sleep: segments close just after wall-clock multiples of segment_seconds
@@ -235,132 +214,3 @@ class CameraRecorder(threading.Thread):
             if not self.state.index.has_path(rel):
                 out.append(p)
         return out
-
-    # -- indexing -----------------------------------------------------------------------------
-    def _drain_list(self, run: _Run, final: bool = False) -> None:
-        try:
-            st = run.list_file.stat()
-            text = "" if st.st_size == run.list_size else run.list_file.read_text()
-        except FileNotFoundError:
-            st, text = None, ""
-        if st is not None and text:
-            run.list_size = st.st_size
-            lines = text.splitlines()
-            if not text.endswith("\n"):
-                lines = lines[:-1]  # a line still being written is read at the next poll
-            rows = [r for r in csv.reader(lines) if len(r) >= 3]
-            new = rows[run.lines_done:]
-            try:
-                if new:
-                    # upper bound of the origin: nothing is written before it is received
-                    candidate = st.st_mtime - float(new[-1][2])
-                    run.origin = max(run.spawned, min(candidate, run.origin or candidate))
-                    run.samples += 1
-                    run.pending += [(r[0], float(r[1]), float(r[2])) for r in new]
-                    run.lines_done += len(new)
-            except ValueError:
-                log.error("unreadable segment list line", extra={"camera": self.camera.id})
-        # The first boundary may be written during ffmpeg's probing burst (late by up to its
-        # ~2 s); the second is written in real time and corrects the origin: wait for it.
-        if run.origin is None or not run.pending or (run.samples < 2 and not final):
-            return
-        for name, s, e in run.pending:
-            start, end = run.origin + s, run.origin + e
-            if run.last is not None and abs(start - run.last.end) < GAP_TOLERANCE:
-                start = run.last.end  # contiguous within a run by construction
-            run.last = self._index(self.out_dir / name, start, end, run.run_id, repaired=False)
-        run.pending.clear()
-
-    def _index_repaired(self, path: Path, run: _Run | None) -> None:
-        m = NAME_RE.match(path.name)
-        if not m:
-            return
-        if path.stat().st_size == 0:
-            path.unlink()  # opened at a boundary as ffmpeg stopped: holds no video
-            return
-        duration = ffmpeg.probe_duration(path) or 0.0
-        start = run.last.end if run and run.last else timeutil.parse_compact(m["ts"])
-        seg = self._index(path, start, start + duration, m["run"], repaired=True)
-        if run is not None:
-            run.last = seg
-        log.warning("indexed a segment left unlisted by a stopped ffmpeg (repaired)",
-                    extra={"camera": self.camera.id, "segment": seg.path,
-                           "duration_s": round(duration, 3)})
-
-    def _index(self, path: Path, start: float, end: float, run_id: str,
-               repaired: bool) -> Segment:
-        with self._index_lock:
-            return self._index_locked(path, start, end, run_id, repaired)
-
-    def _index_locked(self, path: Path, start: float, end: float, run_id: str,
-                      repaired: bool) -> Segment:
-        st = self.state
-        rel = str(path.relative_to(st.config.storage_root))
-        digest, size = seal(path)
-        valid = self.sync_check()  # TIME-1: valid only with a synchronised clock
-        self.metrics.clock_synced.set(1 if valid else 0)
-        if self.last_end is not None and start - self.last_end > GAP_TOLERANCE:
-            gap = st.index.add_gap(self.camera.id, self.last_end, start,
-                                   "no stream (camera unreachable or recorder stopped)")
-            st.register.append("recording_gap", {
-                "camera": self.camera.id, "start": timeutil.iso(gap.start),
-                "end": timeutil.iso(gap.end), "seconds": round(gap.end - gap.start, 3)})
-            self.metrics.gaps.labels(self.camera.id).inc()
-            self.metrics.gap_seconds.labels(self.camera.id).inc(gap.end - gap.start)
-            log.warning("recording gap", extra={"camera": self.camera.id,
-                                                "seconds": round(gap.end - gap.start, 3)})
-        # REG-1 recordings made; CAM-4: camera id, location and UTC time of every instant.
-        # Register first: an indexed segment always has its signed entry (verify relies on it).
-        st.register.append("recording", {
-            "camera": self.camera.id, "location": self.camera.location, "path": rel,
-            "start": timeutil.iso(start), "end": timeutil.iso(end), "t_start": round(start, 3),
-            "t_end": round(end, 3), "sha256": digest, "size": size, "valid": valid,
-            "repaired": repaired, "run": run_id})
-        seg = st.index.add_segment(self.camera.id, start, end, rel, size, digest, valid,
-                                   repaired, run_id)
-        self.last_end = end if self.last_end is None else max(self.last_end, end)
-        self.metrics.segment_indexed(self.camera.id, end, size)
-        return seg
-
-
-def seal(path: Path) -> tuple[str, int]:
-    """SHA-256 and size of a closed segment, read once while it is still in the page cache;
-    then fsync (the bytes the register will vouch for are on disk before the signed entry
-    exists) and drop its pages (the recorder never reads it again: the cache stays for the
-    index and the ledgers, not for minutes of video)."""
-    with open(path, "rb") as fh:
-        digest = hashlib.file_digest(fh, "sha256").hexdigest()
-        fd = fh.fileno()
-        os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        return digest, os.fstat(fd).st_size
-
-
-def repair_unindexed(state: State, camera: Camera, sync_check: SyncCheck,
-                     metrics: Metrics) -> int:
-    """At startup: index every file a crashed recorder left behind (kill -9, power loss).
-
-    Files are torn MPEG-TS that still play; each gets a `recording` register entry marked
-    repaired. Returns the number of files indexed.
-    """
-    rec = CameraRecorder(state, camera, sync_check, metrics)
-    out_dir = rec.out_dir
-    if not out_dir.is_dir():
-        return 0
-    root = state.config.storage_root
-    files = sorted(p for p in out_dir.glob(f"{camera.id}_*.ts")
-                   if not state.index.has_path(str(p.relative_to(root))))
-    runs: dict[str, _Run] = {}
-    for path in files:
-        m = NAME_RE.match(path.name)
-        if not m:
-            continue
-        run = runs.setdefault(m["run"], _Run(m["run"], Path(os.devnull)))
-        if run.last is None:
-            # continue from the run's last indexed segment, if any
-            prev = [s for s in state.index.segments(camera.id) if s.run == m["run"]]
-            run.last = prev[-1] if prev else None
-        rec._index_repaired(path, run)
-    for stale in (state.config.state_dir / "runs" / camera.id).glob("*.csv"):
-        stale.unlink()
-    return len(files)

@@ -234,21 +234,21 @@ def decode_errors(path: Path) -> int:
 def seed_segments(state: Any, camera_id: str, source: Path, starts: list[float],
                   duration: float = 2.0, valid: bool = True) -> list[Any]:
     """Store copies of a real segment as if recorded at the given UTC starts, through the
-    supervisor's own indexing path (index row + signed `recording` register entry)."""
+    recorder's own write path (signed `recording` register entry, then index row)."""
     import shutil
 
     from recorder import timeutil
     from recorder.metrics import Metrics
-    from recorder.supervisor import CameraRecorder
+    from recorder.writer import SegmentWriter
 
     cam = state.config.camera(camera_id)
-    rec = CameraRecorder(state, cam, lambda: valid, Metrics(state.config.storage_root))
-    rec.out_dir.mkdir(parents=True, exist_ok=True)
+    writer = SegmentWriter(state, cam, lambda: valid, Metrics(state.config.storage_root))
+    writer.out_dir.mkdir(parents=True, exist_ok=True)
     out = []
     for start in starts:
-        path = rec.out_dir / f"{camera_id}_{timeutil.compact(start)}-seed.ts"
+        path = writer.out_dir / f"{camera_id}_{timeutil.compact(start)}-seed.ts"
         shutil.copyfile(source, path)
-        out.append(rec._index(path, start, start + duration, "seed", repaired=False))
+        out.append(writer.write(path, start, start + duration, "seed", repaired=False))
     return out
 
 

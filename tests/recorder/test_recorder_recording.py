@@ -25,8 +25,9 @@ from recorder_harness import (
 from recorder import clock, config, timeutil
 from recorder.index import Index, Segment
 from recorder.metrics import Metrics
+from recorder.repair import repair_unindexed
 from recorder.state import open_state
-from recorder.supervisor import repair_unindexed
+from recorder.writer import SegmentWriter
 
 FPS = 15
 pytestmark = pytest.mark.slow
@@ -190,8 +191,9 @@ def test_segments_are_valid_only_with_a_synchronised_clock(tmp_path: Path,
         shutil.copyfile(small_segment, cam_dir / "cam1_20260101T000000Z-abc.ts")
         st = open_state(conf)
         try:
-            assert repair_unindexed(st, conf.camera("cam1"), clock.make(kind),
-                                    Metrics(conf.storage_root)) == 1
+            writer = SegmentWriter(st, conf.camera("cam1"), clock.make(kind),
+                                   Metrics(conf.storage_root))
+            assert repair_unindexed(writer) == 1
             (seg,) = st.index.segments("cam1")
             assert seg.valid is expected and seg.repaired
             assert seg.duration == pytest.approx(2.0, abs=0.1)
