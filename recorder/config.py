@@ -95,22 +95,9 @@ class Retention:
         return f"Retention({self.days} days from {self.source})"
 
 
-# --- API hardening (issue 10 §4): [api] limits and lockout, kept apart for the schema port ---
-@dataclass(frozen=True)
-class ApiLimits:
-    """How much the API lets one client or a crowd cost (connections, hashing, lockout)."""
-
-    max_connections: int = 64            # beyond: 503 at once, no thread
-    max_connections_per_address: int = 16  # one host cannot take every slot
-    request_timeout_seconds: float = 10.0  # whole request (line, headers, body) must arrive
-    hash_concurrency: int = 2            # argon2 verifications at once (64 MiB each)
-    hash_wait_seconds: float = 0.5       # wait for a hashing slot, then 503
-    lockout_threshold: int = 5           # failures of one account name before it is locked
-    address_lockout_threshold: int = 20  # failures from one address before it is locked
-    lockout_base_seconds: float = 30.0   # first lock; doubles with each further failure
-    lockout_max_seconds: float = 900.0   # longest lock; failures are forgotten after it
-
-
+# --- API hardening (issue 10 §4): the [api] limits and the transport rule -----------------------
+# The [api] hardening keys are fields of schema.ApiTable (defaults there); their bounds:
+ApiLimits = ApiTable  # what the API, the relay and the guard read: conf.api_limits
 _LIMIT_RANGES: dict[str, tuple[float, float]] = {
     "max_connections": (2, 4096), "max_connections_per_address": (1, 4096),
     "request_timeout_seconds": (0.5, 300),
@@ -127,11 +114,6 @@ def _api_limit_ranges(r: _Rules, api: ApiTable) -> None:
         value = getattr(api, key)
         if not low <= value <= high:
             r.err(f"api.{key}", "CFG-2", f"must be {low:g}..{high:g}, got {value}")
-
-
-def api_limits(api: ApiTable) -> ApiLimits:
-    """The ApiLimits view of a validated [api] table."""
-    return ApiLimits(**{key: getattr(api, key) for key in _LIMIT_RANGES})
 
 
 def _check_transport(r: _Rules, host: str, tls: bool) -> None:
@@ -236,7 +218,7 @@ class Config:
     @property
     def api_limits(self) -> ApiLimits:
         """[api] connection, hashing and lockout limits (issue 10 §4)."""
-        return api_limits(self.api)
+        return self.api
 
     @property
     def api_listen(self) -> tuple[str, int]:

@@ -11,10 +11,11 @@ Needs the `gi` GStreamer bindings (Debian's python3-gi), hence a process of its 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import signal
 from typing import Any
+
+import msgspec
 
 from recorder import access
 from recorder.config import Config, User
@@ -45,7 +46,7 @@ class ViewerCheck:
     def __init__(self, state: State) -> None:
         self.state = state
         limits = state.config.api_limits
-        guard = PasswordGuard(state.config.users, dataclasses.replace(
+        guard = PasswordGuard(state.config.users, msgspec.structs.replace(
             limits, hash_wait_seconds=max(limits.hash_wait_seconds, RELAY_HASH_WAIT)))
         self.credentials = CredentialCache(guard, CACHE_TTL)
 
