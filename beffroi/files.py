@@ -78,6 +78,11 @@ def site_files(ctx: dict[str, Any]) -> list[RenderedFile]:
                      paths["recorder_config"], "RET-1", "recorder", group=recorder_group,
                      mode="0640", validate=f"{paths['recorder_venv']}/bin/recorder check-config %s",
                      secret=True, notify=("Restart recorder", "Restart relay")),
+        *(RenderedFile(nvr, "nvr", f"nvr/{unit}.j2", f"{nvr}/systemd/{unit}",
+                       f"{paths['systemd_dir']}/{unit}", rule, "recorder",
+                       notify=("Restart recorder", "Restart relay"))
+          for unit, rule in (("beffroi-recorder.service", "JRN-1"),
+                             ("beffroi-relay.service", "ACC-4"))),
         RenderedFile(nvr, "nvr", relpath=f"{nvr}/chrony.conf",
                      variables={"chrony_serve_cameras": True}, **chrony),
         *(RenderedFile(nvr, "nvr", f"nvr/{name}.j2", f"{nvr}/nut/{name}",

@@ -42,6 +42,7 @@ PATHS = {
     # JRN-2: the key is not kept beside what it signs, nor are the signed checkpoints
     "recorder_signing_key": "/var/lib/beffroi/recorder-key/signing.pem",
     "recorder_checkpoint_dir": "/var/lib/beffroi/checkpoints",
+    "systemd_dir": "/etc/systemd/system",
 }
 
 

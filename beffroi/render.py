@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import posixpath
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,15 @@ CRISIS_CELL = "crisis-cell"
 Output = RenderedFile
 
 
+class _Environment(jinja2.Environment):
+    """A bare `{% include 'x.j2' %}` is the including template's sibling, as in Ansible (which
+    searches the template's own directory)."""
+
+    def join_path(self, template: str, parent: str) -> str:
+        return template if "/" in template else posixpath.join(posixpath.dirname(parent),
+                                                                 template)
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
     """Jinja2 configured like Ansible's template module (trim_blocks, trailing newline).
@@ -39,7 +49,7 @@ def environment() -> jinja2.Environment:
     The escaping filters are the ones `plugins/filter/beffroi_escape.py` gives Ansible, so the
     roles render the same bytes. Cached: templates compile once per process.
     """
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+    env = _Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              keep_trailing_newline=True, autoescape=False)
     env.filters.update(FILTERS)
