@@ -2,7 +2,8 @@
 
 No host list is written by hand: `plugins/inventory/beffroi.py` calls `build()` and hands the
 result to Ansible. Every host of a commune carries the commune's intent as the `beffroi` variable,
-the context the renderer uses, so roles render the very same templates.
+the context the renderer uses, so roles render the very same templates, and each host its files
+as `beffroi_files` (`beffroi/files.py`: where each lands, owner, mode, check, rule id).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from beffroi.files import files_of, hub_files
 from beffroi.findings import BeffroiError, Severity
 from beffroi.intent import Reveal, crisis_cell_intent, site_intent
 from beffroi.inventory import KNOWN_HOSTS_FILE, Inventory, load_inventory
@@ -68,6 +70,7 @@ def build(path: Path, reveal_secrets: Reveal = False) -> AnsibleInventory:
         _add(out, CRISIS_GROUP, model.crisis_cell.hostname, {
             "ansible_host": str(model.crisis_cell.wan_address.ip),
             "beffroi_kind": CRISIS_GROUP, "beffroi_hub": hub,
+            "beffroi_files": [f.ansible() for f in hub_files(hub)],
             "beffroi_ntp_servers": model.department.time.ntp_servers,
             "beffroi_admin_users": [a.model_dump(mode="json")
                                     for a in model.department.defaults.admins]})
@@ -78,7 +81,8 @@ def build(path: Path, reveal_secrets: Reveal = False) -> AnsibleInventory:
 def _add_site(out: AnsibleInventory, model: Inventory, slug: str, reveal: Reveal,
               host_keys: dict[str, str]) -> None:
     site = model.sites[slug]
-    ctx = site_intent(model, slug, reveal).context()
+    intent = site_intent(model, slug, reveal)
+    ctx = intent.context()
     group = group_name(slug)
     out.children.setdefault("communes", []).append(group)
     assert model.department is not None
@@ -100,3 +104,5 @@ def _add_site(out: AnsibleInventory, model: Inventory, slug: str, reveal: Reveal
     for host in (site.firewall.hostname, site.nvr.hostname, site.switch.hostname,
                  *(f"{slug}-{c.name}" for c in site.cameras)):
         out.groups.setdefault(group, []).append(host)
+        # the files the host's roles install: destinations, owners, modes, checks, rule ids
+        out.hostvars[host]["beffroi_files"] = [f.ansible() for f in files_of(intent.files, host)]

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from beffroi import __version__, vault
 from beffroi.addressing import hub_wan_address
+from beffroi.files import RenderedFile, site_files
 from beffroi.findings import BeffroiError, Severity
 from beffroi.inventory import Inventory, today
 from beffroi.model import Site
@@ -28,6 +29,21 @@ RTSP_PORT = 554
 NTP_PORT = 123
 SSH_PORT = 22
 WG_INTERFACE = "wg-beffroi"
+RECORDER_USER = "beffroi-recorder"
+# Where things live on the Linux hosts: `beffroi/files.py` and the roles read them from here.
+PATHS = {
+    "nftables_conf": "/etc/nftables.conf",
+    "wireguard_dir": "/etc/wireguard",
+    "chrony_conf": "/etc/chrony/chrony.conf",
+    "nut_dir": "/etc/nut",
+    "recorder_config": "/etc/beffroi/recorder.toml",
+    "recorder_venv": "/opt/beffroi/recorder",
+    "recorder_state_dir": "/var/lib/beffroi/recorder",
+    # JRN-2: the key is not kept beside what it signs, nor are the signed checkpoints
+    "recorder_signing_key": "/var/lib/beffroi/recorder-key/signing.pem",
+    "recorder_checkpoint_dir": "/var/lib/beffroi/checkpoints",
+    "systemd_dir": "/etc/systemd/system",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,7 @@ class SiteIntent:
     site: Site
     context_data: dict[str, Any] = field(default_factory=dict)
     firewall_rules: list[FirewallRule] = field(default_factory=list)
+    files: list[RenderedFile] = field(default_factory=list)  # every file of every host
 
     def context(self) -> dict[str, Any]:
         """The template context (JSON-able), identical for the renderer and Ansible."""
@@ -238,13 +255,15 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
             + [_crisis_cell_viewer(slug, cell.hostname, cell.name, secrets)],
             "tls": _recorder_tls(slug, secrets),
             "authorization": authorization_decision(site, today()),  # AUTH-1/2, decided here
+            "user": RECORDER_USER,
         },
+        "paths": dict(PATHS),
         "services": _services(site),
         "switch": _switch(site, secrets),
         "cameras": [_camera(site, i, secrets, ntp) for i in range(len(site.cameras))],
     }
     ctx["recorder"]["config"] = recorder_config(ctx)
-    return SiteIntent(site=site, context_data=ctx, firewall_rules=rules)
+    return SiteIntent(site=site, context_data=ctx, firewall_rules=rules, files=site_files(ctx))
 
 
 def _required_storage_gb(site: Site) -> float:
@@ -262,12 +281,12 @@ def recorder_config(ctx: dict[str, Any]) -> dict[str, Any]:
     nvr, rec = ctx["nvr"], ctx["recorder"]
     return {
         "recorder": {"site": ctx["site"]["slug"], "storage_root": nvr["storage_mount"],
-                     "state_dir": "/var/lib/beffroi/recorder",
+                     "state_dir": ctx["paths"]["recorder_state_dir"],
                      "retention_days": rec["retention_days"],
                      "journal_retention_days": nvr["journal_retention_days"],
                      "min_free_percent": 10, "segment_seconds": nvr["segment_seconds"],
-                     "signing_key": "/var/lib/beffroi/recorder-key/signing.pem",
-                     "checkpoint_dir": "/var/lib/beffroi/checkpoints"},
+                     "signing_key": ctx["paths"]["recorder_signing_key"],
+                     "checkpoint_dir": ctx["paths"]["recorder_checkpoint_dir"]},
         "api": {"listen": rec["api_listen"], "tls_cert": rec["tls"]["cert_path"],
                 "tls_key": rec["tls"]["key_path"]},
         "relay": {"listen": rec["relay_listen"]},
@@ -454,4 +473,4 @@ def crisis_cell_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[s
             "wan_address": str(cell.wan_address),
             "address": f"{cell.vpn_address}/{dept.addressing.vpn_pool.prefixlen}",
             "listen_port": cell.wireguard_port, "private_key": key,
-            "interface": WG_INTERFACE, "peers": peers}
+            "interface": WG_INTERFACE, "peers": peers, "paths": dict(PATHS)}

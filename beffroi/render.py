@@ -10,15 +10,16 @@ from __future__ import annotations
 import errno
 import functools
 import os
-from dataclasses import dataclass
+import posixpath
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from beffroi.escaping import FILTERS, UnsafeValue
+from beffroi.files import RenderedFile, hub_files, site_files
 from beffroi.findings import BeffroiError, Severity, UsageError
-from beffroi.intent import Reveal, crisis_cell_intent, site_intent
+from beffroi.intent import Reveal, SiteIntent, crisis_cell_intent, site_intent
 from beffroi.inventory import DEPARTMENT_FILE, Inventory, load_inventory
 from beffroi.safefile import describe_oserror
 from beffroi.validate import site_findings
@@ -28,15 +29,17 @@ TEMPLATE_DIR = REPO_ROOT / "templates"
 CRISIS_CELL = "crisis-cell"
 
 
-@dataclass(frozen=True)
-class Output:
-    """One rendered file: which device it configures and where it goes on that device."""
+# One rendered file (where it goes, who owns it, its rule): built by the intent.
+Output = RenderedFile
 
-    device: str        # inventory host name
-    kind: str          # firewall | nvr | switch | camera | crisis_cell
-    template: str      # path under templates/
-    relpath: str       # path under the render output directory
-    dest: str          # path on the device ("" for non-Linux devices)
+
+class _Environment(jinja2.Environment):
+    """A bare `{% include 'x.j2' %}` is the including template's sibling, as in Ansible (which
+    searches the template's own directory)."""
+
+    def join_path(self, template: str, parent: str) -> str:
+        return template if "/" in template else posixpath.join(posixpath.dirname(parent),
+                                                                 template)
 
 
 @functools.cache
@@ -46,7 +49,7 @@ def environment() -> jinja2.Environment:
     The escaping filters are the ones `plugins/filter/beffroi_escape.py` gives Ansible, so the
     roles render the same bytes. Cached: templates compile once per process.
     """
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+    env = _Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              keep_trailing_newline=True, autoescape=False)
     env.filters.update(FILTERS)
@@ -62,61 +65,48 @@ def _render(template: str, variables: dict[str, Any]) -> str:
 
 
 def site_outputs(ctx: dict[str, Any]) -> list[Output]:
-    """Every file of a commune, from its intent context."""
-    fw, nvr, sw = ctx["firewall"]["hostname"], ctx["nvr"]["hostname"], ctx["switch"]["hostname"]
-    outs = [
-        Output(fw, "firewall", "firewall/nftables.conf.j2", f"{fw}/nftables.conf",
-               "/etc/nftables.conf"),
-        Output(fw, "firewall", "firewall/wg-spoke.conf.j2", f"{fw}/wg-beffroi.conf",
-               "/etc/wireguard/wg-beffroi.conf"),
-        Output(fw, "firewall", "common/chrony.conf.j2", f"{fw}/chrony.conf",
-               "/etc/chrony/chrony.conf"),
-        Output(nvr, "nvr", "nvr/recorder.toml.j2", f"{nvr}/recorder.toml",
-               "/etc/beffroi/recorder.toml"),
-        Output(nvr, "nvr", "common/chrony.conf.j2", f"{nvr}/chrony.conf",
-               "/etc/chrony/chrony.conf"),
-        Output(nvr, "nvr", "nvr/nut.conf.j2", f"{nvr}/nut/nut.conf", "/etc/nut/nut.conf"),
-        Output(nvr, "nvr", "nvr/ups.conf.j2", f"{nvr}/nut/ups.conf", "/etc/nut/ups.conf"),
-        Output(nvr, "nvr", "nvr/upsd.users.j2", f"{nvr}/nut/upsd.users", "/etc/nut/upsd.users"),
-        Output(nvr, "nvr", "nvr/upsmon.conf.j2", f"{nvr}/nut/upsmon.conf",
-               "/etc/nut/upsmon.conf"),
-        Output(sw, "switch", f"switch/{ctx['switch']['platform']}.j2",
-               f"{sw}/running-config.{ctx['switch']['platform']}", ""),
-    ]
-    outs += [Output(f"{ctx['site']['slug']}-{cam['name']}", "camera", "camera/camera.yml.j2",
-                    f"cameras/{cam['name']}.yml", "") for cam in ctx["cameras"]]
-    return outs
+    """Every file of a commune, from its intent context (the list `beffroi/files.py` builds)."""
+    return site_files(ctx)
 
 
 def template_vars(ctx: dict[str, Any], out: Output) -> dict[str, Any]:
-    """The variables a template sees: `beffroi`, plus `camera` or chrony's role switch."""
-    variables: dict[str, Any] = {"beffroi": ctx}
+    """The variables a template sees: `beffroi`, the file's own (e.g. chrony's role switch),
+    and for a camera its entry."""
+    variables: dict[str, Any] = {"beffroi": ctx, **out.variables}
     if out.kind == "camera":
         name = out.relpath.split("/")[-1].removesuffix(".yml")
         variables["camera"] = next(c for c in ctx["cameras"] if c["name"] == name)
-    if out.template == "common/chrony.conf.j2":
-        variables["chrony_serve_cameras"] = out.kind == "nvr"
     return variables
 
 
 def render_site(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> dict[Output, str]:
     """Render a commune; refuses when the site (or its department) has validation errors."""
+    refuse_invalid(inv, slug)
+    return render_intent(site_intent(inv, slug, reveal_secrets))
+
+
+def refuse_invalid(inv: Inventory, slug: str) -> None:
+    """BeffroiError when the site (or its department) has validation errors: nothing is
+    rendered nor compared from an intent that does not validate."""
     if inv.department is None:
         raise BeffroiError(f"{inv.root} has no valid {DEPARTMENT_FILE}; nothing rendered",
                            [f for f in inv.findings if f.severity is Severity.ERROR])
     errors = [f for f in site_findings(inv, slug) if f.severity is Severity.ERROR]
     if errors:
         raise BeffroiError(f"{slug} does not validate; nothing rendered", errors)
-    ctx = site_intent(inv, slug, reveal_secrets).context()
-    return {out: _render(out.template, template_vars(ctx, out)) for out in site_outputs(ctx)}
+
+
+def render_intent(intent: SiteIntent) -> dict[Output, str]:
+    """Render every file of an intent already built (drift builds it once per site)."""
+    ctx = intent.context()
+    return {out: _render(out.template, template_vars(ctx, out)) for out in intent.files}
 
 
 def render_crisis_cell(inv: Inventory, reveal_secrets: Reveal = False) -> dict[Output, str]:
     """Render the hub's WireGuard configuration (one peer per commune); refuses unless the
     whole department validates (see `crisis_cell_intent`)."""
     hub = crisis_cell_intent(inv, reveal_secrets)
-    out = Output(hub["hostname"], "crisis_cell", "crisis_cell/wg-hub.conf.j2",
-                 f"{hub['hostname']}/wg-beffroi.conf", "/etc/wireguard/wg-beffroi.conf")
+    out = hub_files(hub)[0]  # the WireGuard hub (its chrony.conf is role common's alone)
     return {out: _render(out.template, {"hub": hub})}
 
 

@@ -1,6 +1,7 @@
 """Plan and run a drift audit: render each commune once, then check its devices concurrently.
 
-The intent compared is `render_site(..., reveal_secrets=True)`: the very bytes the roles deploy.
+The intent compared is the site's, built once (secrets revealed) and rendered: the very bytes,
+destinations and rule ids the roles deploy from (`beffroi/files.py`).
 Devices of every selected site go into one thread pool, so sites are audited concurrently and a
 slow or dead device does not hold the others up.
 """
@@ -17,7 +18,7 @@ from typing import Any
 from beffroi.drift.report import DeviceDrift, Status
 from beffroi.drift.switch import check_switch
 from beffroi.inventory import KNOWN_HOSTS_FILE, Inventory
-from beffroi.render import Output, render_site
+from beffroi.render import Output, refuse_invalid, render_intent
 from network.endpoints import Endpoint, EndpointsError
 
 KINDS = ("switch", "camera", "nvr", "firewall")
@@ -88,8 +89,10 @@ def plan(inv: Inventory, slugs: list[str], endpoints: dict[str, Endpoint] | None
     reach = Reach(endpoints, str(inv.root.resolve() / KNOWN_HOSTS_FILE))
     targets: list[Target] = []
     for slug in slugs:
-        ctx = site_intent(inv, slug, reveal_secrets=True).context()
-        rendered = render_site(inv, slug, reveal_secrets=True)
+        refuse_invalid(inv, slug)
+        intent = site_intent(inv, slug, reveal_secrets=True)
+        ctx = intent.context()
+        rendered = render_intent(intent)
         by_device: dict[str, list[tuple[Output, str]]] = {}
         for out, text in rendered.items():
             by_device.setdefault(out.device, []).append((out, text))

@@ -20,6 +20,7 @@ from contextlib import suppress
 from typing import Any
 
 from beffroi.drift.report import DeviceDrift, Status
+from beffroi.files import NFT_CHECK
 from beffroi.render import Output
 from beffroi.secrets import mask, vaulted_values
 from network.endpoints import Endpoint
@@ -123,7 +124,7 @@ def check_linux_host(site: str, device: str, kind: str, files: list[tuple[Output
             live_hash = facts.fact(Sha256File, path=out.dest)
             if live_hash == hashlib.sha256(text.encode()).hexdigest():
                 continue
-            rules.add(_file_rule(out))
+            rules.add(out.rule)
             if live_hash is None:
                 notes.append(f"{out.dest} missing")
                 continue
@@ -150,15 +151,10 @@ def check_linux_host(site: str, device: str, kind: str, files: list[tuple[Output
     return result
 
 
-def _file_rule(out: Output) -> str:
-    name = out.dest.rsplit("/", 1)[-1]
-    return {"nftables.conf": "NET-1", "wg-beffroi.conf": "NET-2", "chrony.conf": "TIME-1",
-            "recorder.toml": "RET-1"}.get(name, "CAM-9" if "/nut/" in out.dest else "NET-1")
-
-
 def _nftables(facts: _Facts, files: list[tuple[Output, str]], notes: list[str],
               diffs: list[str], rules: set[str], result: DeviceDrift) -> None:
-    rendered = next(t for o, t in files if o.dest == "/etc/nftables.conf")
+    # the ruleset is the file the intent has checked by `nft -c`, wherever it lands
+    rendered = next(t for o, t in files if o.validate == NFT_CHECK)
     want = canonical_ruleset(rendered)
     if want is None:
         result.unverifiable.append("nftables ruleset (NET-1): cannot load the rendered ruleset "

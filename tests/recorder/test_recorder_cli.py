@@ -1,4 +1,5 @@
-"""The CLI surface and the systemd units the Ansible role installs."""
+"""The CLI surface and the systemd units the Ansible role installs (rendered, as the role does,
+from the shared templates `templates/nvr/beffroi-{recorder,relay}.service.j2`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,17 @@ from recorder_harness import REPO, cli
 
 COMMANDS = ("run", "relay", "check-config", "verify", "verify-export", "export", "redact", "hold",
             "purge", "keygen", "hash-password", "checkpoint")
-UNITS = REPO / "recorder" / "packaging"
+RELAY = "beffroi-recorder-relay.service"  # the live relay's unit (beffroi-relay.service)
+
+
+def _unit(unit: str) -> str:
+    """The unit as the role installs it on Évrange's NVR (the renderer's bytes)."""
+    from beffroi.inventory import load_inventory
+    from beffroi.render import render_site
+
+    name = "beffroi-relay.service" if unit == RELAY else unit
+    rendered = render_site(load_inventory(REPO / "inventories" / "moselle"), "evrange")
+    return next(text for out, text in rendered.items() if out.dest.endswith("/" + name))
 
 
 def test_help_documents_every_command() -> None:
@@ -52,7 +63,7 @@ def test_keygen_creates_owner_only_key_and_refuses_to_overwrite(tmp_path: Path) 
 def test_systemd_unit_is_hardened(unit: str) -> None:
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
-    parser.read(UNITS / unit)
+    parser.read_string(_unit(unit))
     svc = parser["Service"]
     assert svc["User"] == "beffroi-recorder"
     assert svc["NoNewPrivileges"] == "yes" and svc["ProtectSystem"] == "strict"
@@ -70,8 +81,8 @@ def test_systemd_unit_is_hardened(unit: str) -> None:
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
 @pytest.mark.parametrize("unit", ["beffroi-recorder.service", "beffroi-recorder-relay.service"])
 def test_systemd_analyze_accepts_unit(unit: str, tmp_path: Path) -> None:
-    text = (UNITS / unit).read_text().replace("/opt/beffroi/venv/bin/recorder",
-                                              str(Path(sys.executable).parent / "recorder"))
+    text = _unit(unit).replace("/opt/beffroi/recorder/bin/recorder",
+                               str(Path(sys.executable).parent / "recorder"))
     copy = tmp_path / unit
     copy.write_text(text)
     res = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True,

@@ -29,8 +29,10 @@ SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
 
 def _render(role: str, template: str, variables: dict[str, Any]) -> str:
-    env = environment().overlay(loader=jinja2.FileSystemLoader(REPO / "roles" / role /
-                                                               "templates"))
+    # the recorder's units are shared templates now (templates/nvr/, rendered from the intent)
+    folder = (REPO / "templates" / "nvr" if role == "recorder"
+              else REPO / "roles" / role / "templates")
+    env = environment().overlay(loader=jinja2.FileSystemLoader(folder))
     env.filters = {**env.filters, "bool": bool}  # Ansible's own filter the drop-ins use
     return env.get_template(template).render(ansible_managed="Ansible managed", **variables)
 
@@ -126,8 +128,13 @@ def test_sshd_config_refuses_a_hostile_group(value: str) -> None:
     ("recorder_config", "/etc/x\u2029ExecStart=/bin/false"),
 ])
 def test_recorder_unit_refuses_a_hostile_variable(name: str, value: str) -> None:
+    variables = _variables()  # the units read the intent's paths and account (issue 11)
+    if name == "recorder_user":
+        variables["beffroi"]["recorder"]["user"] = value
+    else:
+        variables["beffroi"]["paths"][name] = value
     with pytest.raises(UnsafeValue, match="systemd"):
-        _render("recorder", "beffroi-recorder.service.j2", {**_variables(), name: value})
+        _render("recorder", "beffroi-recorder.service.j2", variables)
 
 
 def test_systemd_specifiers_in_a_value_are_escaped() -> None:

@@ -1,0 +1,118 @@
+"""Every file of every host of a commune: where it goes, who owns it, how it is checked.
+
+The intent builds this list once (`site_files`); the renderer renders it, the Ansible inventory
+hands it to each host as `beffroi_files` (roles loop over it), and drift reads destinations,
+modes and rule ids from it. A destination path is written here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Checks a file must pass before a role installs it (`%s`: the candidate file).
+NFT_CHECK = "/usr/sbin/nft -c -f %s"
+CHRONY_CHECK = "/usr/sbin/chronyd -p -f %s"
+# wg-quick parses it (it wants a NAME.conf path) and the private key must derive a public key.
+WG_CHECK = ("/bin/sh -c 'd=$(mktemp -d) && cp \"$1\" \"$d/wgcheck.conf\" && wg-quick strip "
+            "\"$d/wgcheck.conf\" > \"$d/stripped\" && sed -n \"s/^PrivateKey *= *//p\" "
+            "\"$d/stripped\" | wg pubkey > /dev/null; r=$?; rm -rf \"$d\"; exit $r' wgcheck %s")
+# upsdrvctl's test mode reads ups.conf beside a standalone nut.conf.
+UPS_CHECK = ("/bin/sh -c 'd=$(mktemp -d) && cp \"$1\" \"$d/ups.conf\" && printf "
+             "\"MODE=standalone\\n\" > \"$d/nut.conf\" && NUT_CONFPATH=\"$d\" /sbin/upsdrvctl "
+             "-t start > /dev/null 2>&1; r=$?; rm -rf \"$d\"; exit $r' upscheck %s")
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """One rendered file: its template, the host it configures and how it lands there."""
+
+    host: str              # inventory host name
+    kind: str              # firewall | nvr | switch | camera | crisis_cell
+    template: str          # path under templates/
+    relpath: str           # path under the render output directory
+    dest: str = ""         # path on the host ("" for devices configured over their API)
+    rule: str = ""         # compliance id the file exists for (drift reports it)
+    role: str = ""         # the role that installs it (it loops over its own files)
+    owner: str = "root"
+    group: str = "root"
+    mode: str = "0644"
+    validate: str = ""     # command checking the candidate file (%s), "" for none
+    secret: bool = False   # holds vaulted values: no_log, no --diff, masked in drift diffs
+    notify: tuple[str, ...] = ()     # handlers of the installing role
+    variables: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def device(self) -> str:
+        """The host, under the name the drift report and older callers use."""
+        return self.host
+
+    def ansible(self) -> dict[str, Any]:
+        """The item a role loops over (JSON-able)."""
+        item = asdict(self)
+        item["notify"] = list(self.notify)
+        return item
+
+
+def site_files(ctx: dict[str, Any]) -> list[RenderedFile]:
+    """Every file of a commune, from its intent context (`SiteIntent.context()`)."""
+    fw, nvr, sw = ctx["firewall"]["hostname"], ctx["nvr"]["hostname"], ctx["switch"]["hostname"]
+    paths = ctx["paths"]
+    wg = ctx["wireguard"]["interface"]
+    recorder_group = ctx["recorder"]["user"]
+    chrony: dict[str, Any] = {"template": "common/chrony.conf.j2", "dest": paths["chrony_conf"],
+              "rule": "TIME-1", "role": "common", "validate": CHRONY_CHECK,
+              "notify": ("Restart chrony",)}
+    nut: dict[str, Any] = {"rule": "CAM-9", "role": "nvr", "group": "nut", "mode": "0640",
+           "notify": ("Restart NUT",)}
+    files = [
+        RenderedFile(fw, "firewall", "firewall/nftables.conf.j2", f"{fw}/nftables.conf",
+                     paths["nftables_conf"], "NET-1", "firewall", mode="0600",
+                     validate=NFT_CHECK, notify=("Reload nftables",)),
+        RenderedFile(fw, "firewall", "firewall/wg-spoke.conf.j2", f"{fw}/{wg}.conf",
+                     f"{paths['wireguard_dir']}/{wg}.conf", "NET-2", "firewall", mode="0600",
+                     validate=WG_CHECK, secret=True, notify=("Restart WireGuard spoke",)),
+        RenderedFile(fw, "firewall", relpath=f"{fw}/chrony.conf",
+                     variables={"chrony_serve_cameras": False}, **chrony),
+        RenderedFile(nvr, "nvr", "nvr/recorder.toml.j2", f"{nvr}/recorder.toml",
+                     paths["recorder_config"], "RET-1", "recorder", group=recorder_group,
+                     mode="0640", validate=f"{paths['recorder_venv']}/bin/recorder check-config %s",
+                     secret=True, notify=("Restart recorder", "Restart relay")),
+        *(RenderedFile(nvr, "nvr", f"nvr/{unit}.j2", f"{nvr}/systemd/{unit}",
+                       f"{paths['systemd_dir']}/{unit}", rule, "recorder",
+                       notify=("Restart recorder", "Restart relay"))
+          for unit, rule in (("beffroi-recorder.service", "JRN-1"),
+                             ("beffroi-relay.service", "ACC-4"))),
+        RenderedFile(nvr, "nvr", relpath=f"{nvr}/chrony.conf",
+                     variables={"chrony_serve_cameras": True}, **chrony),
+        *(RenderedFile(nvr, "nvr", f"nvr/{name}.j2", f"{nvr}/nut/{name}",
+                       f"{paths['nut_dir']}/{name}", secret=name != "ups.conf",
+                       validate=UPS_CHECK if name == "ups.conf" else "", **nut)
+          for name in ("nut.conf", "ups.conf", "upsd.users", "upsmon.conf")),
+        RenderedFile(sw, "switch", f"switch/{ctx['switch']['platform']}.j2",
+                     f"{sw}/running-config.{ctx['switch']['platform']}", rule="NET-1",
+                     secret=True),  # pushed over the switch's API, no destination path
+    ]
+    files += [RenderedFile(f"{ctx['site']['slug']}-{cam['name']}", "camera",
+                           "camera/camera.yml.j2", f"cameras/{cam['name']}.yml",
+                           secret=True)  # applied over ONVIF
+              for cam in ctx["cameras"]]
+    return files
+
+
+def files_of(files: list[RenderedFile], host: str) -> list[RenderedFile]:
+    """The files of one host, in list order."""
+    return [f for f in files if f.host == host]
+
+
+def hub_files(hub: dict[str, Any]) -> list[RenderedFile]:
+    """The crisis cell hub's files, from its intent (`crisis_cell_intent`). Its chrony file is
+    rendered by role common only (from the department's servers; drift does not audit the hub)."""
+    host, wg, paths = hub["hostname"], hub["interface"], hub["paths"]
+    return [RenderedFile(host, "crisis_cell", "crisis_cell/wg-hub.conf.j2", f"{host}/{wg}.conf",
+                         f"{paths['wireguard_dir']}/{wg}.conf", "NET-2", "crisis_cell",
+                         mode="0600", validate=WG_CHECK, secret=True,
+                         notify=("Restart WireGuard hub",)),
+            RenderedFile(host, "crisis_cell", "common/chrony.conf.j2", f"{host}/chrony.conf",
+                         paths["chrony_conf"], "TIME-1", "common", validate=CHRONY_CHECK,
+                         notify=("Restart chrony",), variables={"chrony_serve_cameras": False})]
