@@ -16,12 +16,10 @@ from recorder import schema
 from recorder.legal import (
     JOURNAL_MAX_DAYS,
     JOURNAL_MIN_DAYS,
-    NARROW_MIN,
-    NARROW_MIN_FPS,
-    OTHER_MIN,
-    OTHER_MIN_FPS,
     RETENTION_MAX_DAYS,
     RETENTION_MIN_DAYS,
+    size_rule,
+    stream_floor,
 )
 from recorder.schema import ApiTable, Camera, RecorderTable, RelayTable, TimeTable, User
 
@@ -395,20 +393,16 @@ def _cameras(r: _Rules, items: tuple[Camera, ...]) -> None:
         fps, width, height = cam.expected_fps, cam.width, cam.height
         if fps <= 0 or width <= 0 or height <= 0:
             r.err(f"{p}.expected_fps", "CFG-2", "expected_fps, width and height are positive")
-        elif cam.role == "narrow":
-            if fps < NARROW_MIN_FPS:
-                r.err(f"{p}.expected_fps", "CAM-3", f"a narrow-field camera records >= "
-                      f"{NARROW_MIN_FPS} fps, got {fps:g}")
-            if width < NARROW_MIN[0] or height < NARROW_MIN[1]:
-                r.err(f"{p}.width", "CAM-1", f"a narrow-field stream is >= "
-                      f"{NARROW_MIN[0]}x{NARROW_MIN[1]}, got {width}x{height}")
-        elif cam.role == "context":
-            if fps < OTHER_MIN_FPS:
-                r.err(f"{p}.expected_fps", "CAM-3", f"a recorded stream is >= {OTHER_MIN_FPS} "
-                      f"fps, got {fps:g}")
-            if width < OTHER_MIN[0] or height < OTHER_MIN[1]:
-                r.err(f"{p}.width", "CAM-2", f"a recorded stream is >= "
-                      f"{OTHER_MIN[0]}x{OTHER_MIN[1]}, got {width}x{height}")
+        elif cam.role in CAMERA_ROLES:
+            min_w, min_h, min_fps = stream_floor(cam.role)  # CAM-1..3
+            narrow = cam.role == "narrow"
+            if fps < min_fps:
+                what = "a narrow-field camera records" if narrow else "a recorded stream is"
+                r.err(f"{p}.expected_fps", "CAM-3", f"{what} >= {min_fps} fps, got {fps:g}")
+            if width < min_w or height < min_h:
+                what = "a narrow-field stream is" if narrow else "a recorded stream is"
+                r.err(f"{p}.width", size_rule(cam.role),
+                      f"{what} >= {min_w}x{min_h}, got {width}x{height}")
 
 
 def _users(r: _Rules, items: tuple[User, ...], camera_ids: set[str]) -> tuple[User, ...]:
