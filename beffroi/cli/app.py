@@ -24,7 +24,8 @@ app = typer.Typer(help="Beffroi — a commune's video-protection site declared o
 site_app = typer.Typer(help="Manage commune sites.", no_args_is_help=True)
 app.add_typer(site_app, name="site")
 app.add_typer(dossier_app, name="dossier",
-              help="Legal and decision dossiers (préfecture, AIPD, signage, essaimage).")
+              help="Legal and decision dossiers (préfecture, AIPD, signage, compact, "
+                   "crisis-cell, essaimage).")
 app.add_typer(lab_app, name="lab", help="The lab of real hosts (podman systemd containers).")
 app.command("drift")(drift)
 
