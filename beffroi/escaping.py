@@ -45,6 +45,12 @@ def _text(value: Any, syntax: str) -> str:
     return text
 
 
+def _backslash_quoted(value: Any, syntax: str) -> str:
+    """A double-quoted string where backslash escapes `\\` and `"` (Junos, NUT)."""
+    text = _text(value, syntax)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _word(value: Any, syntax: str, also_forbidden: str = "") -> str:
     """One token: no whitespace (it would start the next argument), no syntax characters."""
     text = _text(value, syntax)
@@ -95,8 +101,7 @@ def junos_word(value: Any) -> str:
 
 def junos_string(value: Any) -> str:
     """A Junos double-quoted string, quotes included."""
-    text = _text(value, "Junos")
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _backslash_quoted(value, "Junos")
 
 
 # --- HPE ProCurve / ArubaOS-Switch: double-quoted strings have no escape ---------------------
@@ -200,8 +205,7 @@ def sshd_word(value: Any) -> str:
 
 def nut_string(value: Any) -> str:
     """A NUT double-quoted string, quotes included."""
-    text = _text(value, "NUT")
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _backslash_quoted(value, "NUT")
 
 
 def nut_word(value: Any) -> str:
