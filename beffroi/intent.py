@@ -43,7 +43,12 @@ PATHS = {
     "recorder_signing_key": "/var/lib/beffroi/recorder-key/signing.pem",
     "recorder_checkpoint_dir": "/var/lib/beffroi/checkpoints",
     "systemd_dir": "/etc/systemd/system",
+    "sshd_config": "/etc/ssh/sshd_config",
 }
+# NET-3: administration over SSH with keys only, members of one group, never root (a lab whose
+# controller connects as root overrides `permit_root_login` in its own configuration only).
+SSHD = {"port": SSH_PORT, "permit_root_login": "no", "admin_group": "beffroi-admins",
+        "max_auth_tries": 3, "client_alive_interval": 300}
 
 
 @dataclass(frozen=True)
@@ -258,6 +263,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
             "user": RECORDER_USER,
         },
         "paths": dict(PATHS),
+        "sshd": dict(SSHD),
         "services": _services(site),
         "switch": _switch(site, secrets),
         "cameras": [_camera(site, i, secrets, ntp) for i in range(len(site.cameras))],
@@ -473,4 +479,5 @@ def crisis_cell_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[s
             "wan_address": str(cell.wan_address),
             "address": f"{cell.vpn_address}/{dept.addressing.vpn_pool.prefixlen}",
             "listen_port": cell.wireguard_port, "private_key": key,
-            "interface": WG_INTERFACE, "peers": peers, "paths": dict(PATHS)}
+            "interface": WG_INTERFACE, "peers": peers, "paths": dict(PATHS),
+            "sshd": dict(SSHD)}
