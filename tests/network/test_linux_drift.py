@@ -68,6 +68,8 @@ def _converge_like_the_firewall_role(name: str, site: SiteUnderTest, lab: bool =
     for rel, dest in (("nftables.conf", "/etc/nftables.conf"),
                       ("chrony.conf", "/etc/chrony/chrony.conf"),
                       ("sshd_config", "/etc/ssh/sshd_config"),
+                      (f"systemd/wg-quick@{wg}.service.d/beffroi.conf",
+                       f"/etc/systemd/system/wg-quick@{wg}.service.d/beffroi.conf"),
                       ("wg-beffroi.conf", f"/etc/wireguard/{wg}.conf")):
         text = (_lab_sshd_config(site, fw) if lab and rel == "sshd_config"
                 else site.files[f"{fw}/{rel}"])

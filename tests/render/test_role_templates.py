@@ -31,7 +31,7 @@ SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 def _render(role: str, template: str, variables: dict[str, Any]) -> str:
     # the recorder's units are shared templates now (templates/nvr/, rendered from the intent)
     # sshd_config too (templates/common/, one of the intent's files)
-    shared = {"recorder": "nvr", "common": "common"}
+    shared = {"recorder": "nvr", "common": "common", "firewall": "firewall"}
     folder = (REPO / "templates" / shared[role] if role in shared
               else REPO / "roles" / role / "templates")
     env = environment().overlay(loader=jinja2.FileSystemLoader(folder))
@@ -48,9 +48,7 @@ def _variables() -> dict[str, Any]:
         "sshd": dict(ctx["sshd"]),
         "crisis_cell_viewer_user": "beffroi-viewer", "crisis_cell_viewer_interval": "1min",
         "crisis_cell_viewer_state_dir": "/var/lib/beffroi-viewer",
-        "__crisis_cell_wg_use_userspace": True, "__firewall_wg_use_userspace": True,
-        "__firewall_wg_address": ctx["wireguard"]["address"],
-        "__firewall_wg_interface": ctx["wireguard"]["interface"],
+        "__crisis_cell_wg_use_userspace": True,
         "recorder_user": "beffroi-recorder", "recorder_venv": "/opt/beffroi/recorder",
         "recorder_config": "/etc/beffroi/recorder.toml",
         "recorder_state_dir": "/var/lib/beffroi/recorder",
