@@ -40,7 +40,12 @@ def check_switch(site: str, switch_ctx: dict[str, object], intended: str, endpoi
                           if line[:1] in "+-" and not line.startswith(("+++", "---")))
             result.status, result.diff = Status.DRIFTED, cmp.diff
             result.detail = f"{changed} line(s) differ from the intent"
-            result.rules = ["NET-1"]   # VLAN / port isolation of the video network
+            if cmp.foreign:
+                result.detail += ("; NET-3: lines of kinds the intent does not render (remove "
+                                  "them, or render them from the intent): "
+                                  + "; ".join(cmp.foreign))
+            # NET-1 VLAN / port isolation; NET-3 what gates access (accounts, vty, SNMP)
+            result.rules = list(cmp.rules) or ["NET-1"]
         if cmp.unverifiable:
             result.detail += f"; {len(cmp.unverifiable)} intended line(s) not verifiable on " \
                              "this device"
