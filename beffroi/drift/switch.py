@@ -33,12 +33,14 @@ def check_switch(site: str, switch_ctx: dict[str, object], intended: str, endpoi
         result.status, result.detail = Status.UNREACHABLE, str(exc)
     else:
         result.unverifiable = list(cmp.unverifiable)
-        if cmp.in_sync:
+        if cmp.in_sync and not cmp.foreign:
             result.detail = "running config matches the intent"
         else:
             changed = sum(1 for line in cmp.diff.splitlines()
                           if line[:1] in "+-" and not line.startswith(("+++", "---")))
-            result.status, result.diff = Status.DRIFTED, cmp.diff
+            result.status = Status.DRIFTED
+            result.diff = cmp.diff + "".join(f"-{line}\n" for line in cmp.foreign
+                                             if f"-{line}\n" not in cmp.diff)
             result.detail = f"{changed} line(s) differ from the intent"
             if cmp.foreign:
                 result.detail += ("; NET-3: lines of kinds the intent does not render (remove "
