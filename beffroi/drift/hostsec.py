@@ -114,7 +114,8 @@ def sshd_differences(facts: dict[str, list[str]]) -> list[str]:
     for key in sorted(set(have) | set(should)):
         if have.get(key) != should.get(key):
             out.append(f"sshd {key} is {have.get(key, 'unset')!s}, intended "
-                       f"{should.get(key, 'unset')!s}")
+                       f"{should.get(key, 'unset')!s} ({SSHD_CONFIG} or a file it includes: "
+                       "find who changed it, then redeploy role common)")
     return out
 
 
@@ -142,7 +143,8 @@ def mode_differences(facts: dict[str, list[str]], files: list[FileMode]) -> list
         want_mode = f.mode.lstrip("0") or "0"
         if (owner, group, mode) != (f.owner, f.group, want_mode):
             out.append((f.rule, f"{f.path} is {owner}:{group} {mode.zfill(4)}, intended "
-                                f"{f.owner}:{f.group} {want_mode.zfill(4)}"))
+                                f"{f.owner}:{f.group} {want_mode.zfill(4)} (chown/chmod it "
+                                "back, or redeploy)"))
     return out
 
 
@@ -153,7 +155,8 @@ def account_differences(facts: dict[str, list[str]], admins: set[str]) -> list[s
     for line in facts.get("passwd", []):
         fields = line.split(":")
         if len(fields) > 3 and fields[2] == "0" and fields[0] != "root":
-            out.append(f"account {fields[0]} has uid 0 (only root may)")
+            out.append(f"account {fields[0]} has uid 0 (only root may): lock and remove it "
+                       f"(userdel {fields[0]}) after finding who created it")
     for line in facts.get("group", []):
         fields = line.split(":")
         if len(fields) < 4:
@@ -161,7 +164,8 @@ def account_differences(facts: dict[str, list[str]], admins: set[str]) -> list[s
         allowed = admins if fields[0] == admin_group() else set()
         if fields[0] in (*PRIVILEGED_GROUPS, admin_group()):
             for member in sorted(set(filter(None, fields[3].split(","))) - allowed):
-                out.append(f"account {member} is a member of group {fields[0]}")
+                out.append(f"account {member} is a member of group {fields[0]}, which the "
+                           f"intent does not grant: gpasswd -d {member} {fields[0]}")
     for name in facts.get("sudoers_d", []):
         if name not in (SUDOERS_FILE, "README"):
             out.append(f"/etc/sudoers.d/{name} is not Beffroi's (remove it)")

@@ -60,7 +60,8 @@ def differences(dump: str, wg: dict[str, Any]) -> list[str]:
         if have != want:
             shown = "differs" if key == "preshared_key" else f"is {have}, intended {want}"
             out.append(f"hub peer {key.replace('_', ' ')} {shown}")
-    return out
+    return [f"{what} (redeploy the firewall role: `wg-quick` reloads the rendered peer)"
+            for what in out]
 
 
 def _literal(endpoint: str) -> bool:

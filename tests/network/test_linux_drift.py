@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import intruder
 import pytest
 from conftest import REPO, SiteUnderTest, write_endpoints
 
@@ -377,3 +378,24 @@ def test_a_changed_secret_is_never_printed_not_even_its_new_live_value(
         assert value not in out
     if "--diff" in fmt or "json" in fmt:
         assert "<vault>" in out and "upsmon.conf" in out
+
+
+@pytest.mark.parametrize("name", sorted({**intruder.FIREWALL, **intruder.LINUX}))
+def test_every_intrusion_of_the_lab_catalogue_is_found_on_the_firewall(
+        evrange: SiteUnderTest, firewall: str, cli: Any, tmp_path: Path, name: str) -> None:
+    """The catalogue the lab's end-to-end test injects (tests/network/intruder.py)."""
+    script, rule, words = {**intruder.FIREWALL, **intruder.LINUX}[name]
+    _sh(firewall, script)
+    dev = _drifted(cli, tmp_path, evrange, firewall)
+    assert rule in dev["rules"] and words in dev["detail"], dev["detail"]
+
+
+@pytest.mark.parametrize("name", sorted({**intruder.NVR, **intruder.LINUX}))
+def test_every_intrusion_of_the_lab_catalogue_is_found_on_the_nvr(
+        evrange: SiteUnderTest, nvr: str, cli: Any, tmp_path: Path, name: str) -> None:
+    script, rule, words = {**intruder.NVR, **intruder.LINUX}[name]
+    _sh(nvr, script)
+    res = cli([*_nvr_args(evrange, nvr, tmp_path), "--format", "json"])
+    (dev,) = res.json()["devices"]
+    assert dev["status"] == "drifted" and rule in dev["rules"] and words in dev["detail"], \
+        dev["detail"]
