@@ -7,6 +7,8 @@ account but answers a factory login has been reset or taken over: drift, not "un
 
 from __future__ import annotations
 
+import os
+
 from network.camera.compare import ADMINISTRATOR, CameraCheck, compare
 from network.camera.model import parse_desired
 from network.camera.soap import AuthRefused, OnvifReader, SoapError, Unanswered
@@ -59,22 +61,24 @@ def read_check(device: str, rendered: str, endpoint: Endpoint,
 
 def _factory_answering(reader: OnvifReader, vaulted: str,
                        logins: tuple[tuple[str, str], ...]) -> list[str]:
-    """Factory account names whose default login is accepted."""
-    found = []
-    for user, password in logins:
-        if user == vaulted:
-            continue
+    """Factory account names whose default login is accepted by GetUsers (an administrator's
+    call on every ONVIF camera). A made-up login that is accepted too means the camera checks
+    no credentials at all: reported as such."""
+    def accepted(user: str, password: str) -> bool:
         try:
-            reader.as_user(user, password).call("tds", "GetDeviceInformation")
-        except AuthRefused:
-            continue
-        except SoapError:
-            continue   # another fault: not a proof that the login works
-        found.append(user)
-    return sorted(set(found))
+            reader.as_user(user, password).call("tds", "GetUsers")
+        except SoapError:   # refused, or another fault: not a proof that the login works
+            return False
+        return True
+    if accepted(f"beffroi-probe-{os.urandom(4).hex()}", os.urandom(12).hex()):
+        return ["any login (the camera checks no credentials)"]
+    return sorted({user for user, password in logins
+                   if user != vaulted and accepted(user, password)})
 
 
 def _names(users: list[str]) -> str:
+    if users and users[0].startswith("any login"):
+        return users[0]
     return "factory login " + ", ".join(repr(u) for u in users)
 
 
