@@ -1,0 +1,105 @@
+"""`beffroi rollout`: waves by Ansible serial, a failed commune stops its wave, a rerun resumes,
+per-commune results from the callback; pre-flight and lab guard refuse before any host."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rollout_kit import REPO, beffroi, department, local_lab, probe_playbook, rollout
+
+FOUR = ["evrange", "roussy-le-village", "hettange-grande", "kanfen"]
+
+
+@pytest.fixture
+def dept(tmp_path: Path) -> Path:
+    """Moselle's three communes and Kanfen, made by `beffroi site new` during the test."""
+    return department(tmp_path / "moselle")
+
+
+def test_rollout_deploys_every_commune_in_waves_and_times_each(dept: Path,
+                                                               tmp_path: Path) -> None:
+    lab = local_lab(tmp_path / "lab", seconds=1)
+    rc, report = rollout(dept, lab, probe_playbook(tmp_path / "pb"), tmp_path / "st/state.json",
+                         "--canary", "1", "--wave-size", "3")
+    assert rc == 0, report
+    rows = {r["commune"]: r for r in report["communes"]}
+    assert list(rows) == FOUR
+    assert {r["result"] for r in rows.values()} == {"ok"}
+    assert [rows[c]["wave"] for c in FOUR] == [1, 2, 2, 2]
+    for r in rows.values():  # each commune ran its hosts' tasks, the 1 s probe included
+        assert r["seconds"] >= 1.0
+        assert set(r["hosts"].values()) == {"ok"} and len(r["hosts"]) == 2
+
+
+def test_failed_commune_stops_its_wave_and_a_rerun_resumes(dept: Path, tmp_path: Path) -> None:
+    playbook, state = probe_playbook(tmp_path / "pb"), tmp_path / "st/state.json"
+    rc, first = rollout(dept, local_lab(tmp_path / "lab1", fail=["roussy-le-village"]),
+                        playbook, state, "--canary", "1", "--wave-size", "2")
+    assert rc == 1
+    rows = {r["commune"]: r for r in first["communes"]}
+    assert rows["evrange"]["result"] == "ok"
+    assert rows["roussy-le-village"]["result"] == "failed"
+    assert "probe failure of roussy-le-village" in rows["roussy-le-village"]["failure"]
+    assert rows["hettange-grande"]["wave"] == 2  # its own deploy went on (free) …
+    assert rows["kanfen"]["result"] == "not started"  # … but no later wave started
+    finished = json.loads(state.read_text())["finished"]
+    assert "roussy-le-village" not in finished and "kanfen" not in finished
+
+    rc, second = rollout(dept, local_lab(tmp_path / "lab2"), playbook, state,
+                         "--canary", "1", "--wave-size", "2")
+    assert rc == 0, second
+    again = [r["commune"] for r in second["communes"]]
+    assert "evrange" not in again and "roussy-le-village" in again and "kanfen" in again
+    assert set(json.loads(state.read_text())["finished"]) == set(FOUR)
+
+
+def test_preflight_refuses_a_department_with_one_invalid_commune(dept: Path,
+                                                                 tmp_path: Path) -> None:
+    site = dept / "sites" / "kanfen.yml"
+    data = yaml.safe_load(site.read_text(encoding="utf-8"))
+    data["authorization"]["retention_days"] = 45  # RET-1: at most 30 days
+    site.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    res = beffroi("rollout", "-i", str(dept), "--lab-inventory", str(local_lab(tmp_path / "l")),
+                  "--playbook", str(probe_playbook(tmp_path / "pb")),
+                  "--state", str(tmp_path / "st/state.json"))
+    assert res.returncode == 1
+    assert "pre-flight" in res.stderr and "kanfen.yml" in res.stdout + res.stderr
+    assert not (tmp_path / "st" / "ansible.log").exists()  # Ansible never started
+
+
+def test_rollout_refuses_without_a_lab_unless_production(dept: Path, tmp_path: Path) -> None:
+    res = beffroi("rollout", "-i", str(dept), "--lab", "h13-no-such-lab",
+                  "--state", str(tmp_path / "st/state.json"))
+    assert res.returncode == 2
+    assert "no running lab" in res.stderr and "--production" in res.stderr
+    assert not (tmp_path / "st" / "ansible.log").exists()
+
+
+def test_plan_for_725_communes_contacts_no_host(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from scale import generate
+
+    root = tmp_path / "dept"
+    generate(root, 60)  # the benchmark's generator; 725 is `make`-free: see docs/essaimage.md
+    res = beffroi("rollout", "--plan", "-i", str(root), "--canary", "1", "--wave-size", "25",
+                  "-f", "json")
+    assert res.returncode == 0, res.stderr
+    plan = json.loads(res.stdout)
+    assert plan["communes"] == 60
+    assert [len(w["communes"]) for w in plan["waves"]] == [1, 25, 25, 9]
+    assert plan["serial"] == [2, 50, 50, 18]
+
+
+def test_essaimage_wave_play_converges_the_same_roles_as_site(tmp_path: Path) -> None:
+    site = yaml.safe_load((REPO / "playbooks" / "site.yml").read_text(encoding="utf-8"))
+    ess = yaml.safe_load((REPO / "playbooks" / "essaimage.yml").read_text(encoding="utf-8"))
+    waves = next(p for p in ess if "roles" in p)
+    assert waves["roles"] == next(p for p in site if "roles" in p)["roles"]
+    assert waves["max_fail_percentage"] == 0 and waves["strategy"] == "beffroi_wave"
+    assert "lab_guard" in json.dumps(ess[0])
