@@ -103,8 +103,7 @@ class SegmentWriter:
             "repaired": repaired, "run": run_id})
         if gap_start is not None:
             st.index.add_gap(cam.id, gap_start, start, GAP_REASON)
-            self.metrics.gaps.labels(cam.id).inc()
-            self.metrics.gap_seconds.labels(cam.id).inc(start - gap_start)
+            self.metrics.gap_recorded(cam.id, gap_start, start)
             log.warning("recording gap", extra={"camera": cam.id,
                                                 "seconds": round(start - gap_start, 3)})
         seg = st.index.add_segment(cam.id, start, end, rel, size, digest, valid, repaired,
