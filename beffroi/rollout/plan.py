@@ -88,5 +88,6 @@ def plan_waves(inv: Inventory, canary: int = 1, wave_size: int = 25,
     while rest:
         waves.append(Wave(len(waves) + 1, tuple(rest[:size])))
         rest, size = rest[size:], wave_size
-    hosts = {s: (inv.sites[s].firewall.hostname, inv.sites[s].nvr.hostname) for s in chosen}
+    hosts: dict[str, tuple[str, ...]] = {
+        s: (inv.sites[s].firewall.hostname, inv.sites[s].nvr.hostname) for s in chosen}
     return Plan(tuple(waves), hosts)

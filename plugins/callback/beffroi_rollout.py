@@ -91,5 +91,6 @@ class CallbackModule(CallbackBase):
         summary = {h: stats.summarize(h) for h in sorted(stats.processed)}
         tmp = f"{path}.tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"hosts": self.hosts, "refused": self.refused, "stats": summary}, fh, indent=1)
+            json.dump({"hosts": self.hosts, "refused": self.refused, "stats": summary}, fh,
+                      indent=1)
         os.replace(tmp, path)

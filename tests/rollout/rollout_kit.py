@@ -84,4 +84,5 @@ def rollout(inv: Path, lab: Path, playbook: Path, state: Path,
     try:
         return res.returncode, json.loads(res.stdout)
     except ValueError:
-        raise AssertionError(f"not JSON (exit {res.returncode}):\n{res.stdout}\n{res.stderr}")
+        raise AssertionError(f"not JSON (exit {res.returncode}):\n{res.stdout}\n{res.stderr}"
+                             ) from None

@@ -113,7 +113,7 @@ def test_commune_declaring_what_evrange_declares_renders_what_evrange_renders(
         text = str(value)
         if IP.fullmatch(text) or KEY.match(text):
             put(hybrid, path, ka_leaves[path])  # Kanfen's own address or key at that place
-        elif isinstance(value, str) and "Évrange" in value or "evrange" in text:
+        elif isinstance(value, str) and ("Évrange" in value or "evrange" in value):
             put(hybrid, path, text.replace("Évrange", "Kanfen").replace("evrange", "kanfen"))
     for key in ("commune", "slug", "site_id"):
         hybrid[key] = ka[key]

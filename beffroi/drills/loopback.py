@@ -1,0 +1,150 @@
+"""Drills on real parts on loopback: camera stream lost, recorder killed, disk nearly full."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from beffroi.drills.rig import Rig
+from beffroi.drills.runner import DrillReport, drill
+
+OUTAGE = 6.0  # seconds without the camera stream
+
+
+def _segments(rig: Rig, camera: str = "cam1") -> float:
+    return rig.metric("recorder_segments_total", camera)
+
+
+@drill("camera-stream", "loopback", "camera stream stopped then restored: gap in index and "
+       "register, recording resumes")
+def camera_stream(r: DrillReport) -> None:
+    rig = Rig()
+    try:
+        rig.start_cameras()
+        rig.start_recorder()
+        r.did.append("started 2 loopback RTSP cameras and `recorder run` (2 s segments)")
+        r.check("recording before the fault", rig.wait(lambda: _segments(rig) >= 2, 40)
+                is not None)
+        rig.cams.stop()
+        r.did.append(f"stopped the camera stream for {OUTAGE:.0f} s")
+        time.sleep(OUTAGE)
+        rig.start_cameras()
+        restored = _segments(rig)
+        r.did.append("restored the camera stream")
+        back = rig.wait(lambda: _segments(rig) > restored, 40)
+        r.check("recording resumes", back is not None)
+        if back is not None:
+            r.recovery["first new segment after restore"] = back
+        r.check("gap counted (recorder_gaps_total)", rig.wait(
+            lambda: rig.metric("recorder_gaps_total", "cam1") >= 1, 10) is not None)
+        r.check("gaps of the last 24 h exposed (recorder_gaps_last_24h)",
+                rig.metric("recorder_gaps_last_24h", "cam1") >= 1)
+        r.check("recorder stops cleanly", rig.stop_recorder() == 0)
+        gaps = [e for e in rig.register() if e["kind"] == "recording_gap"
+                and e["data"]["camera"] == "cam1"]
+        r.check("gap in the register (REG-1)", bool(gaps),
+                f"{gaps[-1]['data']['seconds']} s" if gaps else "none")
+        ok, detail = rig.verify()
+        r.check("recorder verify passes", ok, detail)
+    finally:
+        rig.stop()
+
+
+@drill("recorder-restart", "loopback", "recorder process killed (-9) and restarted: no "
+       "register entry lost, verify passes")
+def recorder_restart(r: DrillReport) -> None:
+    rig = Rig()
+    try:
+        rig.start_cameras()
+        rig.start_recorder()
+        r.check("recording before the fault", rig.wait(lambda: _segments(rig) >= 3, 40)
+                is not None)
+        rig.proc.kill9()
+        r.did.append("kill -9 of the recorder and its ffmpeg children")
+        before = rig.register()
+        start = time.monotonic()
+        rig.start_recorder()
+        r.did.append("started `recorder run` again")
+        back = rig.wait(lambda: _segments(rig) >= 1, 40)
+        r.check("recording resumes", back is not None)
+        if back is not None:
+            r.recovery["first new segment after restart"] = round(time.monotonic() - start, 2)
+        r.check("recorder stops cleanly", rig.stop_recorder() == 0)
+        after = rig.register()
+        kept = after[:len(before)] == before
+        r.check("no register entry lost (every entry before the kill is still there, in "
+                "order)", kept, f"{len(before)} before, {len(after)} after")
+        ok, detail = rig.verify()
+        r.check("recorder verify passes", ok, detail)
+    finally:
+        rig.stop()
+
+
+def _mount_tmpfs(path: Path, size: str) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "beffroi-drill",
+                    str(path)], check=True, capture_output=True)
+
+
+@drill("disk-full", "loopback", "video disk nearly full (own tmpfs): oldest unheld segments "
+       "evicted, a legal hold kept, destructions in the register")
+def disk_full(r: DrillReport) -> None:
+    import tempfile
+
+    from recorder import config as rconfig
+    from recorder import retention, timeutil
+    from recorder.state import open_state
+
+    mnt = Path(tempfile.mkdtemp(prefix="beffroi-drill-disk-"))
+    _mount_tmpfs(mnt, "6m")
+    rig = None
+    try:
+        rig = Rig(storage=mnt, min_free=40.0, purge_interval=1,
+                  extra=("max_purge_share = 0.9",))
+        r.did.append(f"mounted a 6 MiB tmpfs as the video disk ({mnt}); min_free_percent 40")
+        state = open_state(rconfig.load(rig.config))
+        seg = rig.dir / "seed.ts"
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                        "testsrc2=size=704x576:rate=15", "-t", "2", "-c:v", "libx264",
+                        "-preset", "ultrafast", "-b:v", "1200k", "-f", "mpegts", str(seg)],
+                       check=True)
+        now = timeutil.now()
+        starts = [now - 3600 + 2 * i for i in range(12)]
+        rig.h.seed_segments(state, "cam1", seg, starts)
+        hold = retention.add_hold(state, "PV 2026/123 (drill)", "cam1", starts[0],
+                                  starts[2] + 2, "drill")
+        held = [s.id for s in state.index.segments("cam1") if s.start < starts[2] + 2]
+        state.close()
+        free0 = retention.free_percent(mnt)
+        r.did.append(f"filled it with 12 real segments of an hour ago (free {free0:.0f} %), "
+                     f"legal hold {hold.ref} on the 3 oldest")
+        rig.start_cameras()
+        rig.start_recorder()
+        back = rig.wait(lambda: retention.free_percent(mnt) >= 40.0 and
+                        rig.metric("recorder_disk_free_percent") >= 40.0, 30)
+        r.check("free space back above min_free_percent", back is not None,
+                f"{retention.free_percent(mnt):.0f} % free")
+        if back is not None:
+            r.recovery["free space restored"] = back
+        rig.wait(lambda: _segments(rig) >= 1, 30)
+        r.check("recording goes on", _segments(rig) >= 1)
+        rig.stop_recorder()
+        state = open_state(rconfig.load(rig.config))
+        try:
+            alive = {s.id for s in state.index.segments("cam1")}
+            destroyed = [e for e in state.register.entries() if e["kind"] == "destruction"]
+        finally:
+            state.close()
+        r.check("held segments kept (RET-2)", set(held) <= alive, f"held ids {held}")
+        r.check("oldest unheld segments destroyed", bool(destroyed),
+                f"{len(destroyed)} destruction(s)")
+        r.check("each destruction in the register (REG-1)", all(
+            "disk pressure" in e["data"]["reason"] for e in destroyed))
+        ok, detail = rig.verify()
+        r.check("recorder verify passes", ok, detail)
+    finally:
+        if rig is not None:
+            rig.stop()
+        subprocess.run(["umount", str(mnt)], check=False, capture_output=True)
+        mnt.rmdir()
