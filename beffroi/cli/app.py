@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from beffroi import __version__
 from beffroi.cli.dossier import dossier_app
 from beffroi.cli.drift import drift
+from beffroi.cli.drill import drill
 from beffroi.cli.lab import lab_app
 from beffroi.cli.output import console, print_error, print_findings
 from beffroi.cli.rollout import rollout
@@ -32,6 +33,7 @@ app.add_typer(lab_app, name="lab", help="The lab of real hosts (podman systemd c
 app.command("drift")(drift)
 app.command("rollout")(rollout)
 app.command("status")(status)
+app.command("drill")(drill)
 
 InventoryOpt = Annotated[Path, typer.Option("--inventory", "-i", help="Inventory directory.")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
