@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "recorder"))
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recorder"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from recorder_harness import PASSWORD, RecorderProcess, RtspServer, api, encode_clip, free_port
 from rollout_kit import beffroi
 
