@@ -148,3 +148,68 @@ def disk_full(r: DrillReport) -> None:
             rig.stop()
         subprocess.run(["umount", str(mnt)], check=False, capture_output=True)
         mnt.rmdir()
+
+
+@drill("ups-low-battery", "loopback", "UPS on battery then low battery (NUT dummy-ups, upsd, "
+       "upsmon): clean recorder stop, register intact, verify passes at the next start")
+def ups_low_battery(r: DrillReport) -> None:
+    from beffroi.drills.nut import LoopbackUps
+
+    rig = Rig()
+    ups = None
+    try:
+        rig.start_cameras()
+        rig.start_recorder()
+        r.check("recording on mains", rig.wait(lambda: _segments(rig) >= 2, 40) is not None)
+        pid = rig.proc.proc.pid
+        # on the NVR, SHUTDOWNCMD is `shutdown -h +0`: systemd then stops the recorder with
+        # SIGTERM; here upsmon sends that SIGTERM itself
+        ups = LoopbackUps(f"/bin/kill -TERM {pid}")
+        ups.start()
+        r.did.append(f"started NUT on 127.0.0.1:{ups.port} (dummy-ups, upsd, upsmon primary)")
+        ups.set_status("OB", 60)
+        r.did.append("UPS on battery (OB, 60 %)")
+        rig.wait(lambda: ups is not None and ups.status() == "OB", 10)
+        time.sleep(3)
+        r.check("on battery alone the recorder keeps recording", rig.proc.proc.poll() is None)
+        ups.set_status("OB LB", 9)
+        r.did.append("UPS low battery (OB LB, 9 %)")
+        start = time.monotonic()
+        gone = rig.wait(lambda: rig.proc.proc.poll() is not None, 60)
+        r.check("upsmon shut the recorder down", gone is not None)
+        rc = rig.proc.proc.wait(timeout=30)
+        r.recovery["low battery → recorder stopped cleanly"] = round(time.monotonic() - start, 2)
+        rig.proc.proc = None
+        r.check("clean stop (exit 0 after SIGTERM)", rc == 0, f"exit {rc}")
+        ups.stop()
+        ups = None
+        entries = rig.register()
+        r.check("register holds the recordings", any(e["kind"] == "recording" for e in entries),
+                f"{len(entries)} entries")
+        ok, detail = rig.verify()
+        r.check("verify passes before the next start", ok, detail)
+        before = len(entries)
+        rig.start_recorder()
+        r.did.append("power back: `recorder run` started again")
+        back = rig.wait(lambda: _segments(rig) >= 1, 40)
+        r.check("recording again after power is back", back is not None)
+        if back is not None:
+            r.recovery["first segment after power back"] = back
+        rig.stop_recorder()
+        from recorder import config as rconfig
+        from recorder.state import open_state
+
+        state = open_state(rconfig.load(rig.config))
+        try:
+            unclean = [e for e in state.journal.entries() if e["kind"] == "unclean_shutdown"]
+        finally:
+            state.close()
+        r.check("the start after the UPS stop finds a clean shutdown (no unclean_shutdown)",
+                not unclean)
+        r.check("no register entry lost", len(rig.register()) >= before)
+        ok, detail = rig.verify()
+        r.check("verify passes at the next start", ok, detail)
+    finally:
+        if ups is not None:
+            ups.stop()
+        rig.stop()

@@ -41,3 +41,10 @@ def test_a_failing_check_fails_the_drill() -> None:
     report.check("something held", True)
     report.check("something else held", False)
     assert not report.passed
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="NUT's daemons drop to user nut: started as root")
+def test_ups_low_battery_drill_stops_the_recorder_cleanly() -> None:
+    report = run("ups-low-battery")
+    assert report.passed, report.to_json()
+    assert "low battery → recorder stopped cleanly" in report.recovery
