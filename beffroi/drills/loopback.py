@@ -213,3 +213,90 @@ def ups_low_battery(r: DrillReport) -> None:
         if ups is not None:
             ups.stop()
         rig.stop()
+
+
+STEP = 5.0  # seconds the NVR's clock is stepped away from its source (TIME-1 allows 1 s)
+
+
+def _valid_flags(rig: Rig, since: int) -> list[bool]:
+    return [bool(e["data"]["valid"]) for e in rig.register()[since:] if e["kind"] == "recording"]
+
+
+@drill("clock-step", "loopback", "NVR clock stepped away from its NTP source (chronyd on "
+       "loopback): new segments not valid and an alarm; valid again once back")
+def clock_step(r: DrillReport) -> None:
+    import os
+
+    from beffroi.drills.chrony import LoopbackChrony
+    from recorder import clock
+
+    ntp = LoopbackChrony()
+    rig = None
+    try:
+        ntp.start_source()
+        ntp.start_nvr(0.0)
+        path = f"{ntp.bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}"
+        os.environ["PATH"], old = path, os.environ.get("PATH", "")
+        try:  # the recorder's own TIME-1 check, against the drill's chronyd
+            synced = r.check("NVR chronyd synchronised to the loopback source", rig_wait(
+                clock.chrony_synced, 30) is not None)
+        finally:
+            os.environ["PATH"] = old
+        if not synced:
+            return
+        rig = Rig(sync="chrony", env={"PATH": path})
+        rig.start_cameras()
+        rig.start_recorder()
+        r.did.append(f"chronyd serving on 127.0.0.1:{ntp.port}; the NVR's chronyd (-x) "
+                     "follows it; `recorder run` with sync_check chrony")
+        r.check("recording with valid segments", rig.wait(
+            lambda: _valid_flags(rig, 0)[-2:] == [True, True], 40) is not None)
+        mark = len(rig.register())
+        ntp.start_nvr(STEP)
+        r.did.append(f"stepped the NVR's clock {STEP:.0f} s away from its source")
+        detected = rig.wait(lambda: rig.metric("recorder_clock_synchronised") == 0, 60)
+        r.check("TIME-1 failure seen (recorder_clock_synchronised 0)", detected is not None)
+        if detected is not None:
+            r.recovery["clock step → segments marked not valid"] = detected
+        r.check("new segments marked not valid in the register", rig.wait(
+            lambda: False in _valid_flags(rig, mark), 20) is not None)
+        alarms = rig.wait(lambda: _time_alarms(rig), 10)
+        r.check("an alarm is journaled (TIME-1)", alarms is not None)
+        mark = len(rig.register())
+        ntp.start_nvr(0.0)
+        r.did.append("put the NVR's clock back on its source")
+        back = rig.wait(lambda: rig.metric("recorder_clock_synchronised") == 1, 60)
+        r.check("TIME-1 holds again", back is not None)
+        if back is not None:
+            r.recovery["clock back → segments valid again"] = back
+        r.check("new segments valid again", rig.wait(
+            lambda: _valid_flags(rig, mark)[-1:] == [True], 20) is not None)
+        r.check("recorder stops cleanly", rig.stop_recorder() == 0)
+        ok, detail = rig.verify()
+        r.check("recorder verify passes", ok, detail)
+    finally:
+        if rig is not None:
+            rig.stop()
+        ntp.stop()
+
+
+def rig_wait(predicate: object, timeout: float) -> float | None:
+    """Seconds until predicate() holds (no rig needed)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if callable(predicate) and predicate():
+            return round(time.monotonic() - start, 2)
+        time.sleep(0.3)
+    return None
+
+
+def _time_alarms(rig: Rig) -> bool:
+    from recorder import config as rconfig
+    from recorder.state import open_state
+
+    state = open_state(rconfig.load(rig.config))
+    try:
+        return any(e["kind"] == "alarm" and "TIME-1" in str(e["data"])
+                   for e in state.journal.entries())
+    finally:
+        state.close()

@@ -48,3 +48,10 @@ def test_ups_low_battery_drill_stops_the_recorder_cleanly() -> None:
     report = run("ups-low-battery")
     assert report.passed, report.to_json()
     assert "low battery → recorder stopped cleanly" in report.recovery
+
+
+def test_clock_step_drill_marks_segments_invalid_alarms_and_recovers() -> None:
+    report = run("clock-step")
+    assert report.passed, report.to_json()
+    assert {"clock step → segments marked not valid",
+            "clock back → segments valid again"} <= set(report.recovery)
