@@ -20,7 +20,8 @@ def drill(
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
     """Run fault drills; exit 0 when every drill run passed, 1 otherwise."""
-    from beffroi.drills.runner import load_all, run
+    from beffroi.drills.catalog import load_all
+    from beffroi.drills.runner import run
 
     drills = load_all()
     if list_only:

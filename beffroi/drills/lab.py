@@ -27,18 +27,22 @@ class LabHosts:
     hub: str
     wan: str
     firewall_wan_ip: str
+    recorder_config: str  # where the recorder role installs recorder.toml (the intent says)
 
 
 def _hosts() -> LabHosts:
+    from beffroi.intent import site_intent
     from beffroi.inventory import load_inventory
 
     inv = load_inventory(INVENTORY)
     site = inv.site(SITE)
     assert inv.crisis_cell is not None
+    config = next(f.dest for f in site_intent(inv, SITE).files
+                  if f.template == "nvr/recorder.toml.j2")
     return LabHosts(container_name(DEFAULT_LAB, site.firewall.hostname),
                     container_name(DEFAULT_LAB, site.nvr.hostname),
                     container_name(DEFAULT_LAB, inv.crisis_cell.hostname),
-                    f"{DEFAULT_LAB}-wan", str(site.network.wan_address.ip))
+                    f"{DEFAULT_LAB}-wan", str(site.network.wan_address.ip), config)
 
 
 def _podman(*args: str) -> subprocess.CompletedProcess[str]:
@@ -83,7 +87,7 @@ def nvr_restart(r: DrillReport) -> None:
     r.check("recorder back and recording", back is not None)
     if back is not None:
         r.recovery["first new segment after the container restart"] = back
-    res = _podman("exec", h.nvr, RECORDER, "verify", "--config", "/etc/beffroi/recorder.toml")
+    res = _podman("exec", h.nvr, RECORDER, "verify", "--config", h.recorder_config)
     r.check("recorder verify passes (no register entry lost)", res.returncode == 0,
             res.stdout[-300:])
 

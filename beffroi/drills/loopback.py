@@ -8,6 +8,7 @@ from pathlib import Path
 
 from beffroi.drills.rig import Rig
 from beffroi.drills.runner import DrillReport, drill
+from recorder.legal import NARROW_MIN
 
 OUTAGE = 6.0  # seconds without the camera stream
 
@@ -106,7 +107,8 @@ def disk_full(r: DrillReport) -> None:
         state = open_state(rconfig.load(rig.config))
         seg = rig.dir / "seed.ts"
         subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
-                        "testsrc2=size=704x576:rate=15", "-t", "2", "-c:v", "libx264",
+                        f"testsrc2=size={NARROW_MIN[0]}x{NARROW_MIN[1]}:rate=15", "-t", "2",
+                        "-c:v", "libx264",
                         "-preset", "ultrafast", "-b:v", "1200k", "-f", "mpegts", str(seg)],
                        check=True)
         now = timeutil.now()

@@ -20,6 +20,7 @@ from typing import Any
 
 from beffroi.fleet.probe import parse_metrics
 from beffroi.vault import REPO_ROOT
+from recorder.legal import NARROW_MIN
 
 HARNESS_DIR = REPO_ROOT / "tests" / "recorder"
 
@@ -42,13 +43,14 @@ class Rig:
         h = harness()
         self.h = h
         self.dir = Path(tempfile.mkdtemp(prefix="beffroi-drill-"))
-        clip = h.encode_clip(self.dir / "clip.h264", 704, 576, 15, 4, kbps=300)
+        width, height = NARROW_MIN  # CAM-1: the smallest stream a narrow camera may record
+        clip = h.encode_clip(self.dir / "clip.h264", width, height, 15, 4, kbps=300)
         self.cams = h.RtspServer(clip, 15, mounts=2)
         self.port = h.free_port()
         self.config = h.make_config(
             self.dir, [("cam1", self.cams.url(1)), ("cam2", self.cams.url(2))],
             storage=storage, segment_seconds=segment_seconds, api_port=self.port,
-            width=704, height=576, min_free=min_free, sync=sync, purge_interval=purge_interval,
+            width=width, height=height, min_free=min_free, sync=sync, purge_interval=purge_interval,
             extra=extra)
         self.env = env
         self.proc: Any = None

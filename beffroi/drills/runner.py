@@ -80,10 +80,3 @@ def run(name: str) -> DrillReport:
         report.error = f"{type(exc).__name__}: {exc}"
     report.seconds = round(time.monotonic() - start, 1)
     return report
-
-
-def load_all() -> dict[str, Drill]:
-    """Import every drill module (they register themselves)."""
-    from beffroi.drills import lab, loopback  # noqa: F401
-
-    return REGISTRY

@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from beffroi.drills.runner import REGISTRY, load_all, run
+from beffroi.drills.catalog import load_all
+from beffroi.drills.runner import REGISTRY, run
 
 load_all()
 
