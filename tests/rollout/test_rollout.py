@@ -105,3 +105,19 @@ def test_essaimage_wave_play_converges_the_same_roles_as_site(tmp_path: Path) ->
     assert waves["roles"] == next(p for p in site if "roles" in p)["roles"]
     assert waves["max_fail_percentage"] == 0 and waves["strategy"] == "beffroi_wave"
     assert "lab_guard" in json.dumps(ess[0])
+
+
+def test_a_commune_outside_the_lab_is_refused_and_nothing_is_deployed(dept: Path,
+                                                                      tmp_path: Path) -> None:
+    lab = local_lab(tmp_path / "lab")
+    hosts = yaml.safe_load((lab / "hosts.yml").read_text())
+    del hosts["all"]["vars"]["beffroi_lab"]  # the lab holds every commune but Kanfen
+    hosts["all"]["hosts"] = {h: {"beffroi_lab": True} for h in (
+        "evrange-fw", "evrange-nvr", "roussy-le-village-fw", "roussy-le-village-nvr",
+        "hettange-grande-fw", "hettange-grande-nvr")}
+    (lab / "hosts.yml").write_text(yaml.safe_dump(hosts))
+    rc, report = rollout(dept, lab, probe_playbook(tmp_path / "pb"), tmp_path / "st/state.json")
+    assert rc == 1
+    rows = {r["commune"]: r for r in report["communes"]}
+    assert rows["kanfen"]["result"] == "refused" and "running lab" in rows["kanfen"]["failure"]
+    assert {rows[c]["result"] for c in FOUR[:3]} == {"not started"}  # the guard stops all
