@@ -64,12 +64,21 @@ def _normalised(root: Path, slug: str) -> dict[str, str]:
     out = {}
     for item, text in render_site(inv, slug).items():
         # whole addresses only: 10.57.0.7 must not rewrite the start of 10.57.0.74
-        text = IP.sub(lambda m: ident.get(m[0], m[0]), text)
+        text = IP.sub(lambda m: _placeholder(ident, m[0]), text)
         for value in sorted(ident, key=len, reverse=True):
             if not IP.fullmatch(value):
                 text = text.replace(value, ident[value])
         out[item.relpath.replace(slug, "<slug>")] = text
     return out
+
+
+def _placeholder(ident: dict[str, str], address: str) -> str:
+    """An address's placeholder; a declared address written with its pool's prefix (the tunnel
+    address `10.58.0.2/22`) keeps the prefix after its placeholder."""
+    if address in ident:
+        return ident[address]
+    ip, _, prefix = address.partition("/")
+    return f"{ident[ip]}/{prefix}" if prefix and ip in ident else address
 
 
 def _diff(a: dict[str, str], b: dict[str, str]) -> dict[str, list[list[str]]]:
