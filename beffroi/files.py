@@ -109,6 +109,36 @@ def hub_files(hub: dict[str, Any]) -> list[RenderedFile]:
     """The crisis cell hub's files, from its intent (`crisis_cell_intent`). Its chrony file is
     rendered by role common only (from the department's servers; drift does not audit the hub)."""
     host, wg, paths = hub["hostname"], hub["interface"], hub["paths"]
+    return [*_hub_wg(host, wg, paths), *_wall_files(hub)]
+
+
+def _wall_files(hub: dict[str, Any]) -> list[RenderedFile]:
+    """The crisis-cell wall's files (issue 14 §3): its JSON file (checked by the wall itself),
+    its keys and certificate (in their own 0700 directory), its unit."""
+    wall = hub.get("wall")
+    if not wall:
+        return []
+    host, paths, user = hub["hostname"], hub["paths"], wall["user"]
+    keys = paths["wall_key_dir"]
+    common: dict[str, Any] = {"role": "crisis_cell", "group": user, "notify": ("Restart wall",)}
+    return [
+        RenderedFile(host, "crisis_cell", "crisis_cell/wall.json.j2", f"{host}/wall.json",
+                     paths["wall_config"], "ACC-3", mode="0640", secret=True,
+                     validate=f"{paths['wall_venv']}/bin/recorder check-wall %s", **common),
+        *(RenderedFile(host, "crisis_cell", f"crisis_cell/{name}.j2", f"{host}/wall-keys/{name}",
+                       f"{keys}/{name}", rule, owner=user, mode=mode, secret=secret,
+                       role="crisis_cell", group=user, notify=("Restart wall",))
+          for name, rule, mode, secret in (("token.pem", "ACC-3", "0600", True),
+                                           ("wall.key", "NET-2", "0600", True),
+                                           ("wall.crt", "NET-2", "0644", False))),
+        RenderedFile(host, "crisis_cell", "crisis_cell/beffroi-wall.service.j2",
+                     f"{host}/systemd/beffroi-wall.service",
+                     f"{paths['systemd_dir']}/beffroi-wall.service", "ACC-4",
+                     role="crisis_cell", notify=("Restart wall",)),
+    ]
+
+
+def _hub_wg(host: str, wg: str, paths: dict[str, Any]) -> list[RenderedFile]:
     return [RenderedFile(host, "crisis_cell", "crisis_cell/wg-hub.conf.j2", f"{host}/{wg}.conf",
                          f"{paths['wireguard_dir']}/{wg}.conf", "NET-2", "crisis_cell",
                          mode="0600", validate=WG_CHECK, secret=True,

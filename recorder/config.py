@@ -306,7 +306,7 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
             load_public_b64(f.relay.wall_public_key)
         except ValueError as exc:
             r.err("relay.wall_public_key", "ACC-3", f"must be the wall's base64 Ed25519 public "
-                  f"key ({exc}): copy crisis-cell.yml wall.token_public_key")
+                  f"key ({exc}): copy crisis-cell.yml wall.public_key")
     if f.time.sync_check not in SYNC_CHECKS:
         r.err("time.sync_check", "TIME-1", f"must be one of {', '.join(SYNC_CHECKS)}")
     _cameras(r, f.cameras)
