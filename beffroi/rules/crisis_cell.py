@@ -33,8 +33,8 @@ def wall_recipients_are_lawful(inv: Inventory) -> Iterator[Finding]:
                          f"use one of {', '.join(sorted(LAWFUL_RECIPIENTS))}, or remove the "
                          "account")
         for j, entry in enumerate(r.cameras):
-            slug, _, cam = entry.partition("/")
-            if entry != "*" and (slug not in cameras or (cam and cam not in cameras[slug])):
+            slug, sep, cam = entry.partition("/")
+            if entry != "*" and (slug not in cameras or (sep and cam not in cameras[slug])):
                 yield locate(src, "ACC-3", (*WALL, i, "cameras", j),
                              f"'{entry}' is no commune or camera of this department",
                              "write \"*\", a commune slug (sites/<slug>.yml) or slug/camera")

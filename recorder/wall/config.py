@@ -164,8 +164,8 @@ def check(f: WallFile) -> list[Finding]:
         if not r.cameras:
             err(f"{p}.cameras", "ACC-3", "list what this person may watch, or [\"*\"]")
         for entry in r.cameras:
-            slug, _, cam_id = entry.partition("/")
-            if entry != "*" and (slug not in cams or (cam_id and cam_id not in cams[slug])):
+            slug, sep, cam_id = entry.partition("/")
+            if entry != "*" and (slug not in cams or (sep and cam_id not in cams[slug])):
                 err(f"{p}.cameras", "CFG-2", f"unknown commune or camera {entry!r}")
     return out
 
