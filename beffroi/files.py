@@ -28,7 +28,7 @@ class RenderedFile:
     """One rendered file: its template, the host it configures and how it lands there."""
 
     host: str              # inventory host name
-    kind: str              # firewall | nvr | switch | camera | crisis_cell
+    kind: str              # firewall | nvr | switch | camera | crisis_cell | workstation
     template: str          # path under templates/
     relpath: str           # path under the render output directory
     dest: str = ""         # path on the host ("" for devices configured over their API)
@@ -93,11 +93,33 @@ def site_files(ctx: dict[str, Any]) -> list[RenderedFile]:
                      f"{sw}/running-config.{ctx['switch']['platform']}", rule="NET-1",
                      secret=True),  # pushed over the switch's API, no destination path
     ]
+    files += _workstation_files(ctx)
     files += [RenderedFile(f"{ctx['site']['slug']}-{cam['name']}", "camera",
                            "camera/camera.yml.j2", f"cameras/{cam['name']}.yml",
                            secret=True)  # applied over ONVIF
               for cam in ctx["cameras"]]
     return files
+
+
+def _workstation_files(ctx: dict[str, Any]) -> list[RenderedFile]:
+    """The operator workstation's kiosk (issue 14 §4): the site's CA in the system trust store,
+    the browser's managed policy (the console only), the kiosk unit."""
+    ws = ctx["workstation"]
+    host = ws["hostname"]
+    common: dict[str, Any] = {"role": "workstation"}
+    return [
+        RenderedFile(host, "workstation", "workstation/site-ca.crt.j2", f"{host}/site-ca.crt",
+                     f"/usr/local/share/ca-certificates/{ws['ca_name']}.crt", "NET-2",
+                     notify=("Update CA trust",), **common),
+        RenderedFile(host, "workstation", "workstation/chromium-policy.json.j2",
+                     f"{host}/chromium-policy.json",
+                     "/etc/chromium/policies/managed/beffroi-kiosk.json", "ACC-2",
+                     notify=("Restart kiosk",), **common),
+        RenderedFile(host, "workstation", "workstation/beffroi-kiosk.service.j2",
+                     f"{host}/systemd/beffroi-kiosk.service",
+                     f"{ctx['paths']['systemd_dir']}/beffroi-kiosk.service", "ACC-2",
+                     notify=("Restart kiosk",), **common),
+    ]
 
 
 def files_of(files: list[RenderedFile], host: str) -> list[RenderedFile]:

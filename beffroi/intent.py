@@ -52,6 +52,7 @@ PATHS = {
     "wall_journal_key": "/var/lib/beffroi/wall-journal-key/journal.pem",
 }
 WALL_USER = "beffroi-wall"
+KIOSK_USER = "beffroi-kiosk"
 
 
 @dataclass(frozen=True)
@@ -269,12 +270,36 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
             "user": RECORDER_USER,
         },
         "paths": dict(PATHS),
+        "workstation": _workstation(site, d.recorder_api_port, secrets),
         "services": _services(site),
         "switch": _switch(site, secrets),
         "cameras": [_camera(site, i, secrets, ntp) for i in range(len(site.cameras))],
     }
     ctx["recorder"]["config"] = recorder_config(ctx)
     return SiteIntent(site=site, context_data=ctx, firewall_rules=rules, files=site_files(ctx))
+
+
+def _workstation(site: Site, api_port: int, secrets: dict[str, Any]) -> dict[str, Any]:
+    """The operator workstation (seed: « poste d'exploitation », 24" screen): a kiosk showing
+    the commune console of its NVR, trusting the NVR's certificate and nothing else (NET-2)."""
+    tls = secrets.get("recorder_tls") or {}
+    origin = f"https://{site.nvr.ip}:{api_port}"
+    return {"hostname": site.workstation.hostname, "ip": str(site.workstation.ip),
+            "console_url": f"{origin}/", "console_origin": origin,
+            # Chromium's managed policy: the console's origin only, no devtools, no sign-in
+            "browser_policy": {
+                "URLBlocklist": ["*"], "URLAllowlist": [origin],
+                "DeveloperToolsAvailability": 2, "IncognitoModeAvailability": 1,
+                "PasswordManagerEnabled": False, "AutofillAddressEnabled": False,
+                "AutofillCreditCardEnabled": False, "BrowserSignin": 0, "SyncDisabled": True,
+                "TranslateEnabled": False, "MetricsReportingEnabled": False,
+                "DefaultGeolocationSetting": 2, "DefaultNotificationsSetting": 2,
+                "AudioCaptureAllowed": False, "VideoCaptureAllowed": False,
+                "PromptForDownloadLocation": False,
+                "DownloadDirectory": "/var/lib/beffroi-kiosk/exports"},
+            "user": KIOSK_USER, "ca_name": f"beffroi-{site.slug}-nvr",
+            # the NVR's self-signed certificate is the site's trust anchor (beffroi/nvrtls.py)
+            "ca_certificate": tls.get("certificate", REDACTED)}
 
 
 def _required_storage_gb(site: Site) -> float:

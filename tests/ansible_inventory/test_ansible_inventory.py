@@ -74,6 +74,7 @@ def test_list_matches_the_model() -> None:
     for slug, site in model.sites.items():
         members = set(data[group_name(slug)]["hosts"])
         expected = {site.firewall.hostname, site.nvr.hostname, site.switch.hostname,
+                    site.workstation.hostname,  # the operator workstation (issue 14 §4)
                     *(f"{slug}-{c.name}" for c in site.cameras)}
         assert members == expected
         assert hostvars[site.nvr.hostname]["ansible_host"] == str(site.nvr.ip)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from validation.inventory_kit import InventoryCopy
 
 from beffroi.inventory import load_inventory
 from beffroi.validate import check_inventory
+from validation.inventory_kit import InventoryCopy
 
 CELL = "crisis-cell.yml"
 

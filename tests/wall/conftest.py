@@ -21,7 +21,7 @@ FPS = 15
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "tests/wall" in str(item.fspath):
+        if "test_wall_browser" in str(item.fspath):
             item.add_marker(pytest.mark.slow)
 
 

@@ -72,12 +72,13 @@ def test_person_sees_only_the_communes_declared_for_them(page: Page, site: WallP
     assert response.status == 403 and "ACC-3" in response.text()
 
 
-def test_non_recipient_cannot_log_in(page: Page, site: WallProcess) -> None:
+def test_non_recipient_cannot_log_in(page: Page, site: WallProcess, shots: Path) -> None:
     """ACC-3: a commune's maire, the probe account, an unknown name: none is a wall account."""
     for user in ("mdupont", "cdc57-hub", "prefet-jdoe"):
         login(page, site, user)
         expect(page.locator(".error")).to_have_text("Identifiant ou mot de passe incorrect.")
         assert page.url.endswith("/login")
+    page.screenshot(path=str(shots / "wall-login-refused.png"))
     assert page.request.get(f"{site.base}/api/wall").status == 401
     assert page.request.get(f"{site.base}/live/evrange/cam1").status == 401
 
