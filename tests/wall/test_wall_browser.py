@@ -79,6 +79,12 @@ def test_non_recipient_cannot_log_in(page: Page, site: WallProcess, shots: Path)
         expect(page.locator(".error")).to_have_text("Identifiant ou mot de passe incorrect.")
         assert page.url.endswith("/login")
     page.screenshot(path=str(shots / "wall-login-refused.png"))
+    from recorder.ledger import Ledger
+
+    failed = [e["data"]["user_claimed"] for e in Ledger(site.state_dir / "journal", "journal",
+                                                         None).entries()
+              if e["kind"] == "login_failed"]
+    assert {"mdupont", "cdc57-hub", "prefet-jdoe"} <= set(failed)  # JRN-1: refusals traced
     assert page.request.get(f"{site.base}/api/wall").status == 401
     assert page.request.get(f"{site.base}/live/evrange/cam1").status == 401
 
