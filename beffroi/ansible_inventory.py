@@ -19,7 +19,7 @@ from beffroi.intent import Reveal, crisis_cell_intent, site_intent
 from beffroi.inventory import KNOWN_HOSTS_FILE, Inventory, load_inventory
 from beffroi.validate import check_inventory
 
-KINDS = ("firewall", "nvr", "switch", "camera")
+KINDS = ("firewall", "nvr", "switch", "camera", "workstation")
 CRISIS_GROUP = "crisis_cell"
 
 
@@ -118,8 +118,11 @@ def _add_site(out: AnsibleInventory, model: Inventory, slug: str, reveal: Reveal
         _add(out, "camera", f"{slug}-{cam.name}",
              {**common, "ansible_host": str(cam.ip), "beffroi_kind": "camera",
               "beffroi_camera": cam.name, "ansible_connection": "local"})
+    # the operator workstation (issue 14 §4): a kiosk on the management VLAN
+    _add(out, "workstation", site.workstation.hostname,
+         {**common, "ansible_host": str(site.workstation.ip), "beffroi_kind": "workstation"})
     for host in (site.firewall.hostname, site.nvr.hostname, site.switch.hostname,
-                 *(f"{slug}-{c.name}" for c in site.cameras)):
+                 site.workstation.hostname, *(f"{slug}-{c.name}" for c in site.cameras)):
         out.groups.setdefault(group, []).append(host)
         # the files the host's roles install: destinations, owners, modes, checks, rule ids
         out.hostvars[host]["beffroi_files"] = [f.ansible() for f in files_of(intent.files, host)]

@@ -114,8 +114,9 @@ def render_crisis_cell(inv: Inventory, reveal_secrets: Reveal = False) -> dict[O
     """Render the hub's WireGuard configuration (one peer per commune); refuses unless the
     whole department validates (see `crisis_cell_intent`)."""
     hub = crisis_cell_intent(inv, reveal_secrets)
-    out = hub_files(hub)[0]  # the WireGuard hub (its chrony.conf is role common's alone)
-    return {out: _render(out.template, {"hub": hub})}
+    # the WireGuard hub and the wall (its chrony.conf is role common's alone)
+    return {out: _render(out.template, {"hub": hub}) for out in hub_files(hub)
+            if out.role == "crisis_cell"}
 
 
 def render_site_to(inventory: Path, slug: str, out_dir: Path) -> list[Path]:

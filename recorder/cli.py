@@ -33,6 +33,7 @@ evidence with a signed manifest (EXP-*), relays live video to the crisis cell (A
 commands:
   run            run the recording service (one supervised ffmpeg per camera, API, purge)
   relay          run the live-only RTSP relay for the crisis cell (gst-rtsp-server)
+  wall           run the crisis-cell live wall (check-wall validates its file)
   check-config   validate a config file (exit 0 valid, 1 invalid); used by Ansible validate:
   verify         check register + journal chains, register against storage, every segment's
                  SHA-256, chain heads against the signed checkpoints (--witness FILE)
@@ -70,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("relay", help="run the live-only RTSP relay (crisis cell)")
     with_config(sp)
     sp.add_argument("--log-level", default="INFO")
+    sp = sub.add_parser("wall", help="run the crisis-cell live wall (HTTPS, live only)")
+    sp.add_argument("--config", "-c", required=True, type=Path,
+                    help="wall JSON config (e.g. /etc/beffroi/wall.json)")
+    sp.add_argument("--log-level", default="INFO")
+    sp = sub.add_parser("check-wall", help="validate a wall config file")
+    sp.add_argument("file", type=Path)
     sp = sub.add_parser("check-config", help="validate a config file")
     sp.add_argument("file", type=Path)
     sp = sub.add_parser("verify", help="verify chains, register against storage, checkpoints")
@@ -186,8 +193,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _wall(args: argparse.Namespace) -> int:
+    """`recorder wall` / `recorder check-wall`: the crisis-cell wall (recorder/wall/)."""
+    from recorder.wall import config as wallconf
+    try:
+        conf = wallconf.load(args.config if args.command == "wall" else args.file)
+    except wallconf.WallConfigError as exc:
+        return _err(str(exc))
+    if args.command == "check-wall":
+        print(f"{conf.source}: valid ({len(conf.file.communes)} communes, "
+              f"{len(conf.file.recipients)} recipients)")
+        return 0
+    from recorder import logs
+    from recorder.wall import app
+    logs.setup(args.log_level)
+    return app.serve(conf)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     cmd = args.command
+    if cmd in ("wall", "check-wall"):
+        return _wall(args)
     if cmd == "check-config":
         conf = cfgmod.load(args.file)
         if conf.signing_key.exists():  # rendered before the key is installed: checked at start

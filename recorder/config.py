@@ -25,7 +25,7 @@ from recorder.schema import ApiTable, Camera, RecorderTable, RelayTable, TimeTab
 
 __all__ = ["Camera", "Config", "ConfigError", "Finding", "Retention", "User", "load", "parse"]
 
-ROLES = ("maire", "adjoint", "live", "admin")
+ROLES = ("maire", "adjoint", "live", "admin", "probe")
 CAMERA_ROLES = ("narrow", "context")
 SYNC_CHECKS = ("chrony", "always", "never")
 # ACC-1: shared/generic account names that do not designate a person.
@@ -299,6 +299,14 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
                          else f.api.listen, f.api.tls_cert is not None)
     _api_limit_ranges(r, f.api)
     r.listen(f.relay.listen, "relay.listen")
+    if f.relay.wall_public_key:
+        from recorder.viewtoken import load_public_b64
+
+        try:
+            load_public_b64(f.relay.wall_public_key)
+        except ValueError as exc:
+            r.err("relay.wall_public_key", "ACC-3", f"must be the wall's base64 Ed25519 public "
+                  f"key ({exc}): copy crisis-cell.yml wall.public_key")
     if f.time.sync_check not in SYNC_CHECKS:
         r.err("time.sync_check", "TIME-1", f"must be one of {', '.join(SYNC_CHECKS)}")
     _cameras(r, f.cameras)
@@ -438,6 +446,9 @@ def _users(r: _Rules, items: tuple[User, ...], camera_ids: set[str]) -> tuple[Us
         for c in cams:
             if c != "*" and c not in camera_ids:
                 r.err(f"{p}.cameras", "CFG-2", f"unknown camera id {c!r}")
+        if role == "probe" and list(cams) != ["*"]:
+            r.err(f"{p}.cameras", "ACC-4", "the crisis cell's health probe checks every live "
+                  "mount and watches none: cameras = [\"*\"]")
         if role == "admin" and cams:
             r.err(f"{p}.cameras", "ACC-4",
                   "the admin role configures the recorder and sees no video: cameras = []")

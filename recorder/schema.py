@@ -65,6 +65,9 @@ class RelayTable(_Table, frozen=True):
     """[relay]: the live-only RTSP relay (ACC-4)."""
 
     listen: str = "127.0.0.1:8554"
+    # ACC-3/JRN-1: the crisis-cell wall's Ed25519 public key (base64, raw 32 bytes): the relay
+    # admits a person the wall vouches for with a short-lived signed token (recorder/viewtoken)
+    wall_public_key: str = ""
 
 
 class TimeTable(_Table, frozen=True):

@@ -5,12 +5,14 @@
 - `network.py` NET-2, NET-4, TIME-1     - `engineering.py` ENG-* (uniqueness, addressing, secrets)
 - `department.py` department.yml / crisis-cell.yml themselves (ports, admin networks, hub pools)
 - `vaultfiles.py` ENG-VAULT (secrets files present and encrypted)
+- `crisis_cell.py` the wall's recipients (ACC-1, ACC-3)
 """
 
 from beffroi.rules import (
     access,
     authorization,
     cameras,
+    crisis_cell,
     department,
     engineering,
     network,
@@ -20,4 +22,4 @@ from beffroi.rules import (
 from beffroi.rules.registry import INVENTORY_RULES, SITE_RULES, SiteCheck
 
 __all__ = ["INVENTORY_RULES", "SITE_RULES", "SiteCheck", "access", "authorization", "cameras",
-           "department", "engineering", "network", "retention", "vaultfiles"]
+           "crisis_cell", "department", "engineering", "network", "retention", "vaultfiles"]
