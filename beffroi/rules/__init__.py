@@ -5,10 +5,12 @@
 - `network.py` NET-2, NET-4, TIME-1     - `engineering.py` ENG-* (uniqueness, addressing, secrets)
 - `department.py` department.yml / crisis-cell.yml themselves (ports, admin networks, hub pools)
 - `vaultfiles.py` ENG-VAULT (secrets files present and encrypted)
+- `alerts.py` alert routes: ACC-3 live links, AUTH-3 purposes, NET-2 tunnel, CAM-6 metadata
 """
 
 from beffroi.rules import (
     access,
+    alerts,
     authorization,
     cameras,
     department,
@@ -19,5 +21,5 @@ from beffroi.rules import (
 )
 from beffroi.rules.registry import INVENTORY_RULES, SITE_RULES, SiteCheck
 
-__all__ = ["INVENTORY_RULES", "SITE_RULES", "SiteCheck", "access", "authorization", "cameras",
-           "department", "engineering", "network", "retention", "vaultfiles"]
+__all__ = ["INVENTORY_RULES", "SITE_RULES", "SiteCheck", "access", "alerts", "authorization",
+           "cameras", "department", "engineering", "network", "retention", "vaultfiles"]
