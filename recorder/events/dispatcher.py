@@ -1,5 +1,6 @@
-"""Delivers the spool: per route, within its hours, at most `rate_per_minute` messages a
-minute (a token bucket); a backlog goes as one grouped message of up to `group_max` events;
+"""Delivers the spool: per route, within its hours, `rate_per_minute` messages a minute on
+average with bursts of BURST (a token bucket); a backlog goes as one grouped message of up to
+`group_max` events;
 a failed send is retried with capped exponential backoff, the files staying on disk so nothing
 is lost across a restart. Every delivery and every failure is journaled (JRN-1)."""
 
@@ -27,6 +28,12 @@ from recorder.schema import EventRoute
 
 log = logging.getLogger("recorder.events")
 IDLE = 0.5  # seconds between spool scans when nothing wakes us (files from other processes)
+BURST = 3   # messages a route may send at once before the rate applies; a backlog then groups
+
+
+def burst(route: EventRoute) -> float:
+    """Token bucket size of a route."""
+    return float(min(BURST, route.rate_per_minute))
 
 
 def in_hours(route: EventRoute, at: float, tz: str) -> bool:
@@ -65,7 +72,7 @@ class Dispatcher(threading.Thread):
         self.mqtt = channels.MqttSender()
         now = time.monotonic()
         self.routes = {r.id: r for r in conf.events.routes}
-        self.state = {r.id: _RouteState(float(r.rate_per_minute), now) for r in
+        self.state = {r.id: _RouteState(burst(r), now) for r in
                       conf.events.routes}
         for rid, st in self.state.items():  # resume the backoff of a route that was failing
             pending = self.spool.pending(rid)
@@ -102,7 +109,7 @@ class Dispatcher(threading.Thread):
         if not in_hours(route, now, self.conf.events.timezone):
             return 30.0  # outside the partner's hours: the spool keeps them for the morning
         rate = route.rate_per_minute / 60.0
-        st.tokens = min(float(route.rate_per_minute), st.tokens + (mono - st.refilled) * rate)
+        st.tokens = min(burst(route), st.tokens + (mono - st.refilled) * rate)
         st.refilled = mono
         due = [d for d in self.spool.pending(route.id) if d.next_at <= now]
         if not due:

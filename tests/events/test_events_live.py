@@ -22,8 +22,8 @@ from event_peers import (
 )
 from recorder_harness import REPO, RecorderProcess, RtspServer, make_config, wait_for
 
-from recorder import keys
 from recorder import config as cfgmod
+from recorder import keys
 from recorder.ledger import Ledger
 
 HEALTH = ["camera_down", "camera_back"]
