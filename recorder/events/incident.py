@@ -47,6 +47,8 @@ def _raised(state: State, event_id: str) -> dict[str, Any] | None:
 
 def acknowledge(state: State, event_id: str, by: str, note: str = "") -> dict[str, Any]:
     """Journal that `by` took charge of an event (once per person and event)."""
+    if state.config.user(by) is None:
+        raise IncidentError(f"--by: {by!r} is not an account of this recorder (ACC-1)")
     if _raised(state, event_id) is None:
         raise IncidentError(f"no event {event_id!r} in the journal")
     for entry in state.journal.entries():
