@@ -83,3 +83,16 @@ def alert_endpoints(site: Site, dept: Department) -> list[tuple[str, int]]:
         if rendered_route(route, site) is not None:
             seen[route.endpoint()] = None
     return list(seen)
+
+
+def onvif_sources(ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    """[[events.onvif]]: cameras declaring image analytics (CAM-6 allowlist) are pulled for
+    their ONVIF events with their vaulted account."""
+    out = []
+    for declared, cam in zip(ctx["site"]["cameras"], ctx["cameras"], strict=True):
+        if declared["analytics"]:
+            out.append({"camera": cam["name"], "host": cam["ip"], "port": cam["onvif_port"],
+                        "username": cam["account"]["username"],
+                        "password": cam["account"]["password"],
+                        "analytics": list(declared["analytics"])})
+    return out

@@ -295,7 +295,7 @@ def recorder_config(ctx: dict[str, Any]) -> dict[str, Any]:
                 "tls_key": rec["tls"]["key_path"]},
         "relay": {"listen": rec["relay_listen"]},
         "time": {"sync_check": "chrony"},
-        "events": ctx["events"],
+        "events": {**ctx["events"], "onvif": alerts.onvif_sources(ctx)},
         "cameras": [{"id": cam["name"], "role": cam["role"],
                      "rtsp_url": _rtsp_url(cam, ctx["ports"]["rtsp"]),
                      "location": cam["location"], "expected_fps": cam["encoder"]["fps"],

@@ -315,6 +315,9 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
     users = _users(r, f.users, {c.id for c in f.cameras})
     for key, rule, message in check_events(f.events):
         r.err(key, rule, message)
+    for i, src in enumerate(f.events.onvif):
+        if src.camera not in {c.id for c in f.cameras}:
+            r.err(f"events.onvif[{i}].camera", "CFG-2", f"unknown camera id {src.camera!r}")
     if r.findings:
         raise ConfigError(source, r.findings)
     return Config(source=source, recorder=f.recorder, api=f.api, relay=f.relay, time=f.time,

@@ -130,6 +130,17 @@ class EventRoute(_Table, frozen=True):
     group_max: int = 100
 
 
+class OnvifSource(_Table, frozen=True):
+    """[[events.onvif]]: a camera whose ONVIF Events service is pulled (PullPoint)."""
+
+    camera: str
+    host: str
+    username: str
+    password: str
+    analytics: tuple[str, ...]  # the site model's CAM-6 allowlist names, e.g. scene_change
+    port: int = 80
+
+
 class EventsTable(_Table, frozen=True):
     """[events]: event sources and their routes to partners (issue 15)."""
 
@@ -146,6 +157,7 @@ class EventsTable(_Table, frozen=True):
     hold_warn_days: int = 7
     verify_interval_seconds: float = 21600.0
     routes: tuple[EventRoute, ...] = ()
+    onvif: tuple[OnvifSource, ...] = ()
 
 
 class ConfigFile(_Table, frozen=True):

@@ -14,6 +14,7 @@ from recorder import checkpoint, clock, retention, timeutil
 from recorder.api import ApiContext, make_server
 from recorder.config import Config
 from recorder.events.dispatcher import Dispatcher
+from recorder.events.onvif import OnvifEvents
 from recorder.events.router import Emitter
 from recorder.events.sources import Watcher
 from recorder.metrics import Metrics
@@ -60,6 +61,8 @@ class Service:
         self.dispatcher = Dispatcher(conf, self.state.journal, self.state.key)
         self.emitter = Emitter(conf, self.state.journal, wake=self.dispatcher.wake)
         self.watcher = Watcher(self.state, self.emitter, self.camera_status, self.sync)
+        self.onvif = [OnvifEvents(conf.site, src, conf.camera(src.camera).location,
+                                  self.emitter.emit) for src in conf.events.onvif]
 
     def start(self) -> None:
         """Repair, then start recorders, API and purge loop."""
@@ -98,6 +101,8 @@ class Service:
         self.checkpoint_thread.start()
         self.dispatcher.start()
         self.watcher.start()
+        for puller in self.onvif:
+            puller.start()
         host, port = self.conf.api_listen
         log.info("recorder started", extra={"site": self.conf.site, "api": f"{host}:{port}"})
 
@@ -146,6 +151,8 @@ class Service:
         """Graceful stop: ffmpeg closes its segments, they are indexed, then the API stops."""
         self.stop_event.set()
         self.watcher.stop()
+        for puller in self.onvif:
+            puller.stop()
         for rec in self.recorders:
             rec.stop()
         for rec in self.recorders:

@@ -19,6 +19,7 @@ from recorder.events.kinds import (
     PARTNER_PURPOSES,
     SCENE_KINDS,
 )
+from recorder.events.onvif import TOPICS
 from recorder.schema import EventRoute, EventsTable
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -107,6 +108,12 @@ def check_events(ev: EventsTable) -> list[tuple[str, str, str]]:
                     "need 0 < retry_initial_seconds <= retry_max_seconds <= 3600"))
     if ev.live_link_base and not ev.live_link_base.startswith("https://"):
         out.append(("events.live_link_base", "NET-2", "the live link is an https:// URL"))
+    for i, src in enumerate(ev.onvif):
+        for name in src.analytics:
+            if name not in TOPICS:
+                out.append((f"events.onvif[{i}].analytics", "CAM-6",
+                            f"{name!r}: only the camera's own image ({', '.join(TOPICS)}); "
+                            "no motion, face, plate or behaviour analytics"))
     seen: set[str] = set()
     for i, route in enumerate(ev.routes):
         key = f"events.routes[{i}]"

@@ -158,3 +158,19 @@ def test_rendered_recorder_config_passes_check_config_events(
 def _min_recorder() -> dict[str, Any]:
     return {"site": "evrange", "storage_root": "/v", "state_dir": "/s", "retention_days": 15,
             "signing_key": "/k/key.pem", "checkpoint_dir": "/c"}
+
+
+def test_a_camera_declaring_image_analytics_is_pulled_for_its_onvif_events(
+        moselle: InventoryCopy, pinned_today: str) -> None:
+    from beffroi.intent import site_intent
+
+    moselle.set(EV, ("cameras", 1, "analytics"), ["scene_change", "signal_loss"])
+    assert _errors(moselle) == []
+    config = site_intent(load_inventory(moselle.root), "evrange").context()["recorder"]["config"]
+    sources = config["events"]["onvif"]
+    assert [(s["camera"], s["host"], s["port"], s["analytics"]) for s in sources] == [
+        ("cam-mairie-context", "10.57.0.75", 80, ["scene_change", "signal_loss"])]
+    flows = [r for r in site_intent(load_inventory(moselle.root), "evrange").firewall_rules
+             if r.rule_id == "NET-2" and r.chain == "forward"]
+    assert {(r.dst, r.ports) for r in flows} == {("10.58.0.1", (9443,)), ("10.58.0.1", (6514,)),
+                                                 ("10.58.0.1", (587,)), ("10.58.0.1", (8883,))}
