@@ -106,6 +106,7 @@ class SmtpSink:
     def __init__(self) -> None:
         self.port = free_port()
         self.messages: list[Message] = []
+        self.arrivals: list[float] = []
 
     def start(self) -> None:
         """Serve SMTP."""
@@ -116,6 +117,7 @@ class SmtpSink:
         class Handler:
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 owner.messages.append(message_from_bytes(envelope.content))
+                owner.arrivals.append(time.time())
                 return "250 OK"
 
         self._ctl = Controller(Handler(), hostname="127.0.0.1", port=self.port)
