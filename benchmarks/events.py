@@ -11,7 +11,8 @@
      live 1080p camera recorded by `recorder run` with `tamper = false` then `true`.
 Prints ratios; asserts nothing.
 
-usage: .venv/bin/python benchmarks/events.py [--events 40] [--burst 1000] [--cpu-seconds 60]
+usage: .venv/bin/python benchmarks/events.py [--events 40] [--burst 1000] [--cpu-seconds 120]
+       [--segment-seconds 60]
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def tamper_cpu(tmp: Path, seconds: float) -> None:
+def tamper_cpu(tmp: Path, seconds: float, args_segment: int) -> None:
     """Part 3: recorder CPU with the keyframes-only check off, then on."""
     clip = encode_clip(tmp / "clip1080.h264", 1920, 1080, 15, 20, kbps=4000)
     server = RtspServer(clip, 15, mounts=1)
@@ -207,12 +208,12 @@ def tamper_cpu(tmp: Path, seconds: float) -> None:
             run = tmp / f"tamper-{tamper}"
             run.mkdir()
             config = make_config(run, [("cam1", server.url(1))], width=1920, height=1080,
-                                 segment_seconds=10)
+                                 segment_seconds=args_segment)
             events_config(config, [], tamper=tamper)
             proc = RecorderProcess(config, run / "recorder.log")
             proc.start()
             try:
-                time.sleep(12)  # first segment: the baseline
+                time.sleep(args_segment + 2)  # first segment: the baseline
                 assert proc.proc is not None
                 c0, w0 = _tree_cpu(proc.proc.pid), time.monotonic()
                 time.sleep(seconds)
@@ -221,7 +222,7 @@ def tamper_cpu(tmp: Path, seconds: float) -> None:
                 proc.terminate()
     finally:
         server.stop()
-    print(f"# 3. one 1080p@15 camera, {seconds:.0f} s windows, 10 s segments")
+    print(f"# 3. one 1080p@15 camera, {seconds:.0f} s windows, {args_segment} s segments")
     print(f"recorder alone: {100 * result[False]:.2f} % of a core; with the tampering check: "
           f"{100 * result[True]:.2f} %; ratio {result[True] / max(result[False], 1e-9):.2f}")
 
@@ -231,20 +232,22 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=40)
     ap.add_argument("--burst", type=int, default=1000)
-    ap.add_argument("--cpu-seconds", type=float, default=60)
+    ap.add_argument("--cpu-seconds", type=float, default=120)
+    ap.add_argument("--segment-seconds", type=int, default=60)
     args = ap.parse_args()
     print(f"load average at start: {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="bench-events-") as d:
         tmp = Path(d)
         (tmp / "lat").mkdir()
-        latency(tmp / "lat", args.events)
+        if args.events > 0:
+            latency(tmp / "lat", args.events)
         print("# 2. bursts on one webhook route (10 messages/min, groups ≤ 100)")
-        for dead in (False, True):
+        for dead in (False, True) if args.burst > 0 else ():
             sub = tmp / f"burst-{dead}"
             sub.mkdir()
             burst(sub, args.burst, dead)
         if args.cpu_seconds > 0:
-            tamper_cpu(tmp, args.cpu_seconds)
+            tamper_cpu(tmp, args.cpu_seconds, args.segment_seconds)
     print(f"load average at end: {os.getloadavg()}")
     return 0
 

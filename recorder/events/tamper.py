@@ -2,6 +2,8 @@
 keyframes only (`-skip_frame nokey`, ~1 frame a second), each shrunk to a 32×18 grey
 thumbnail — far too small to show anyone, and nothing looks for people (CAM-6). From those:
 
+Only the first WINDOW seconds of each segment are decoded (a 60 s segment costs 10 keyframes).
+
 - frozen: every keyframe identical to the previous one (the camera repeats one image)
 - black: every keyframe dark (lens covered, sensor dead)
 - scene changed: one jump larger than SCENE_THRESHOLD that lasts to the segment's end (camera
@@ -23,6 +25,7 @@ FREEZE_EPS = 0.1       # mean |Δ| of two keyframes under this: the same image
 BLACK_LUMA = 24.0      # mean luma under this (video black is 16): a black image
 SCENE_THRESHOLD = 40.0  # mean |Δ| over this between keyframes: an abrupt change of view
 TIMEOUT = 30.0
+WINDOW = 10.0  # seconds of each segment decoded: 10 keyframes say whether it is frozen/black
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ def _diff(a: bytes, b: bytes) -> float:
 def thumbnails(path: Path) -> list[bytes]:
     """The keyframes of a segment as 32×18 grey thumbnails (ffmpeg, keyframes only)."""
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-threads", "1", "-skip_frame", "nokey",
-           "-i", str(path), "-an", "-vf",
+           "-t", f"{WINDOW:g}", "-i", str(path), "-an", "-vf",
            f"scale={WIDTH}:{HEIGHT}:flags=area,format=gray", "-fps_mode", "passthrough",
            "-f", "rawvideo", "pipe:1"]
     try:
