@@ -76,13 +76,14 @@ def recorder_events(site: Site, dept: Department, cell: CrisisCell) -> dict[str,
     return out
 
 
-def alert_endpoints(site: Site, dept: Department) -> list[tuple[str, int]]:
-    """(host, port) of every rendered route, once each: the firewall lets the NVR reach them."""
-    seen: dict[tuple[str, int], None] = {}
+def alert_endpoints(site: Site, dept: Department) -> list[tuple[str, tuple[int, ...]]]:
+    """(host, ports) the rendered routes reach: the firewall lets the NVR reach exactly those."""
+    seen: dict[str, dict[int, None]] = {}
     for route in site_routes(site, dept):
         if rendered_route(route, site) is not None:
-            seen[route.endpoint()] = None
-    return list(seen)
+            host, port = route.endpoint()
+            seen.setdefault(host, {})[port] = None
+    return [(host, tuple(sorted(ports))) for host, ports in seen.items()]
 
 
 def onvif_sources(ctx: dict[str, Any]) -> list[dict[str, Any]]:

@@ -191,9 +191,9 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
     admin_sources = [str(n) for n in d.admin_networks]
     rules = firewall_rules(site, ntp, d.live_relay_port, d.recorder_api_port, d.wireguard_port,
                            cell.vpn_address, admin_sources)
-    rules += [FirewallRule("forward", str(site.nvr.ip), host, "tcp", (port,),  # issue 15
+    rules += [FirewallRule("forward", str(site.nvr.ip), host, "tcp", ports,  # issue 15
                            "l'enregistreur envoie ses alertes aux partenaires, dans le tunnel",
-                           "NET-2") for host, port in alerts.alert_endpoints(site, dept)]
+                           "NET-2") for host, ports in alerts.alert_endpoints(site, dept)]
     vpn_prefix = dept.addressing.vpn_pool.prefixlen
     secrets = _secrets(inv, slug, reveal_secrets)
     storage = site.nvr.storage
