@@ -26,6 +26,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]\Z|^24:00\Z")
 _LOOPBACK = re.compile(r"^(127\.[0-9]+\.[0-9]+\.[0-9]+|::1|localhost)\Z")
 _ROUTE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}\Z")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,}\Z")
 
 
 def _channel(key: str, route: EventRoute) -> list[tuple[str, str, str]]:
@@ -50,6 +51,9 @@ def _channel(key: str, route: EventRoute) -> list[tuple[str, str, str]]:
                         "loopback)"))
     if ch.type == "email" and (not ch.to or not ch.sender):
         out.append((f"{key}.channel.to", "CFG-2", "e-mail needs `to` and `sender`"))
+    for address in (*ch.to, *([ch.sender] if ch.sender else [])):
+        if not _EMAIL.match(address):  # a header never carries a line break (free text)
+            out.append((f"{key}.channel.to", "CFG-2", f"not an e-mail address: {address!r}"))
     return out
 
 

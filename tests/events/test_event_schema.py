@@ -110,6 +110,9 @@ cameras = ["*"]
      'type = "webhook"\nurl = "http://10.58.0.1/a"', "NET-2"),
     ('partner_kind = "commune"\nkinds = ["camera_down"]\n[events.routes.channel]\n'
      'type = "syslog"\nhost = "10.58.0.1"\nport = 514', "NET-2"),
+    ('partner_kind = "commune"\nkinds = ["camera_down"]\n[events.routes.channel]\n'
+     'type = "email"\nhost = "127.0.0.1"\nport = 25\nsender = "n@b.example"\n'
+     'to = ["a@b.example\\r\\nBcc: x@evil.example"]', "CFG-2"),
 ])
 def test_check_config_refuses_a_hand_edited_unlawful_route(route: str, rule: str) -> None:
     text = f'[[events.routes]]\nid = "r"\npartner = "P"\n{route}\n'

@@ -68,3 +68,25 @@ def test_incident_input_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert ack.returncode == 1 and "no event" in ack.stderr
     ack = _cli("events", "ack", "-c", str(config), "no-such-event", "--by", "intrus")
     assert ack.returncode == 1 and "ACC-1" in ack.stderr
+
+
+def test_a_failed_verify_is_spooled_as_an_event_for_the_running_service(tmp_path: Path) -> None:
+    config = make_config(tmp_path, [("cam1", "rtsp://127.0.0.1:9/cam1")], width=768,
+                         height=576)
+    events_config(config, [route("mf", "operator", {"type": "webhook",
+                                                    "url": "https://10.58.0.1/a"},
+                                 ["verify_failed"])])
+    from recorder.state import open_state
+    state = open_state(cfgmod.load(config))
+    for user in ("mdupont", "pbernard"):
+        state.journal.append("live_view", {"user": user, "camera": "cam1"})
+    state.close()
+    journal = next((tmp_path / "state" / "journal").glob("*.jsonl"))
+    lines = journal.read_text().splitlines()
+    lines[0] = lines[0].replace("mdupont", "mallory")  # altered after the fact
+    journal.write_text("\n".join(lines) + "\n")
+    out = _cli("verify", "-c", str(config))
+    assert out.returncode == 1 and "verify FAILED" in out.stderr
+    pending = spool_dir(cfgmod.load(config)).pending("mf")
+    assert [d.event.kind for d in pending] == ["verify_failed"]
+    assert "journal" in pending[0].event.data.message
