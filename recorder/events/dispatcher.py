@@ -111,11 +111,12 @@ class Dispatcher(threading.Thread):
         rate = route.rate_per_minute / 60.0
         st.tokens = min(burst(route), st.tokens + (mono - st.refilled) * rate)
         st.refilled = mono
-        due = [d for d in self.spool.pending(route.id) if d.next_at <= now]
+        if st.tokens < 1:  # before reading the spool: a long backlog is not re-read for nothing
+            return (1 - st.tokens) / rate
+        # one more than a group: enough to know whether a backlog remains
+        due = [d for d in self.spool.pending(route.id, route.group_max + 1) if d.next_at <= now]
         if not due:
             return IDLE
-        if st.tokens < 1:
-            return (1 - st.tokens) / rate
         batch = due[:route.group_max] if len(due) > 1 else due[:1]
         st.tokens -= 1
         self._send(route, st, batch)

@@ -73,13 +73,14 @@ class Spool:
         d.save()
         return d
 
-    def pending(self, route: str) -> list[Delivery]:
-        """Queued deliveries of a route, oldest first (a torn temporary file is ignored)."""
+    def pending(self, route: str, limit: int | None = None) -> list[Delivery]:
+        """Queued deliveries of a route, oldest first, at most `limit` (a torn temporary file
+        is ignored; only the files returned are read)."""
         folder = self.root / route
         if not folder.is_dir():
             return []
         out = []
-        for path in sorted(folder.glob("*.json")):
+        for path in sorted(folder.glob("*.json"))[:limit]:
             try:
                 raw = json.loads(path.read_text(encoding="utf-8"))
                 event = decode(json.dumps(raw["event"]))
