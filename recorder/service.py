@@ -59,6 +59,7 @@ class Service:
         self.marker = RunMarker(self.state)
         # issue 15: events from what the recorder sees, spooled and delivered per partner
         self.dispatcher = Dispatcher(conf, self.state.journal, self.state.key)
+        self.dispatcher.register_metrics(self.metrics.registry)
         self.emitter = Emitter(conf, self.state.journal, wake=self.dispatcher.wake)
         self.watcher = Watcher(self.state, self.emitter, self.camera_status, self.sync)
         self.onvif = [OnvifEvents(conf.site, src, conf.camera(src.camera).location,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from recorder.config import Config
 from recorder.events import channels
@@ -70,6 +71,7 @@ class Dispatcher(threading.Thread):
         self._wake = threading.Event()
         self._halt = threading.Event()
         self.mqtt = channels.MqttSender()
+        self.delivered: Counter | None = None
         now = time.monotonic()
         self.routes = {r.id: r for r in conf.events.routes}
         self.state = {r.id: _RouteState(burst(r), now) for r in
@@ -77,6 +79,14 @@ class Dispatcher(threading.Thread):
         for rid, st in self.state.items():  # resume the backoff of a route that was failing
             pending = self.spool.pending(rid)
             st.failures = max((d.attempts for d in pending), default=0)
+
+    def register_metrics(self, registry: CollectorRegistry) -> None:
+        """Expose the spool and the deliveries at /metrics (department monitoring)."""
+        pending = Gauge("recorder_events_pending", "Event deliveries waiting in the spool",
+                        registry=registry)
+        pending.set_function(lambda: float(self.spool.count()))
+        self.delivered = Counter("recorder_event_deliveries_total", "Event messages sent or "
+                                 "failed, per route", ["route", "result"], registry=registry)
 
     def wake(self) -> None:
         """A new file is in the spool."""
@@ -157,6 +167,8 @@ class Dispatcher(threading.Thread):
         for d in batch:
             self.spool.done(d)
         st.failures, st.next_try = 0, 0.0
+        if self.delivered is not None:
+            self.delivered.labels(route.id, "sent").inc()
         st.sent_messages += 1
         st.sent_events += len(batch)
         st.latencies.extend(latencies)
@@ -165,6 +177,8 @@ class Dispatcher(threading.Thread):
                 error: str) -> None:
         ev = self.conf.events
         st.failures += 1
+        if self.delivered is not None:
+            self.delivered.labels(route.id, "failed").inc()
         delay = min(ev.retry_max_seconds, ev.retry_initial_seconds * 2 ** (st.failures - 1))
         st.next_try = time.monotonic() + delay
         for d in batch:

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from event_peers import WebhookReceiver, events_config, route
-from recorder_harness import RecorderProcess, free_port, make_config, wait_for
+from recorder_harness import RecorderProcess, api, free_port, make_config, wait_for
 from test_events_live import _incident, _journal, _public_pem
 
 from recorder import config as cfgmod
@@ -26,9 +26,9 @@ from recorder.state import open_state
 def test_dead_webhook_is_retried_with_backoff_and_nothing_is_lost_across_a_restart(
         tmp_path: Path, webhook_factory: Callable[..., WebhookReceiver],
         recorder_factory: Callable[[Path], RecorderProcess]) -> None:
-    dead_port = free_port()
+    dead_port, api_port = free_port(), free_port()
     config = make_config(tmp_path, [("cam1", f"rtsp://127.0.0.1:{free_port()}/cam1")],
-                         width=768, height=576)
+                         width=768, height=576, api_port=api_port)
     events_config(config, [route("sdis57", "sdis", {"type": "webhook",
                                                     "url": f"http://127.0.0.1:{dead_port}/a"},
                                  ["incident"], incident_types=["fire"], live_link=True)],
@@ -43,6 +43,9 @@ def test_dead_webhook_is_retried_with_backoff_and_nothing_is_lost_across_a_resta
     delays = [f["retry_in_seconds"] for f in failed]
     assert delays[:4] == [0.5, 1.0, 2.0, 2.0]  # doubles, then capped at retry_max_seconds
     assert set(ids) <= {i for f in failed for i in f["events"]}
+    _, metrics = api(api_port, "GET", "/metrics")  # what the department's monitoring sees
+    assert b"recorder_events_pending 3.0" in metrics
+    assert b'recorder_event_deliveries_total{result="failed",route="sdis57"}' in metrics
     rec.kill9()  # power cut while the partner is unreachable
     spool = spool_dir(cfgmod.load(config))
     assert {d.event.id for d in spool.pending("sdis57")} == set(ids)  # on disk, intact
