@@ -43,7 +43,11 @@ def in_hours(route: EventRoute, at: float, tz: str) -> bool:
         return True
     local = datetime.fromtimestamp(at, zoneinfo.ZoneInfo(tz))
     hhmm = local.strftime("%H:%M")
-    return DAYS[local.weekday()] in route.days and route.start <= hhmm < route.end
+    if route.start <= route.end:
+        inside = route.start <= hhmm < route.end
+    else:  # a night window (22:00 → 06:00) runs across midnight
+        inside = hhmm >= route.start or hhmm < route.end
+    return DAYS[local.weekday()] in route.days and inside
 
 
 @dataclass

@@ -142,3 +142,24 @@ def test_messages_wait_in_the_spool_outside_the_partners_hours(
     assert rx.posts == []
     assert len(spool_dir(state.config).pending("mairie")) == 1
     state.close()
+
+
+def test_hours_windows_including_one_across_midnight() -> None:
+    from recorder.events.dispatcher import in_hours
+    from recorder.schema import EventChannel, EventRoute
+
+    def at(day: int, hour: int) -> float:  # 2026-12-07 is a Monday
+        return datetime(2026, 12, 7 + day, hour, 30, tzinfo=ZoneInfo("Europe/Paris")).timestamp()
+
+    def r(start: str, end: str) -> EventRoute:
+        return EventRoute(id="r", partner="P", partner_kind="commune", kinds=("disk_low",),
+                          channel=EventChannel(type="webhook", url="https://x/"),
+                          days=("mon", "tue"), start=start, end=end)
+
+    office, night = r("08:00", "18:00"), r("22:00", "06:00")
+    assert in_hours(office, at(0, 9), "Europe/Paris")
+    assert not in_hours(office, at(0, 19), "Europe/Paris")
+    assert not in_hours(office, at(3, 9), "Europe/Paris")  # a Thursday
+    assert in_hours(night, at(0, 23), "Europe/Paris") and in_hours(night, at(1, 5),
+                                                                   "Europe/Paris")
+    assert not in_hours(night, at(0, 12), "Europe/Paris")
