@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from beffroi import __version__, vault
+from beffroi import __version__, alerts, vault
 from beffroi import secrets as keys
 from beffroi.addressing import hub_wan_address
 from beffroi.files import RenderedFile, site_files
@@ -207,6 +207,9 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
     admin_sources = [str(n) for n in d.admin_networks]
     rules = firewall_rules(site, ntp, d.live_relay_port, d.recorder_api_port, d.wireguard_port,
                            cell.vpn_address, admin_sources)
+    rules += [FirewallRule("forward", str(site.nvr.ip), host, "tcp", ports,  # issue 15
+                           "l'enregistreur envoie ses alertes aux partenaires, dans le tunnel",
+                           "NET-2") for host, ports in alerts.alert_endpoints(site, dept)]
     vpn_prefix = dept.addressing.vpn_pool.prefixlen
     secrets = _secrets(inv, slug, reveal_secrets)
     storage = site.nvr.storage
@@ -279,6 +282,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
         "sshd": dict(SSHD),
         "workstation": _workstation(site, d.recorder_api_port, secrets),
         "services": _services(site),
+        "events": alerts.recorder_events(site, dept, cell),  # issue 15: [events] of recorder
         "switch": _switch(site, secrets),
         "cameras": [_camera(site, i, secrets, ntp) for i in range(len(site.cameras))],
     }
@@ -336,6 +340,7 @@ def recorder_config(ctx: dict[str, Any]) -> dict[str, Any]:
                   **({"wall_public_key": rec["wall_public_key"]} if rec["wall_public_key"]
                      else {})},
         "time": {"sync_check": "chrony"},
+        "events": {**ctx["events"], "onvif": alerts.onvif_sources(ctx)},
         "cameras": [{"id": cam["name"], "role": cam["role"],
                      "rtsp_url": _rtsp_url(cam, ctx["ports"]["rtsp"]),
                      "location": cam["location"], "expected_fps": cam["encoder"]["fps"],

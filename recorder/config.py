@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from recorder import schema
+from recorder.events.checks import check_events
 from recorder.legal import (
     JOURNAL_MAX_DAYS,
     JOURNAL_MIN_DAYS,
@@ -21,7 +22,15 @@ from recorder.legal import (
     size_rule,
     stream_floor,
 )
-from recorder.schema import ApiTable, Camera, RecorderTable, RelayTable, TimeTable, User
+from recorder.schema import (
+    ApiTable,
+    Camera,
+    EventsTable,
+    RecorderTable,
+    RelayTable,
+    TimeTable,
+    User,
+)
 
 __all__ = ["Camera", "Config", "ConfigError", "Finding", "Retention", "User", "load", "parse"]
 
@@ -136,6 +145,7 @@ class Config:
     cameras: tuple[Camera, ...]
     users: tuple[User, ...]
     retention: Retention
+    events: EventsTable = field(default_factory=EventsTable)  # issue 15: sources, routes
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -311,10 +321,15 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         r.err("time.sync_check", "TIME-1", f"must be one of {', '.join(SYNC_CHECKS)}")
     _cameras(r, f.cameras)
     users = _users(r, f.users, {c.id for c in f.cameras})
+    for key, rule, message in check_events(f.events):
+        r.err(key, rule, message)
+    for i, src in enumerate(f.events.onvif):
+        if src.camera not in {c.id for c in f.cameras}:
+            r.err(f"events.onvif[{i}].camera", "CFG-2", f"unknown camera id {src.camera!r}")
     if r.findings:
         raise ConfigError(source, r.findings)
     return Config(source=source, recorder=f.recorder, api=f.api, relay=f.relay, time=f.time,
-                  cameras=f.cameras, users=users,
+                  cameras=f.cameras, users=users, events=f.events,
                   retention=Retention(f.recorder.retention_days, source, token=_READ), raw=data)
 
 

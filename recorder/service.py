@@ -13,6 +13,10 @@ from types import FrameType
 from recorder import checkpoint, clock, retention, timeutil
 from recorder.api import ApiContext, make_server
 from recorder.config import Config
+from recorder.events.dispatcher import Dispatcher
+from recorder.events.onvif import OnvifEvents
+from recorder.events.router import Emitter
+from recorder.events.sources import Watcher
 from recorder.metrics import Metrics
 from recorder.repair import repair_unindexed
 from recorder.runmarker import RunMarker
@@ -54,6 +58,13 @@ class Service:
         self.alarm = False
         self.recorders: list[CameraRecorder] = []
         self.marker = RunMarker(self.state)
+        # issue 15: events from what the recorder sees, spooled and delivered per partner
+        self.dispatcher = Dispatcher(conf, self.state.journal, self.state.key)
+        self.dispatcher.register_metrics(self.metrics.registry)
+        self.emitter = Emitter(conf, self.state.journal, wake=self.dispatcher.wake)
+        self.watcher = Watcher(self.state, self.emitter, self.camera_status, self.sync)
+        self.onvif = [OnvifEvents(conf.site, src, conf.camera(src.camera).location,
+                                  self.emitter.emit) for src in conf.events.onvif]
 
     def start(self) -> None:
         """Repair, then start recorders, API and purge loop."""
@@ -90,6 +101,10 @@ class Service:
         self.checkpoint_thread = threading.Thread(target=self._checkpoint_loop,
                                                   name="checkpoint", daemon=True)
         self.checkpoint_thread.start()
+        self.dispatcher.start()
+        self.watcher.start()
+        for puller in self.onvif:
+            puller.start()
         host, port = self.conf.api_listen
         log.info("recorder started", extra={"site": self.conf.site, "api": f"{host}:{port}"})
 
@@ -137,12 +152,19 @@ class Service:
     def stop(self) -> None:
         """Graceful stop: ffmpeg closes its segments, they are indexed, then the API stops."""
         self.stop_event.set()
+        self.watcher.stop()
+        for puller in self.onvif:
+            puller.stop()
         for rec in self.recorders:
             rec.stop()
         for rec in self.recorders:
             rec.join(timeout=30)
         self.server.shutdown()
         self.server.server_close()
+        self.dispatcher.stop()
+        for thread in (self.watcher, self.dispatcher):
+            if thread.is_alive():
+                thread.join(timeout=10)  # what is not sent stays in the spool
         self.state.journal.append("service_stop", {"user": "system"})
         try:
             self.checkpoint_once()

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from beffroi.model.alerts import DepartmentAlerts
 from beffroi.model.base import Identifier, Label, NtpSource, OptionalText, Port, Strict, Text
 from beffroi.model.dossier import Convention
 from beffroi.model.keys import SshPublicKey
@@ -206,6 +207,7 @@ class Department(Strict):
     costs: Costs
     # The pilot's convention (parties, dates): only the dossiers read it.
     convention: Convention | None = None
+    alerts: DepartmentAlerts = Field(default_factory=DepartmentAlerts)  # issue 15 routing
 
 
 DepartmentFile = Department

@@ -6,10 +6,12 @@
 - `department.py` department.yml / crisis-cell.yml themselves (ports, admin networks, hub pools)
 - `vaultfiles.py` ENG-VAULT (secrets files present and encrypted)
 - `crisis_cell.py` the wall's recipients (ACC-1, ACC-3)
+- `alerts.py` alert routes: ACC-3 live links, AUTH-3 purposes, NET-2 tunnel, CAM-6 metadata
 """
 
 from beffroi.rules import (
     access,
+    alerts,
     authorization,
     cameras,
     crisis_cell,
@@ -21,5 +23,6 @@ from beffroi.rules import (
 )
 from beffroi.rules.registry import INVENTORY_RULES, SITE_RULES, SiteCheck
 
-__all__ = ["INVENTORY_RULES", "SITE_RULES", "SiteCheck", "access", "authorization", "cameras",
-           "crisis_cell", "department", "engineering", "network", "retention", "vaultfiles"]
+__all__ = ["INVENTORY_RULES", "SITE_RULES", "SiteCheck", "access", "alerts", "authorization",
+           "cameras", "crisis_cell", "department", "engineering", "network", "retention",
+           "vaultfiles"]

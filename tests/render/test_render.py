@@ -63,7 +63,7 @@ def test_firewall_policy_is_drop_and_every_accept_cites_a_rule() -> None:
     assert accepts and all('comment "' in line and ":" in line.split('comment "')[1]
                            for line in accepts)
     assert 'ip saddr 10.58.0.1 ip daddr 10.57.0.99 tcp dport 8554 accept' in ruleset  # ACC-4
-    hub_lines = [line for line in ruleset.splitlines() if "10.58.0.1" in line]
+    hub_lines = [line for line in ruleset.splitlines() if "ip saddr 10.58.0.1" in line]
     assert len(hub_lines) == 1 and "dport 8554" in hub_lines[0]  # nothing else from the hub
 
 
