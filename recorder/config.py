@@ -21,7 +21,15 @@ from recorder.legal import (
     size_rule,
     stream_floor,
 )
-from recorder.schema import ApiTable, Camera, RecorderTable, RelayTable, TimeTable, User
+from recorder.schema import (
+    ApiTable,
+    Camera,
+    MetricsTable,
+    RecorderTable,
+    RelayTable,
+    TimeTable,
+    User,
+)
 
 __all__ = ["Camera", "Config", "ConfigError", "Finding", "Retention", "User", "load", "parse"]
 
@@ -137,6 +145,7 @@ class Config:
     users: tuple[User, ...]
     retention: Retention
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    metrics: MetricsTable = MetricsTable()
 
     @property
     def site(self) -> str:
@@ -228,6 +237,11 @@ class Config:
         """(host, port) of the live relay."""
         return _split_listen(self.relay.listen)
 
+    @property
+    def metrics_listen(self) -> tuple[str, int] | None:
+        """(host, port) of the metrics-only listener, or None when there is none."""
+        return _split_listen(self.metrics.listen) if self.metrics.listen else None
+
     def camera(self, camera_id: str) -> Camera:
         """The camera with this id; KeyError if unknown."""
         for cam in self.cameras:
@@ -299,6 +313,8 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
                          else f.api.listen, f.api.tls_cert is not None)
     _api_limit_ranges(r, f.api)
     r.listen(f.relay.listen, "relay.listen")
+    if f.metrics.listen:
+        _metrics_apart(r, f)
     if f.time.sync_check not in SYNC_CHECKS:
         r.err("time.sync_check", "TIME-1", f"must be one of {', '.join(SYNC_CHECKS)}")
     _cameras(r, f.cameras)
@@ -307,7 +323,17 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         raise ConfigError(source, r.findings)
     return Config(source=source, recorder=f.recorder, api=f.api, relay=f.relay, time=f.time,
                   cameras=f.cameras, users=users,
-                  retention=Retention(f.recorder.retention_days, source, token=_READ), raw=data)
+                  retention=Retention(f.recorder.retention_days, source, token=_READ), raw=data,
+                  metrics=f.metrics)
+
+
+def _metrics_apart(r: _Rules, f: schema.ConfigFile) -> None:
+    """ACC-4/NET-1: the metrics listener is its own address:port, never the API's (recordings)
+    nor the relay's (live video): the firewall opens it alone to the department's monitoring."""
+    r.listen(f.metrics.listen, "metrics.listen")
+    if f.metrics.listen in (f.api.listen, f.relay.listen):
+        r.err("metrics.listen", "ACC-4", f"{f.metrics.listen} is also the API's or the relay's "
+              "address: the monitoring flow would reach video; give metrics its own port")
 
 
 def _recorder(r: _Rules, rec: RecorderTable) -> None:

@@ -67,6 +67,12 @@ class RelayTable(_Table, frozen=True):
     listen: str = "127.0.0.1:8554"
 
 
+class MetricsTable(_Table, frozen=True):
+    """[metrics]: the metrics-only listener the department's monitoring scrapes ("" = none)."""
+
+    listen: str = ""
+
+
 class TimeTable(_Table, frozen=True):
     """[time]: how TIME-1 clock synchronisation is checked."""
 
@@ -105,6 +111,7 @@ class ConfigFile(_Table, frozen=True):
     recorder: RecorderTable
     api: ApiTable = ApiTable()
     relay: RelayTable = RelayTable()
+    metrics: MetricsTable = MetricsTable()
     time: TimeTable = TimeTable()
     cameras: tuple[Camera, ...] = ()
     users: tuple[User, ...] = ()

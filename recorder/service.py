@@ -14,6 +14,7 @@ from recorder import checkpoint, clock, retention, timeutil
 from recorder.api import ApiContext, make_server
 from recorder.config import Config
 from recorder.metrics import Metrics
+from recorder.metrics_server import MetricsServer
 from recorder.repair import repair_unindexed
 from recorder.runmarker import RunMarker
 from recorder.state import State, open_state
@@ -61,6 +62,8 @@ class Service:
         ctx = ApiContext(st, self.metrics, status_fn=self.camera_status,
                          alarm_fn=lambda: self.alarm)
         self.server = make_server(ctx)
+        listen = self.conf.metrics_listen
+        self.metrics_server = MetricsServer(listen, self.metrics) if listen else None
         unclean = self.marker.start()
         st.journal.append("service_start", {"user": "system", "site": self.conf.site,
                                             "cameras": [c.id for c in self.conf.cameras]})
@@ -84,6 +87,8 @@ class Service:
         self.api_thread = threading.Thread(target=self.server.serve_forever, args=(1.0,),
                                            name="api", daemon=True)
         self.api_thread.start()
+        if self.metrics_server is not None:
+            self.metrics_server.start()
         self.purge_thread = threading.Thread(target=self._purge_loop, name="purge", daemon=True)
         self.purge_thread.start()
         self.checkpoint_thread = threading.Thread(target=self._checkpoint_loop,
@@ -142,6 +147,8 @@ class Service:
             rec.join(timeout=30)
         self.server.shutdown()
         self.server.server_close()
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
         self.state.journal.append("service_stop", {"user": "system"})
         try:
             self.checkpoint_once()
