@@ -145,7 +145,7 @@ class Config:
     users: tuple[User, ...]
     retention: Retention
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
-    metrics: MetricsTable = MetricsTable()
+    metrics: MetricsTable = field(default_factory=MetricsTable)
 
     @property
     def site(self) -> str:

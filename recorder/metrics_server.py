@@ -16,7 +16,7 @@ class _MetricsHandler(BaseHTTPRequestHandler):
     server: MetricsServer
     timeout = 10  # a scrape that does not finish its request line in 10 s is dropped
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         if self.path.split("?", 1)[0] != "/metrics":
             self._send(404, b"only /metrics is served here\n", "text/plain; charset=utf-8")
             return
@@ -30,7 +30,7 @@ class _MetricsHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         return  # a scrape every 30 s is not worth a log line
 
 

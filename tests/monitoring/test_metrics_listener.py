@@ -13,11 +13,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "recorder"))
 
-from recorder_harness import free_port, make_config  # noqa: E402
+from recorder_harness import free_port, make_config
 
-from recorder.config import ConfigError, load, parse  # noqa: E402
-from recorder.metrics import Metrics  # noqa: E402
-from recorder.metrics_server import MetricsServer  # noqa: E402
+from recorder.config import ConfigError, load, parse
+from recorder.metrics import Metrics
+from recorder.metrics_server import MetricsServer
 
 
 def _config(tmp_path: Path, metrics_listen: str) -> dict[str, object]:
