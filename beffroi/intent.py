@@ -22,6 +22,8 @@ from beffroi.files import RenderedFile, site_files
 from beffroi.findings import BeffroiError, Severity
 from beffroi.inventory import Inventory, today
 from beffroi.model import Site
+from beffroi.model.monitoring import RECORDER_MIN_FREE_PERCENT
+from beffroi.monitoring import site_monitoring
 from beffroi.secrets import REDACTED, redacted
 from recorder import legal
 
@@ -57,6 +59,7 @@ class FirewallRule:
     ports: tuple[int, ...]
     comment: str
     rule_id: str        # compliance id the flow exists for
+    iif: str = ""       # "wg": only as it comes out of the tunnel (a spoofed WAN source is not)
 
 
 @dataclass
@@ -170,6 +173,14 @@ def firewall_rules(site: Site, ntp: list[str], live_port: int, api_port: int, wg
     return rules
 
 
+def monitoring_rule(site: Site, monitoring: dict[str, Any]) -> FirewallRule:
+    """The department's monitoring host reads the NVR's metrics listener, out of its own
+    tunnel, and nothing else (no video port, no other host: ACC-4, NET-1)."""
+    return FirewallRule("forward", monitoring["vpn_address"], str(site.nvr.ip), "tcp",
+                        (monitoring["metrics_port"],), "la supervision départementale lit les "
+                        "seules métriques de l'enregistreur, dans son tunnel", "NET-1", iif="wg")
+
+
 def _is_ip(value: str) -> bool:
     try:
         ip_address(value)
@@ -191,6 +202,9 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
     admin_sources = [str(n) for n in d.admin_networks]
     rules = firewall_rules(site, ntp, d.live_relay_port, d.recorder_api_port, d.wireguard_port,
                            cell.vpn_address, admin_sources)
+    monitoring = site_monitoring(dept)
+    if monitoring is not None:
+        rules.append(monitoring_rule(site, monitoring))
     vpn_prefix = dept.addressing.vpn_pool.prefixlen
     secrets = _secrets(inv, slug, reveal_secrets)
     storage = site.nvr.storage
@@ -257,6 +271,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
             "authorization": authorization_decision(site, today()),  # AUTH-1/2, decided here
             "user": RECORDER_USER,
         },
+        "monitoring": monitoring,
         "paths": dict(PATHS),
         "services": _services(site),
         "switch": _switch(site, secrets),
@@ -284,12 +299,15 @@ def recorder_config(ctx: dict[str, Any]) -> dict[str, Any]:
                      "state_dir": ctx["paths"]["recorder_state_dir"],
                      "retention_days": rec["retention_days"],
                      "journal_retention_days": nvr["journal_retention_days"],
-                     "min_free_percent": 10, "segment_seconds": nvr["segment_seconds"],
+                     "min_free_percent": RECORDER_MIN_FREE_PERCENT,
+                     "segment_seconds": nvr["segment_seconds"],
                      "signing_key": ctx["paths"]["recorder_signing_key"],
                      "checkpoint_dir": ctx["paths"]["recorder_checkpoint_dir"]},
         "api": {"listen": rec["api_listen"], "tls_cert": rec["tls"]["cert_path"],
                 "tls_key": rec["tls"]["key_path"]},
         "relay": {"listen": rec["relay_listen"]},
+        **({"metrics": {"listen": f"{nvr['ip']}:{ctx['monitoring']['metrics_port']}"}}
+           if ctx.get("monitoring") else {}),
         "time": {"sync_check": "chrony"},
         "cameras": [{"id": cam["name"], "role": cam["role"],
                      "rtsp_url": _rtsp_url(cam, ctx["ports"]["rtsp"]),

@@ -5,6 +5,7 @@
 - `network.py` NET-2, NET-4, TIME-1     - `engineering.py` ENG-* (uniqueness, addressing, secrets)
 - `department.py` department.yml / crisis-cell.yml themselves (ports, admin networks, hub pools)
 - `vaultfiles.py` ENG-VAULT (secrets files present and encrypted)
+- `monitoring.py` the monitoring host (pools, unique addresses, its port, thresholds)
 """
 
 from beffroi.rules import (
@@ -13,6 +14,7 @@ from beffroi.rules import (
     cameras,
     department,
     engineering,
+    monitoring,
     network,
     retention,
     vaultfiles,
@@ -20,4 +22,4 @@ from beffroi.rules import (
 from beffroi.rules.registry import INVENTORY_RULES, SITE_RULES, SiteCheck
 
 __all__ = ["INVENTORY_RULES", "SITE_RULES", "SiteCheck", "access", "authorization", "cameras",
-           "department", "engineering", "network", "retention", "vaultfiles"]
+           "department", "engineering", "monitoring", "network", "retention", "vaultfiles"]
