@@ -146,4 +146,9 @@ def monitoring_files(mon: dict[str, Any]) -> list[RenderedFile]:
                            f"{paths['defaults_dir']}/{name}", "NET-1", role,
                            notify=(f"Restart {name}",), variables={"daemon": name})
               for name in mon["daemon_args"]]
+    # TIME-1: alert times are the monitoring host's; role common renders it as for the hub
+    files.append(RenderedFile(host, kind, "common/chrony.conf.j2", f"{host}/chrony.conf",
+                              paths["chrony_conf"], "TIME-1", "common", validate=CHRONY_CHECK,
+                              notify=("Restart chrony",),
+                              variables={"chrony_serve_cameras": False}))
     return files

@@ -9,7 +9,7 @@ is `site_monitoring()`, read by `beffroi.intent.site_intent`.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from beffroi import __version__
 from beffroi.findings import BeffroiError
@@ -18,6 +18,9 @@ from beffroi.model import Department
 from beffroi.model.monitoring import Monitoring
 from beffroi.monitoring_rules import INHIBITS, RECORDER_LABEL, alert_rules
 from beffroi.secrets import REDACTED
+
+if TYPE_CHECKING:
+    from beffroi.intent import Reveal
 
 PROMETHEUS_LISTEN = "127.0.0.1:9090"      # operators reach it through SSH, never the WAN
 ALERTMANAGER_LISTEN = "127.0.0.1:9093"
@@ -30,6 +33,7 @@ MONITORING_PATHS = {
     "defaults_dir": "/etc/default",
     "textfile_dir": TEXTFILE_DIR,
     "wireguard_dir": "/etc/wireguard",
+    "chrony_conf": "/etc/chrony/chrony.conf",
 }
 WG_INTERFACE = "wg-beffroi"
 RECORDER_JOB = "beffroi-recorder-"        # + slug: one scrape job per NVR
@@ -110,7 +114,7 @@ def alertmanager_config(mon: Monitoring) -> dict[str, Any]:
     return conf
 
 
-def monitoring_intent(inv: Inventory, reveal_secrets: Any = False) -> dict[str, Any]:
+def monitoring_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[str, Any]:
     """The monitoring host's context (the renderer and the Ansible inventory read it)."""
     from beffroi.intent import crisis_cell_intent, read_secrets
 

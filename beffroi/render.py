@@ -118,7 +118,7 @@ def render_monitoring(inv: Inventory, reveal_secrets: Reveal = False) -> dict[Ou
 
     mon = monitoring_intent(inv, reveal_secrets)
     return {out: _render(out.template, {"monitoring": mon, **out.variables})
-            for out in monitoring_files(mon)}
+            for out in monitoring_files(mon) if out.role == "monitoring"}  # chrony: role common
 
 
 def render_site_to(inventory: Path, slug: str, out_dir: Path) -> list[Path]:
