@@ -178,10 +178,18 @@ def _wireguard(facts: _Facts, ctx: dict[str, Any], notes: list[str], rules: set[
     if not dump:
         rules.add("NET-2")
         notes.append(f"WireGuard interface {wg['interface']} is not up")
-    elif set(peers) != {wg["hub"]["public_key"]}:
+    elif set(peers) != expected_peers(ctx):
         rules.add("NET-2")
-        notes.append(f"WireGuard peers {sorted(peers)} ≠ the crisis-cell hub only "
-                     f"({wg['hub']['public_key']})")
+        notes.append(f"WireGuard peers {sorted(peers)} ≠ the crisis-cell hub "
+                     f"({wg['hub']['public_key']}) and the department's monitoring host, if "
+                     f"declared: {sorted(expected_peers(ctx))}")
+
+
+def expected_peers(ctx: dict[str, Any]) -> set[str]:
+    """The spoke's peers the intent declares: the hub, and the monitoring host if any."""
+    monitoring = ctx.get("monitoring")
+    return {ctx["wireguard"]["hub"]["public_key"],
+            *([monitoring["public_key"]] if monitoring else [])}
 
 
 def _services(facts: _Facts, kind: str, ctx: dict[str, Any], notes: list[str],
