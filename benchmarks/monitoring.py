@@ -128,6 +128,7 @@ def main() -> int:
             wait_for(lambda: _answers(url), 30)
             time.sleep(15)  # every camera recording, first segments closed
             pids = tree(pid)
+            names = sorted(Path(f"/proc/{p}/comm").read_text().strip() for p in pids)
             alone = [cpu_rate(pids, args.seconds)]
             prom.start()
             wait_for(lambda: query(prom_port, "up == 1"), 30)
@@ -145,6 +146,7 @@ def main() -> int:
             server.stop()
     fast = (scraped - base) / base
     slow = cost / args.interval / base
+    print(f"recorder tree: {len(names)} processes ({', '.join(names)})")
     print(f"recorder tree alone: {base:.4f} CPU s/s (windows: "
           f"{', '.join(f'{a:.4f}' for a in alone)})")
     print(f"recorder tree scraped every {args.fast_interval:g}s by Prometheus: "
