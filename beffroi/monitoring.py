@@ -116,12 +116,20 @@ def alertmanager_config(mon: Monitoring) -> dict[str, Any]:
 
 def monitoring_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[str, Any]:
     """The monitoring host's context (the renderer and the Ansible inventory read it)."""
-    from beffroi.intent import crisis_cell_intent, read_secrets
+    from beffroi.findings import Severity
+    from beffroi.intent import read_secrets
+    from beffroi.validate import check_inventory
 
     dept = inv.department
     if dept is None or dept.monitoring is None:
-        raise BeffroiError(f"{inv.root}/department.yml declares no `monitoring` host")
-    crisis_cell_intent(inv)  # the same refusal: a broken commune stops the render
+        raise BeffroiError(f"{inv.root}/department.yml declares no `monitoring` host: add the "
+                           "`monitoring:` mapping (docs/monitoring.md) to render one")
+    errors = [f for f in check_inventory(inv) if f.severity is Severity.ERROR]
+    if errors:  # a monitoring host scraping a broken commune is never rendered
+        files = sorted({f.file for f in errors})
+        raise BeffroiError(f"the monitoring host is not rendered: {len(files)} file(s) of the "
+                           f"department do not validate ({', '.join(files)}); fix them first "
+                           "(beffroi validate)", errors)
     mon = dept.monitoring
     key: Any = REDACTED
     if reveal_secrets:

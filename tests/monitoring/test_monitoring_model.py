@@ -95,3 +95,22 @@ def test_without_monitoring_nothing_is_required(moselle: InventoryCopy) -> None:
     moselle.apply(Edit(DEPT, MON, DELETE), Edit("vault/monitoring.yml", (), DELETE))
     assert [f for f in check_inventory(load_inventory(moselle.root))
             if f.severity is Severity.ERROR] == []
+
+
+def test_no_monitoring_host_is_rendered_from_a_broken_department(moselle: InventoryCopy
+                                                                 ) -> None:
+    from beffroi.findings import BeffroiError
+    from beffroi.render import render_monitoring
+
+    moselle.apply(Edit("sites/evrange.yml", ("site_id",), 2))  # collides with another commune
+    with pytest.raises(BeffroiError, match="monitoring host is not rendered"):
+        render_monitoring(load_inventory(moselle.root))
+
+
+def test_rendering_without_a_monitoring_host_says_what_to_add(moselle: InventoryCopy) -> None:
+    from beffroi.findings import BeffroiError
+    from beffroi.render import render_monitoring
+
+    moselle.apply(Edit(DEPT, MON, DELETE))
+    with pytest.raises(BeffroiError, match="declares no `monitoring` host: add"):
+        render_monitoring(load_inventory(moselle.root))
