@@ -21,9 +21,8 @@ from beffroi.addressing import hub_wan_address
 from beffroi.files import RenderedFile, site_files
 from beffroi.findings import BeffroiError, Severity
 from beffroi.inventory import Inventory, today
-from beffroi.model import Site
+from beffroi.model import Department, Site
 from beffroi.model.monitoring import RECORDER_MIN_FREE_PERCENT
-from beffroi.monitoring import site_monitoring
 from beffroi.secrets import REDACTED, redacted
 from recorder import legal
 
@@ -171,6 +170,18 @@ def firewall_rules(site: Site, ntp: list[str], live_port: int, api_port: int, wg
                      "le poste d'exploitation utilise l'API de l'enregistreur", "ACC-2"),
     ]
     return rules
+
+
+def site_monitoring(dept: Department) -> dict[str, Any] | None:
+    """What a commune's firewall and NVR need to know of the department's monitoring host
+    (`beffroi/monitoring.py` builds the host's own intent), or None when there is none."""
+    mon = dept.monitoring
+    if mon is None:
+        return None
+    return {"hostname": mon.hostname, "vpn_address": str(mon.vpn_address),
+            "public_key": mon.wireguard_public_key,
+            "endpoint": f"{mon.wan_address.ip}:{mon.wireguard_port}",
+            "metrics_port": mon.metrics_port}
 
 
 def monitoring_rule(site: Site, monitoring: dict[str, Any]) -> FirewallRule:

@@ -3,7 +3,7 @@ tunnels (one per commune firewall), Prometheus' scrape jobs (one per NVR, over t
 Beffroi's alert rules and Alertmanager's routing to the operator's on-call.
 
 The commune side of the same flow (the firewall's peer and rule, the NVR's metrics listener)
-is `site_monitoring()`, read by `beffroi.intent.site_intent`.
+is `beffroi.intent.site_monitoring()`.
 """
 
 from __future__ import annotations
@@ -37,17 +37,6 @@ MONITORING_PATHS = {
 }
 WG_INTERFACE = "wg-beffroi"
 RECORDER_JOB = "beffroi-recorder-"        # + slug: one scrape job per NVR
-
-
-def site_monitoring(dept: Department) -> dict[str, Any] | None:
-    """What a commune's firewall and NVR need to know of the monitoring host, or None."""
-    mon = dept.monitoring
-    if mon is None:
-        return None
-    return {"hostname": mon.hostname, "vpn_address": str(mon.vpn_address),
-            "public_key": mon.wireguard_public_key,
-            "endpoint": f"{mon.wan_address.ip}:{mon.wireguard_port}",
-            "metrics_port": mon.metrics_port}
 
 
 def _seconds(value: int) -> str:
