@@ -18,6 +18,10 @@ SSHD_CHECK = "/usr/sbin/sshd -T -f %s"
 WG_CHECK = ("/bin/sh -c 'd=$(mktemp -d) && cp \"$1\" \"$d/wgcheck.conf\" && wg-quick strip "
             "\"$d/wgcheck.conf\" > \"$d/stripped\" && sed -n \"s/^PrivateKey *= *//p\" "
             "\"$d/stripped\" | wg pubkey > /dev/null; r=$?; rm -rf \"$d\"; exit $r' wgcheck %s")
+# Prometheus' and Alertmanager's own parsers (Debian's promtool / amtool).
+PROMETHEUS_CHECK = "/usr/bin/promtool check config %s"
+RULES_CHECK = "/usr/bin/promtool check rules %s"
+ALERTMANAGER_CHECK = "/usr/bin/amtool check-config %s"
 # upsdrvctl's test mode reads ups.conf beside a standalone nut.conf.
 UPS_CHECK = ("/bin/sh -c 'd=$(mktemp -d) && cp \"$1\" \"$d/ups.conf\" && printf "
              "\"MODE=standalone\\n\" > \"$d/nut.conf\" && NUT_CONFPATH=\"$d\" /sbin/upsdrvctl "
@@ -185,3 +189,36 @@ def _hub_base(host: str, wg: str, paths: dict[str, Any], hub: dict[str, Any]
                          paths["chrony_conf"], "TIME-1", "common", validate=CHRONY_CHECK,
                          notify=("Restart chrony",), variables={"chrony_serve_cameras": False}),
             RenderedFile(host, "crisis_cell", relpath=f"{host}/sshd_config", **_sshd(hub))]
+
+
+def monitoring_files(mon: dict[str, Any]) -> list[RenderedFile]:
+    """The monitoring host's files, from its intent (`beffroi.monitoring.monitoring_intent`).
+    The rules come before prometheus.yml: promtool checks the rule files the config names."""
+    host, paths = mon["hostname"], mon["paths"]
+    wg = mon["wireguard"]["interface"]
+    kind = role = "monitoring"
+    files = [
+        RenderedFile(host, kind, "monitoring/wg-monitoring.conf.j2", f"{host}/{wg}.conf",
+                     f"{paths['wireguard_dir']}/{wg}.conf", "NET-2", role, mode="0600",
+                     validate=WG_CHECK, secret=True, notify=("Restart WireGuard monitoring",)),
+        RenderedFile(host, kind, "monitoring/rules.yml.j2", f"{host}/beffroi-rules.yml",
+                     paths["rules"], "ENG-MONITORING", role, validate=RULES_CHECK,
+                     notify=("Reload Prometheus",)),
+        RenderedFile(host, kind, "monitoring/prometheus.yml.j2", f"{host}/prometheus.yml",
+                     paths["prometheus_conf"], "ENG-MONITORING", role, validate=PROMETHEUS_CHECK,
+                     notify=("Reload Prometheus",)),
+        RenderedFile(host, kind, "monitoring/alertmanager.yml.j2", f"{host}/alertmanager.yml",
+                     paths["alertmanager_conf"], "ENG-MONITORING", role,
+                     validate=ALERTMANAGER_CHECK, notify=("Reload Alertmanager",)),
+    ]
+    files += [RenderedFile(host, kind, "monitoring/daemon.default.j2", f"{host}/default/{name}",
+                           f"{paths['defaults_dir']}/{name}", "NET-1", role,
+                           notify=(f"Restart {name}",), variables={"daemon": name})
+              for name in mon["daemon_args"]]
+    # TIME-1: alert times are the monitoring host's; role common renders it as for the hub
+    files.append(RenderedFile(host, kind, "common/chrony.conf.j2", f"{host}/chrony.conf",
+                              paths["chrony_conf"], "TIME-1", "common", validate=CHRONY_CHECK,
+                              notify=("Restart chrony",),
+                              variables={"chrony_serve_cameras": False}))
+    files.append(RenderedFile(host, kind, relpath=f"{host}/sshd_config", **_sshd(mon)))
+    return files

@@ -22,7 +22,8 @@ from beffroi.addressing import hub_wan_address
 from beffroi.files import RenderedFile, site_files
 from beffroi.findings import BeffroiError, Severity
 from beffroi.inventory import Inventory, today
-from beffroi.model import Site
+from beffroi.model import Department, Site
+from beffroi.model.monitoring import RECORDER_MIN_FREE_PERCENT
 from beffroi.secrets import REDACTED, redacted
 from recorder import legal
 
@@ -72,6 +73,7 @@ class FirewallRule:
     ports: tuple[int, ...]
     comment: str
     rule_id: str        # compliance id the flow exists for
+    iif: str = ""       # "wg": only as it comes out of the tunnel (a spoofed WAN source is not)
 
 
 @dataclass
@@ -186,6 +188,26 @@ def firewall_rules(site: Site, ntp: list[str], live_port: int, api_port: int, wg
     return rules
 
 
+def site_monitoring(dept: Department) -> dict[str, Any] | None:
+    """What a commune's firewall and NVR need to know of the department's monitoring host
+    (`beffroi/monitoring.py` builds the host's own intent), or None when there is none."""
+    mon = dept.monitoring
+    if mon is None:
+        return None
+    return {"hostname": mon.hostname, "vpn_address": str(mon.vpn_address),
+            "public_key": mon.wireguard_public_key,
+            "endpoint": f"{mon.wan_address.ip}:{mon.wireguard_port}",
+            "metrics_port": mon.metrics_port}
+
+
+def monitoring_rule(site: Site, monitoring: dict[str, Any]) -> FirewallRule:
+    """The department's monitoring host reads the NVR's metrics listener, out of its own
+    tunnel, and nothing else (no video port, no other host: ACC-4, NET-1)."""
+    return FirewallRule("forward", monitoring["vpn_address"], str(site.nvr.ip), "tcp",
+                        (monitoring["metrics_port"],), "la supervision départementale lit les "
+                        "seules métriques de l'enregistreur, dans son tunnel", "NET-1", iif="wg")
+
+
 def _is_ip(value: str) -> bool:
     try:
         ip_address(value)
@@ -210,6 +232,9 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
     rules += [FirewallRule("forward", str(site.nvr.ip), host, "tcp", ports,  # issue 15
                            "l'enregistreur envoie ses alertes aux partenaires, dans le tunnel",
                            "NET-2") for host, ports in alerts.alert_endpoints(site, dept)]
+    monitoring = site_monitoring(dept)
+    if monitoring is not None:
+        rules.append(monitoring_rule(site, monitoring))
     vpn_prefix = dept.addressing.vpn_pool.prefixlen
     secrets = _secrets(inv, slug, reveal_secrets)
     storage = site.nvr.storage
@@ -278,6 +303,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
             "authorization": authorization_decision(site, today()),  # AUTH-1/2, decided here
             "user": RECORDER_USER,
         },
+        "monitoring": monitoring,
         "paths": dict(PATHS),
         "sshd": dict(SSHD),
         "workstation": _workstation(site, d.recorder_api_port, secrets),
@@ -331,7 +357,8 @@ def recorder_config(ctx: dict[str, Any]) -> dict[str, Any]:
                      "state_dir": ctx["paths"]["recorder_state_dir"],
                      "retention_days": rec["retention_days"],
                      "journal_retention_days": nvr["journal_retention_days"],
-                     "min_free_percent": 10, "segment_seconds": nvr["segment_seconds"],
+                     "min_free_percent": RECORDER_MIN_FREE_PERCENT,
+                     "segment_seconds": nvr["segment_seconds"],
                      "signing_key": ctx["paths"]["recorder_signing_key"],
                      "checkpoint_dir": ctx["paths"]["recorder_checkpoint_dir"]},
         "api": {"listen": rec["api_listen"], "tls_cert": rec["tls"]["cert_path"],
@@ -339,6 +366,8 @@ def recorder_config(ctx: dict[str, Any]) -> dict[str, Any]:
         "relay": {"listen": rec["relay_listen"],
                   **({"wall_public_key": rec["wall_public_key"]} if rec["wall_public_key"]
                      else {})},
+        **({"metrics": {"listen": f"{nvr['ip']}:{ctx['monitoring']['metrics_port']}"}}
+           if ctx.get("monitoring") else {}),
         "time": {"sync_check": "chrony"},
         "events": {**ctx["events"], "onvif": alerts.onvif_sources(ctx)},
         "cameras": [{"id": cam["name"], "role": cam["role"],

@@ -26,6 +26,7 @@ from recorder.schema import (
     ApiTable,
     Camera,
     EventsTable,
+    MetricsTable,
     RecorderTable,
     RelayTable,
     TimeTable,
@@ -147,6 +148,7 @@ class Config:
     retention: Retention
     events: EventsTable = field(default_factory=EventsTable)  # issue 15: sources, routes
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    metrics: MetricsTable = field(default_factory=MetricsTable)
 
     @property
     def site(self) -> str:
@@ -238,6 +240,11 @@ class Config:
         """(host, port) of the live relay."""
         return _split_listen(self.relay.listen)
 
+    @property
+    def metrics_listen(self) -> tuple[str, int] | None:
+        """(host, port) of the metrics-only listener, or None when there is none."""
+        return _split_listen(self.metrics.listen) if self.metrics.listen else None
+
     def camera(self, camera_id: str) -> Camera:
         """The camera with this id; KeyError if unknown."""
         for cam in self.cameras:
@@ -317,6 +324,8 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         except ValueError as exc:
             r.err("relay.wall_public_key", "ACC-3", f"must be the wall's base64 Ed25519 public "
                   f"key ({exc}): copy crisis-cell.yml wall.public_key")
+    if f.metrics.listen:
+        _metrics_apart(r, f)
     if f.time.sync_check not in SYNC_CHECKS:
         r.err("time.sync_check", "TIME-1", f"must be one of {', '.join(SYNC_CHECKS)}")
     _cameras(r, f.cameras)
@@ -330,7 +339,17 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
         raise ConfigError(source, r.findings)
     return Config(source=source, recorder=f.recorder, api=f.api, relay=f.relay, time=f.time,
                   cameras=f.cameras, users=users, events=f.events,
-                  retention=Retention(f.recorder.retention_days, source, token=_READ), raw=data)
+                  retention=Retention(f.recorder.retention_days, source, token=_READ), raw=data,
+                  metrics=f.metrics)
+
+
+def _metrics_apart(r: _Rules, f: schema.ConfigFile) -> None:
+    """ACC-4/NET-1: the metrics listener is its own address:port, never the API's (recordings)
+    nor the relay's (live video): the firewall opens it alone to the department's monitoring."""
+    r.listen(f.metrics.listen, "metrics.listen")
+    if f.metrics.listen in (f.api.listen, f.relay.listen):
+        r.err("metrics.listen", "ACC-4", f"{f.metrics.listen} is also the API's or the relay's "
+              "address: the monitoring flow would reach video; give metrics its own port")
 
 
 def _recorder(r: _Rules, rec: RecorderTable) -> None:

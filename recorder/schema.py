@@ -70,6 +70,12 @@ class RelayTable(_Table, frozen=True):
     wall_public_key: str = ""
 
 
+class MetricsTable(_Table, frozen=True):
+    """[metrics]: the metrics-only listener the department's monitoring scrapes ("" = none)."""
+
+    listen: str = ""
+
+
 class TimeTable(_Table, frozen=True):
     """[time]: how TIME-1 clock synchronisation is checked."""
 
@@ -169,6 +175,7 @@ class ConfigFile(_Table, frozen=True):
     recorder: RecorderTable
     api: ApiTable = ApiTable()
     relay: RelayTable = RelayTable()
+    metrics: MetricsTable = MetricsTable()
     time: TimeTable = TimeTable()
     events: EventsTable = EventsTable()
     cameras: tuple[Camera, ...] = ()

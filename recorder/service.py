@@ -18,6 +18,7 @@ from recorder.events.onvif import OnvifEvents
 from recorder.events.router import Emitter
 from recorder.events.sources import Watcher
 from recorder.metrics import Metrics
+from recorder.metrics_server import MetricsServer
 from recorder.repair import repair_unindexed
 from recorder.runmarker import RunMarker
 from recorder.state import State, open_state
@@ -73,6 +74,8 @@ class Service:
         ctx = ApiContext(st, self.metrics, status_fn=self.camera_status,
                          alarm_fn=lambda: self.alarm)
         self.server = make_server(ctx)
+        listen = self.conf.metrics_listen
+        self.metrics_server = MetricsServer(listen, self.metrics) if listen else None
         unclean = self.marker.start()
         st.journal.append("service_start", {"user": "system", "site": self.conf.site,
                                             "cameras": [c.id for c in self.conf.cameras]})
@@ -96,6 +99,8 @@ class Service:
         self.api_thread = threading.Thread(target=self.server.serve_forever, args=(1.0,),
                                            name="api", daemon=True)
         self.api_thread.start()
+        if self.metrics_server is not None:
+            self.metrics_server.start()
         self.purge_thread = threading.Thread(target=self._purge_loop, name="purge", daemon=True)
         self.purge_thread.start()
         self.checkpoint_thread = threading.Thread(target=self._checkpoint_loop,
@@ -165,6 +170,8 @@ class Service:
         for thread in (self.watcher, self.dispatcher):
             if thread.is_alive():
                 thread.join(timeout=10)  # what is not sent stays in the spool
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
         self.state.journal.append("service_stop", {"user": "system"})
         try:
             self.checkpoint_once()

@@ -13,6 +13,7 @@ from beffroi.model.alerts import DepartmentAlerts
 from beffroi.model.base import Identifier, Label, NtpSource, OptionalText, Port, Strict, Text
 from beffroi.model.dossier import Convention
 from beffroi.model.keys import SshPublicKey
+from beffroi.model.monitoring import Monitoring
 from recorder import legal
 
 
@@ -208,6 +209,8 @@ class Department(Strict):
     # The pilot's convention (parties, dates): only the dossiers read it.
     convention: Convention | None = None
     alerts: DepartmentAlerts = Field(default_factory=DepartmentAlerts)  # issue 15 routing
+    # The department's monitoring host (Prometheus + Alertmanager of the operator's on-call).
+    monitoring: Monitoring | None = None
 
 
 DepartmentFile = Department

@@ -7,6 +7,7 @@
 - `vaultfiles.py` ENG-VAULT (secrets files present and encrypted)
 - `crisis_cell.py` the wall's recipients (ACC-1, ACC-3)
 - `alerts.py` alert routes: ACC-3 live links, AUTH-3 purposes, NET-2 tunnel, CAM-6 metadata
+- `monitoring.py` the monitoring host (pools, unique addresses, its port, thresholds)
 """
 
 from beffroi.rules import (
@@ -17,6 +18,7 @@ from beffroi.rules import (
     crisis_cell,
     department,
     engineering,
+    monitoring,
     network,
     retention,
     vaultfiles,
@@ -24,5 +26,5 @@ from beffroi.rules import (
 from beffroi.rules.registry import INVENTORY_RULES, SITE_RULES, SiteCheck
 
 __all__ = ["INVENTORY_RULES", "SITE_RULES", "SiteCheck", "access", "alerts", "authorization",
-           "cameras", "crisis_cell", "department", "engineering", "network", "retention",
-           "vaultfiles"]
+           "cameras", "crisis_cell", "department", "engineering", "monitoring", "network",
+           "retention", "vaultfiles"]
