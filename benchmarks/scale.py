@@ -52,7 +52,8 @@ def generate(root: Path, communes: int) -> float:
         shutil.copy(src / name, root / name)
     _wall_sees_every_commune(root / "crisis-cell.yml")
     (root / VAULT_DIR).mkdir()
-    shutil.copy(src / VAULT_DIR / "crisis-cell.yml", root / VAULT_DIR / "crisis-cell.yml")
+    for vault in ("crisis-cell.yml", "monitoring.yml"):  # the department's own hosts
+        shutil.copy(src / VAULT_DIR / vault, root / VAULT_DIR / vault)
     (root / SITES_DIR).mkdir()
     inv = load_inventory(root)
     for n in range(1, communes + 1):

@@ -12,6 +12,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,8 +163,19 @@ def _checker(site: str, device: str, kind: str, ctx: dict[str, Any],
     return check
 
 
+def _caller_owns_gevent_default_loop() -> None:
+    """pyinfra runs on gevent, and only gevent's default loop — the first hub ever made — can
+    watch child processes (the @podman connector spawns `podman exec`, in the caller's thread):
+    make the caller's hub first, so a pooled SSH check cannot take the default loop."""
+    with suppress(ImportError):
+        import gevent  # type: ignore[import-untyped]
+
+        gevent.get_hub()
+
+
 def run(targets: list[Target], workers: int = 16) -> list[DeviceDrift]:
     """Run every check in a thread pool; results in plan order, secrets redacted."""
+    _caller_owns_gevent_default_loop()
     def guarded(t: Target) -> DeviceDrift:
         started = time.monotonic()
         try:

@@ -56,7 +56,8 @@ def differences(dump: str, wg: dict[str, Any], monitoring: dict[str, Any] | None
     by_key = {p["public_key"]: name for name, p in want_peers.items()}
     for peer in live:
         if peer.get("public_key") not in by_key:
-            out.append(f"extra WireGuard peer (not one the intent declares), allowed IPs "
+            out.append(f"extra WireGuard peer (neither the crisis-cell hub nor a monitoring host "
+                       f"the intent declares), allowed IPs "
                        f"{peer.get('allowed_ips', '?')}, endpoint {peer.get('endpoint', '?')}")
     for name, want_peer in want_peers.items():
         have_peer = next((p for p in live if p.get("public_key") == want_peer["public_key"]),

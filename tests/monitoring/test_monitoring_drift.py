@@ -52,7 +52,7 @@ def test_drift_accepts_the_hub_and_the_monitoring_peer(tmp_path: Path,
     spoke = next(t for o, t in render_site(inv, "evrange", reveal_secrets=True).items()
                  if o.relpath.endswith("wg-beffroi.conf"))
     dump = _live_dump(spoke, tmp_path)
-    ctx = site_intent(inv, "evrange").context()
+    ctx = site_intent(inv, "evrange", reveal_secrets=True).context()  # as drift builds it
     notes: list[str] = []
     rules: set[str] = set()
     _wireguard(_Dump(dump), ctx, notes, rules)  # type: ignore[arg-type]

@@ -317,8 +317,8 @@ def test_extra_wireguard_peer_is_drift_on_net_2_without_its_key(
                   "endpoint 203.0.113.8:51820")
     dev = _drifted(cli, tmp_path, evrange, firewall)
     assert "NET-2" in dev["rules"]
-    assert "extra WireGuard peer (not the crisis-cell hub), allowed IPs 10.57.0.64/27" \
-        in dev["detail"]
+    assert ("extra WireGuard peer (neither the crisis-cell hub nor a monitoring host the intent "
+            "declares), allowed IPs 10.57.0.64/27") in dev["detail"]
     assert key not in json.dumps(dev)
 
 
