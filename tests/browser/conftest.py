@@ -153,3 +153,15 @@ def shot(page: Any, name: str) -> Path:
 def now() -> float:
     """Wall clock (the recorder dates in UTC)."""
     return time.time()
+
+
+def wait_js(page: Any, expression: str, timeout: float = 20.0) -> Any:
+    """Poll a JS expression until truthy (page.wait_for_function evaluates with `new
+    Function`, which the console's CSP rightly forbids; evaluate() does not)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value or time.monotonic() > deadline:
+            assert value, f"still false after {timeout} s: {expression}"
+            return value
+        page.wait_for_timeout(100)

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import HEIGHT, WIDTH, Console, login, shot
+from conftest import HEIGHT, WIDTH, Console, login, shot, wait_js
 
 
 def test_maire_sees_both_cameras_live_at_their_resolution(console: Console, page: Any) -> None:
     login(page, console.base, "mdupont")
     assert page.url.endswith("/direct")
-    page.wait_for_function(
-        "['cam1','cam2'].every(c => window.beffroiLive[c] && window.beffroiLive[c].firstFrame)",
-        timeout=20000)
+    wait_js(page, "['cam1','cam2'].every(c => window.beffroiLive[c]"
+                  " && window.beffroiLive[c].firstFrame)")
     first = page.evaluate("""['cam1','cam2'].map(c => {
         const v = document.getElementById('live-' + c);
         return {t: v.currentTime, w: v.videoWidth, h: v.videoHeight}; })""")
