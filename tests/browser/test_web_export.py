@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from conftest import WIDTH, Console, login, shot, wait_js
+from console_harness import WIDTH, Console, login, shot, wait_js
 from recorder_harness import cli
 
 
