@@ -27,7 +27,7 @@ from recorder.config import ApiLimits
 
 log = logging.getLogger("recorder.api")
 _BUSY_BODY = b'{"error": "too many connections, try again"}\n'
-BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+BUSY = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
         b"Retry-After: 1\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
         % (len(_BUSY_BODY), _BUSY_BODY))
 LINGER_SECONDS = 1.0  # after an error answer, read what the client still sends, then close
