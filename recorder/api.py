@@ -268,7 +268,9 @@ def ok(body: Any) -> JSONResponse:
 
 def _login(c: Call) -> Response:
     """Issue a bearer token for the account (journal: login)."""
-    session = c.ctx.sessions.new(c.user.id)
+    from recorder.web.sessions import SESSION_TTL
+
+    session = c.ctx.sessions.new(c.user.id, SESSION_TTL, idle=SESSION_TTL)  # as before: 8 h
     c.ctx.state.journal.append("login", {"user": c.user.id, "client": c.client})
     return ok({"token": session.id, "expires": timeutil.iso(session.expires),
                "role": c.user.role})

@@ -27,6 +27,7 @@ class Session:
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     last_seen: float = field(default_factory=timeutil.now)
     granted: dict[int, str] = field(default_factory=dict)  # segment id -> path (playlists)
+    idle: float = IDLE_TTL  # API tokens: their whole lifetime (scripts poll rarely)
 
     def csrf_ok(self, token: str | None) -> bool:
         """Constant-time comparison of a submitted CSRF token with this session's."""
@@ -40,10 +41,11 @@ class SessionStore:
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def new(self, user_id: str | None, ttl: float = SESSION_TTL) -> Session:
+    def new(self, user_id: str | None, ttl: float = SESSION_TTL,
+            idle: float = IDLE_TTL) -> Session:
         """A fresh session (a new id at every login: no session fixation)."""
         now = timeutil.now()
-        session = Session(secrets.token_urlsafe(32), user_id, now + ttl)
+        session = Session(secrets.token_urlsafe(32), user_id, now + ttl, idle=idle)
         with self._lock:
             for sid in [s for s, v in self._sessions.items() if not self._alive(v, now)]:
                 del self._sessions[sid]
@@ -56,7 +58,7 @@ class SessionStore:
 
     @staticmethod
     def _alive(s: Session, now: float) -> bool:
-        return s.expires > now and now - s.last_seen < IDLE_TTL
+        return s.expires > now and now - s.last_seen < s.idle
 
     def get(self, session_id: str | None) -> Session | None:
         """The live session with this id (its idle clock restarts), or None."""

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlencode
 
+import pytest
 from recorder_harness import PASSWORD
 from test_recorder_api_hardening import Served, serve
 
@@ -115,3 +116,21 @@ def test_openapi_describes_the_json_api(tmp_path: Path) -> None:
         assert status == 200 and doc["openapi"].startswith("3.")
         assert {"/api/login", "/api/segments", "/api/play", "/api/export"} <= set(doc["paths"])
         assert "post" in doc["paths"]["/api/export"]
+
+
+def test_console_sessions_idle_out_but_api_tokens_live_their_8_hours(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from recorder.web import sessions
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(sessions.timeutil, "now", lambda: clock[0])
+    store = sessions.SessionStore()
+    console = store.new("mdupont")
+    token = store.new("mdupont", sessions.SESSION_TTL, idle=sessions.SESSION_TTL)
+    clock[0] += sessions.IDLE_TTL - 1
+    assert store.get(console.id) is console  # seen: its idle clock restarts
+    clock[0] += sessions.IDLE_TTL + 1
+    assert store.get(console.id) is None
+    assert store.get(token.id) is token
+    clock[0] += sessions.SESSION_TTL
+    assert store.get(token.id) is None
