@@ -46,9 +46,17 @@ def test_maire_seeks_a_recorded_instant_and_plays_it(console: Console, page: Any
         page.keyboard.press("p")
     assert dl.value.suggested_filename.startswith("cam1_") and \
         dl.value.suggested_filename.endswith(".png")
+    # the keyboard alone: Tab to cam2's timeline, arrows move the instant, Enter plays there
+    page.focus('.track[data-camera="cam2"]')
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowLeft")
+    assert page.get_attribute('.track[data-camera="cam2"]', "aria-valuetext")
+    page.keyboard.press("Enter")
+    wait_js(page, "window.beffroiPlay.camera === 'cam2' && window.beffroiPlay.firstFrame !== null")
+    assert page.inner_text("#info-camera") == "cam2"
     shot(page, "playback-maire")
     plays = [e for e in console.journal("playback") if e.get("via") == "console"]
-    assert plays and plays[-1]["user"] == "mdupont" and plays[-1]["camera"] == "cam1"
+    assert [(e["user"], e["camera"]) for e in plays] == [("mdupont", "cam1"), ("mdupont", "cam2")]
     assert wait_js(page, "true") and console.journal("frame_saved")
 
 

@@ -148,10 +148,22 @@ document.querySelectorAll(".track").forEach(track => {
     const rect = track.getBoundingClientRect();
     play(track.dataset.camera, new Date(dayStart + (e.clientX - rect.left) / rect.width * DAY));
   });
+  // Keyboard: ←/→ move the chosen instant by 1 min (Maj: 10 min), Entrée plays it.
   track.addEventListener("keydown", e => {
-    if (e.key === "Enter") {
-      const d = playingDate() || new Date(Date.now() - 60e3);
-      play(track.dataset.camera, d);
+    const at = () => new Date(parseFloat(track.dataset.at || String((playingDate() || new Date(Date.now() - 60e3)).getTime())));
+    if (e.key === "ArrowLeft" || e.key === "ArrowRight") {
+      e.preventDefault(); e.stopPropagation();
+      const d = new Date(at().getTime() + (e.key === "ArrowLeft" ? -1 : 1) * (e.shiftKey ? 600e3 : 60e3));
+      track.dataset.at = String(d.getTime());
+      const cur = track.querySelector(".cursor");
+      if (cur) { cur.hidden = false; cur.style.left = ((d.getTime() - dayStart) / DAY * 100) + "%"; }
+      track.setAttribute("aria-valuenow", String(((d.getTime() - dayStart) / 3600e3).toFixed(2)));
+      track.setAttribute("aria-valuetext", fmtLocal(d));
+      $("info-state").textContent = "instant choisi : " + fmtLocal(d) + " (Entrée pour lire)";
+    } else if (e.key === "Enter") {
+      e.stopPropagation();
+      play(track.dataset.camera, at());
+      delete track.dataset.at;
     }
   });
 });
@@ -161,7 +173,9 @@ document.addEventListener("keydown", e => {
                 "P": savePng, "[": () => speedBy(-1), "]": () => speedBy(1),
                 "ArrowLeft": () => { video.currentTime = Math.max(0, video.currentTime - 10); },
                 "ArrowRight": () => { video.currentTime += 10; }};
-  if (keys[e.key] && e.target.tagName !== "BUTTON") { e.preventDefault(); keys[e.key](); }
+  if (keys[e.key] && e.target.tagName !== "BUTTON" && !e.target.classList.contains("track")) {
+    e.preventDefault(); keys[e.key]();
+  }
 });
 const now = new Date(Date.now() - 60e3);
 $("date").value = localDay(now);
