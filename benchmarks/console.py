@@ -24,9 +24,10 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from recorder_harness import PASSWORD  # noqa: E402
 
 from recorder import timeutil  # noqa: E402
+from recorder.web.pulls import GRACE_SECONDS  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
-GRACE = 30  # recorder.web.live.GRACE_SECONDS
+GRACE = GRACE_SECONDS
 
 
 def cpu_seconds(pid: int) -> float:

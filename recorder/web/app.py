@@ -3,33 +3,32 @@ the security middleware (session, CSRF, headers)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from recorder import __version__
 from recorder.web import console, records
+from recorder.web.calls import ApiContext, Handler
 from recorder.web.pages import STATIC, PageError
 from recorder.web.security import WebSecurity
 
-if TYPE_CHECKING:
-    from recorder.api import ApiContext
+Endpoints = list[tuple[str, str, Handler]]
 
 
-
-def openapi_document() -> dict[str, Any]:
-    """OpenAPI 3 description of the JSON API, from recorder.api.ENDPOINTS (summary: the
-    handler's docstring; parameters: recorder.api.PARAMS)."""
-    from recorder import __version__, api
-
+def openapi_document(endpoints: Endpoints, params_of: dict[str, tuple[str, ...]]
+                     ) -> dict[str, Any]:
+    """OpenAPI 3 description of the JSON API (recorder.api.ENDPOINTS: summary from the
+    handler's docstring; query parameters from recorder.api.PARAMS)."""
     paths: dict[str, Any] = {}
-    for method, path, handler in api.ENDPOINTS:
+    for method, path, handler in endpoints:
         params = [{"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
-                  for n in api.PARAMS.get(path, ())]
+                  for n in params_of.get(path, ())]
         paths.setdefault(path, {})[method.lower()] = {
             "summary": (handler.__doc__ or "").strip().splitlines()[0],
             "parameters": params,
@@ -44,9 +43,11 @@ def openapi_document() -> dict[str, Any]:
             "security": [{"basic": []}, {"bearer": []}], "paths": paths}
 
 
-def build_app(ctx: ApiContext) -> Any:
-    """The ASGI app of one recorder (wrapped in WebSecurity)."""
-    from recorder import api
+def build_app(ctx: ApiContext, api_routes: list[BaseRoute], endpoints: Endpoints,
+              params_of: dict[str, tuple[str, ...]]) -> Any:
+    """The ASGI app of one recorder (wrapped in WebSecurity): the JSON API's routes (given by
+    recorder.api), the console's, the records views', static assets."""
+    document = openapi_document(endpoints, params_of)
 
     async def metrics(request: Request) -> Response:
         return PlainTextResponse(ctx.metrics.render(),
@@ -57,7 +58,7 @@ def build_app(ctx: ApiContext) -> Any:
 
     async def openapi(request: Request) -> Response:
         """The API's OpenAPI description (from the endpoints' docstrings)."""
-        return JSONResponse(openapi_document())
+        return JSONResponse(document)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -74,7 +75,7 @@ def build_app(ctx: ApiContext) -> Any:
             Route("/metrics", metrics, include_in_schema=False),
             Route("/healthz", healthz, include_in_schema=False),
             Route("/api/openapi.json", openapi, include_in_schema=False),
-            *api.routes(ctx),
+            *api_routes,
             *console.routes(ctx),
             *records.routes(ctx),
             Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),

@@ -18,7 +18,7 @@ from recorder.web.pages import page_user, render, session_of
 from recorder.web.security import cookie_header
 
 if TYPE_CHECKING:
-    from recorder.api import ApiContext
+    from recorder.web.calls import ApiContext
 
 MAX_LOGIN_FIELD = 256
 
@@ -33,7 +33,7 @@ def _safe_next(value: str | None) -> str:
 
 def routes(ctx: ApiContext) -> list[BaseRoute]:
     """The console's routes."""
-    from recorder.api import HttpError, client_of
+    from recorder.web.calls import HttpError, client_of
 
     def home(request: Request) -> Response:
         user = page_user(ctx, request)

@@ -20,7 +20,7 @@ from recorder import access, timeutil
 from recorder.web.pages import page_user, render, session_of
 
 if TYPE_CHECKING:
-    from recorder.api import ApiContext
+    from recorder.web.calls import ApiContext
 
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 
@@ -38,7 +38,7 @@ def _zip(directory: Path) -> Path:
 
 def routes(ctx: ApiContext) -> list[BaseRoute]:
     """The wizard, its submission and the download."""
-    from recorder.api import Call, HttpError, client_of, run_export
+    from recorder.web.calls import Call, HttpError, client_of, run_export
 
     def cams_for(user: Any) -> list[dict[str, str]]:
         return [{"id": c.id, "location": c.location} for c in ctx.state.config.cameras

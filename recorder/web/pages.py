@@ -3,7 +3,6 @@ reach, the French layout (templates/base.html) and its navigation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,27 +12,18 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from recorder import access
 from recorder.config import User
+from recorder.web import records
+from recorder.web.nav import NavItem
 from recorder.web.sessions import Session
 
 if TYPE_CHECKING:
-    from recorder.api import ApiContext
+    from recorder.web.calls import ApiContext
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 ROLE_LABELS = {"maire": "maire", "adjoint": "adjoint·e", "live": "direct seulement",
                "admin": "administration"}
-
-
-@dataclass(frozen=True)
-class NavItem:
-    """One entry of the top navigation: shown only to roles granted `action` (recorder.access).
-    `key` is the accesskey (Alt+Shift+key in Chromium)."""
-
-    label: str
-    path: str
-    action: str
-    key: str = ""
 
 
 # The console's own entries; recorder/web/records.py adds its NAV after them.
@@ -79,8 +69,6 @@ def page_user(ctx: ApiContext, request: Request, action: str | None = None) -> U
 
 def nav_for(user: User | None) -> list[NavItem]:
     """Navigation entries the user's role may use."""
-    from recorder.web import records
-
     if user is None:
         return []
     return [n for n in [*CONSOLE_NAV, *records.NAV] if access.allowed(user, n.action)]

@@ -20,7 +20,7 @@ from recorder import access, timeutil
 from recorder.web.pages import page_user, render, session_of
 
 if TYPE_CHECKING:
-    from recorder.api import ApiContext, Call
+    from recorder.web.calls import ApiContext, Call
 
 MAX_PLAYLIST_SECONDS = 4 * 3600.0  # one playlist covers at most 4 h (the page asks for less)
 MAX_GRANTS = 20_000  # segment ids a session may hold
@@ -28,7 +28,7 @@ MAX_GRANTS = 20_000  # segment ids a session may hold
 
 def playlist(c: Call) -> Response:
     """HLS playlist of a camera's stored segments in [from, to) (journal: playback)."""
-    from recorder.api import HttpError, parse_range
+    from recorder.web.calls import HttpError, parse_range
 
     cam = c.camera()
     rng = parse_range(c.query)
@@ -65,7 +65,7 @@ def playlist(c: Call) -> Response:
 
 def frame_saved(c: Call) -> Response:
     """EXP-4: a frame saved as PNG from the player is journaled (who, camera, instant)."""
-    from recorder.api import HttpError, ok
+    from recorder.web.calls import HttpError, ok
 
     cam = str(c.body.get("camera", ""))
     try:
@@ -82,7 +82,7 @@ def frame_saved(c: Call) -> Response:
 
 def routes(ctx: ApiContext) -> list[BaseRoute]:
     """The recordings page, its playlist and segment endpoints."""
-    from recorder.api import HttpError, endpoint, error_response
+    from recorder.web.calls import HttpError, endpoint, error_response
 
     def page(request: Request) -> Response:
         user = page_user(ctx, request, access.PLAYBACK)

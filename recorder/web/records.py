@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
 
-from recorder.web.pages import NavItem
+from recorder.web.nav import NavItem
 
 if TYPE_CHECKING:
-    from recorder.api import ApiContext
+    from recorder.web.calls import ApiContext
 
 # Navigation entries (label, path, recorder.access action that shows them, accesskey).
 NAV: list[NavItem] = []
