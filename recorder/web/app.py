@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from recorder import __version__
 from recorder.web import console, records
 from recorder.web.calls import ApiContext, Handler
-from recorder.web.pages import STATIC, PageError
+from recorder.web.pages import CONSOLE_NAV, STATIC, PageError
 from recorder.web.security import WebSecurity
 
 Endpoints = list[tuple[str, str, Handler]]
@@ -48,6 +48,7 @@ def build_app(ctx: ApiContext, api_routes: list[BaseRoute], endpoints: Endpoints
     """The ASGI app of one recorder (wrapped in WebSecurity): the JSON API's routes (given by
     recorder.api), the console's, the records views', static assets."""
     document = openapi_document(endpoints, params_of)
+    ctx.nav = [*CONSOLE_NAV, *records.NAV]
 
     async def metrics(request: Request) -> Response:
         return PlainTextResponse(ctx.metrics.render(),

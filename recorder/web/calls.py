@@ -21,6 +21,7 @@ from recorder.config import User
 from recorder.guard import Busy, CredentialCache, Locked, PasswordGuard
 from recorder.metrics import Metrics
 from recorder.state import State
+from recorder.web.nav import NavItem
 from recorder.web.pulls import LiveHub
 from recorder.web.sessions import COOKIE, Session, SessionStore
 
@@ -53,6 +54,7 @@ class ApiContext:
         self.guard = PasswordGuard(state.config.users, state.config.api_limits)
         self.credentials = CredentialCache(self.guard, BASIC_CACHE_TTL)
         self.sessions = SessionStore()
+        self.nav: list[NavItem] = []  # set by recorder.web.app.build_app
         self.live = LiveHub(state.config)
 
     def journal_failure(self, claimed: str, client: str, path: str,

@@ -12,7 +12,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from recorder import access
 from recorder.config import User
-from recorder.web import records
 from recorder.web.nav import NavItem
 from recorder.web.sessions import Session
 
@@ -26,7 +25,8 @@ ROLE_LABELS = {"maire": "maire", "adjoint": "adjoint·e", "live": "direct seulem
                "admin": "administration"}
 
 
-# The console's own entries; recorder/web/records.py adds its NAV after them.
+# The console's own entries; recorder/web/app.py puts recorder/web/records.py's NAV after them
+# into ctx.nav (so that records.py may import this module without an import circle).
 CONSOLE_NAV = [NavItem("Direct", "/direct", access.LIVE, "d"),
                NavItem("Enregistrements", "/enregistrements", access.PLAYBACK, "e"),
                NavItem("Export", "/export", access.EXPORT, "x")]
@@ -67,11 +67,11 @@ def page_user(ctx: ApiContext, request: Request, action: str | None = None) -> U
     return user
 
 
-def nav_for(user: User | None) -> list[NavItem]:
+def nav_for(ctx: ApiContext, user: User | None) -> list[NavItem]:
     """Navigation entries the user's role may use."""
     if user is None:
         return []
-    return [n for n in [*CONSOLE_NAV, *records.NAV] if access.allowed(user, n.action)]
+    return [n for n in ctx.nav if access.allowed(user, n.action)]
 
 
 def render(ctx: ApiContext, request: Request, template: str, status: int = 200,
@@ -80,7 +80,7 @@ def render(ctx: ApiContext, request: Request, template: str, status: int = 200,
     scripts (<meta name=csrf>), the site name."""
     s = session_of(request)
     html = _env.get_template(template).render(
-        request=request, user=user, nav=nav_for(user), csrf=s.csrf if s else "",
+        request=request, user=user, nav=nav_for(ctx, user), csrf=s.csrf if s else "",
         site=ctx.state.config.site, role_label=ROLE_LABELS.get(user.role, user.role)
         if user else "", path=request.url.path, **values)
     return HTMLResponse(html, status)
