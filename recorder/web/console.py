@@ -4,7 +4,6 @@ account reaches the live grid only; every view and export is journaled (JRN-1)."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -14,11 +13,9 @@ from starlette.routing import BaseRoute, Route
 
 from recorder import access
 from recorder.web import exportview, live, playback
+from recorder.web.calls import ApiContext, HttpError, client_of
 from recorder.web.pages import page_user, render, session_of
 from recorder.web.security import cookie_header
-
-if TYPE_CHECKING:
-    from recorder.web.calls import ApiContext
 
 MAX_LOGIN_FIELD = 256
 
@@ -33,8 +30,6 @@ def _safe_next(value: str | None) -> str:
 
 def routes(ctx: ApiContext) -> list[BaseRoute]:
     """The console's routes."""
-    from recorder.web.calls import HttpError, client_of
-
     def home(request: Request) -> Response:
         user = page_user(ctx, request)
         if access.allowed(user, access.LIVE):

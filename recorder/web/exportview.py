@@ -8,7 +8,7 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -17,10 +17,8 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from recorder import access, timeutil
+from recorder.web.calls import ApiContext, Call, HttpError, client_of, run_export
 from recorder.web.pages import page_user, render, session_of
-
-if TYPE_CHECKING:
-    from recorder.web.calls import ApiContext
 
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 
@@ -38,8 +36,6 @@ def _zip(directory: Path) -> Path:
 
 def routes(ctx: ApiContext) -> list[BaseRoute]:
     """The wizard, its submission and the download."""
-    from recorder.web.calls import Call, HttpError, client_of, run_export
-
     def cams_for(user: Any) -> list[dict[str, str]]:
         return [{"id": c.id, "location": c.location} for c in ctx.state.config.cameras
                 if access.allowed(user, access.EXPORT, c.id)]

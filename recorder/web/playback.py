@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from recorder import access, timeutil
+from recorder.web.calls import (
+    ApiContext,
+    Call,
+    HttpError,
+    endpoint,
+    error_response,
+    ok,
+    parse_range,
+)
 from recorder.web.pages import page_user, render, session_of
-
-if TYPE_CHECKING:
-    from recorder.web.calls import ApiContext, Call
 
 MAX_PLAYLIST_SECONDS = 4 * 3600.0  # one playlist covers at most 4 h (the page asks for less)
 MAX_GRANTS = 20_000  # segment ids a session may hold
@@ -28,8 +33,6 @@ MAX_GRANTS = 20_000  # segment ids a session may hold
 
 def playlist(c: Call) -> Response:
     """HLS playlist of a camera's stored segments in [from, to) (journal: playback)."""
-    from recorder.web.calls import HttpError, parse_range
-
     cam = c.camera()
     rng = parse_range(c.query)
     if rng[1] - rng[0] > MAX_PLAYLIST_SECONDS:
@@ -65,15 +68,12 @@ def playlist(c: Call) -> Response:
 
 def frame_saved(c: Call) -> Response:
     """EXP-4: a frame saved as PNG from the player is journaled (who, camera, instant)."""
-    from recorder.web.calls import HttpError, ok
-
     cam = str(c.body.get("camera", ""))
     try:
         at = timeutil.parse_iso(str(c.body.get("at", "")))
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
-    Call_ = type(c)
-    cam = Call_(c.ctx, c.user, {"camera": cam}, {}, c.client, c.session).camera()
+    cam = Call(c.ctx, c.user, {"camera": cam}, {}, c.client, c.session).camera()
     c.require(access.PLAYBACK, cam, (at, at))
     c.ctx.state.journal.append("frame_saved", {"user": c.user.id, "camera": cam,
                                                "at": timeutil.iso(at), "client": c.client})
@@ -82,8 +82,6 @@ def frame_saved(c: Call) -> Response:
 
 def routes(ctx: ApiContext) -> list[BaseRoute]:
     """The recordings page, its playlist and segment endpoints."""
-    from recorder.web.calls import HttpError, endpoint, error_response
-
     def page(request: Request) -> Response:
         user = page_user(ctx, request, access.PLAYBACK)
         cams = [{"id": c.id, "location": c.location, "fps": c.expected_fps}
