@@ -169,11 +169,16 @@ def main() -> None:
                 time.sleep(GRACE + 4)
                 fresh = browser.new_context(viewport={"width": 1920, "height": 1080},
                                             ignore_https_errors=True).new_page()
-                t0 = time.monotonic()
-                login(fresh, console.base)  # the real flow: log in, land on the grid
-                nav = (time.monotonic() - t0) * 1000 - fresh.evaluate("performance.now()")
+                fresh.goto(console.base + "/login")
+                fresh.fill("#user", "mdupont")
+                fresh.fill("#password", PASSWORD)
+                t0 = time.monotonic()  # the login click: password check, redirect, grid
+                with fresh.expect_navigation():
+                    fresh.keyboard.press("Enter")
                 wait(fresh, grid)
-                first["login"].append(nav + fresh.evaluate(since))
+                shown, page_age = fresh.evaluate(f"[{since}, performance.now()]")
+                opened = (time.monotonic() - t0) * 1000 - page_age  # grid page start vs click
+                first["login"].append(opened + shown)
                 fresh.context.close()
             page.goto(console.base + "/direct")
             wait(page, grid)
