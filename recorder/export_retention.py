@@ -23,7 +23,9 @@ log = logging.getLogger("recorder.retention")
 DAY = 86400.0
 # what export.export() writes beside the copied segments (nothing else is ever deleted)
 BUNDLE_FILES = ("manifest.json", "manifest.sig", "nvr-public-key.pem", "LISEZMOI.txt",
-                "DERIVATIVE.json", "DERIVATIVE.json.sig")  # the last two: EXP-5 extracts
+                "DERIVATIVE.json", "DERIVATIVE.json.sig",  # EXP-5 extracts
+                "verification.html", "hls.light.min.js", "hls.js-LICENSE.txt")  # issue 14:
+# export.PLAYER (the in-browser check and player) and export.PLAYER_ASSETS
 MARKERS = ("manifest.json", "DERIVATIVE.json")
 
 
