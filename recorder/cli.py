@@ -14,6 +14,7 @@ import pwd
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from recorder import config as cfgmod
 from recorder import keys, passwords, timeutil
@@ -41,6 +42,8 @@ commands:
   export         copy a time range of cameras bit-exact with a signed manifest (EXP-1/2)
   redact         EXP-5: blur zones of an export into a marked, re-encoded derivative
   hold           add / list / release legal holds (requisition reference + time range)
+  access-request right-of-access requests (RGPD art. 15): add, list, show, search, extract
+                 (EXP-5 blurred), answer, refuse; one-month deadline (RGPD art. 12.3)
   purge          run retention once (age RET-1/RET-2, disk pressure, journal JRN-2)
   keygen         create the Ed25519 signing key
   hash-password  read a password on stdin, print its argon2id hash (ACC-5)
@@ -129,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     with_config(hp)
     hp.add_argument("id", type=int)
     hp.add_argument("--by", default=getpass.getuser())
+    _access_request_args(sub, with_config)
     sp = sub.add_parser("purge", help="run retention once")
     with_config(sp)
     sp.add_argument("--now", help="ISO 8601 instant to use as now (tests, dry audits)")
@@ -141,6 +145,47 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--force", action="store_true", help="replace an existing key")
     sub.add_parser("hash-password", help="read a password on stdin, print an argon2id hash")
     return p
+
+
+def _access_request_args(sub: Any, with_config: Any) -> None:
+    """`recorder access-request ACTION`: the console's access-request steps (JRN-1)."""
+    sp = sub.add_parser("access-request", help="right-of-access requests (RGPD art. 15)")
+    asub = sp.add_subparsers(dest="ar_command", metavar="ACTION", parser_class=_Parser)
+    asub.required = True
+
+    def person(ap: argparse.ArgumentParser) -> None:
+        with_config(ap)
+        ap.add_argument("--user", required=True, help="maire or adjoint doing this step")
+        _auth_args(ap)
+
+    ap = asub.add_parser("add", help="record a request received")
+    person(ap)
+    ap.add_argument("--requester", required=True, help="who asks (name)")
+    ap.add_argument("--contact", default="", help="how to answer them (address, e-mail)")
+    ap.add_argument("--received", required=True, help="date received, YYYY-MM-DD")
+    ap.add_argument("--camera", action="append", required=True, help="camera id (repeat)")
+    ap.add_argument("--from", dest="start", required=True, help="ISO 8601 start of the period")
+    ap.add_argument("--to", dest="end", required=True, help="ISO 8601 end of the period")
+    ap.add_argument("--identity-check", required=True,
+                    help="how the requester's identity was checked")
+    ap = asub.add_parser("list", help="list requests with their deadline")
+    with_config(ap)
+    ap = asub.add_parser("show", help="one request and its history (JSON)")
+    with_config(ap)
+    ap.add_argument("id")
+    for action, what in (("search", "find the footage"),
+                         ("extract", "export and blur zones (EXP-5)"),
+                         ("answer", "close as answered"), ("refuse", "close as refused")):
+        ap = asub.add_parser(action, help=what)
+        person(ap)
+        ap.add_argument("id")
+        if action == "extract":
+            ap.add_argument("--zone", action="append", required=True, metavar="X,Y,W,H",
+                            help="rectangle to blur, in pixels (repeat for several)")
+        if action == "answer":
+            ap.add_argument("--note", required=True, help="how and when the answer was given")
+        if action == "refuse":
+            ap.add_argument("--reason", required=True, help="why the request is refused")
 
 
 def _auth_args(sp: argparse.ArgumentParser) -> None:
@@ -266,6 +311,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 1 if result.alarm or result.alarm_mass_purge else 0
         if cmd == "hold":
             return _hold(state, args)
+        if cmd == "access-request":
+            return _access_request(state, args)
         if cmd == "redact":
             from recorder import redact
             user, _ = _authenticate(state, args, "redact")
@@ -367,6 +414,50 @@ def _hold(state: State, args: argparse.Namespace) -> int:
     if released is None:
         return _err(f"no active hold with id {args.id}")
     print(f"hold {released.id} ({released.ref}) released")
+    return 0
+
+
+def _access_request(state: State, args: argparse.Namespace) -> int:
+    from recorder import access_requests as ar
+
+    store = ar.Store(state)
+    act = args.ar_command
+    try:
+        if act == "list":
+            on = ar.today()
+            for r in store.all():
+                left = r.days_left(on)
+                due = (("clos" if not r.overdue(on) else "clos hors délai") if not r.open
+                       else f"j-{left}" if left >= 0 else f"en retard de {-left} j")
+                print(f"{r.id}\t{ar.LABELS[r.state]}\treçue {r.received}\téchéance "
+                      f"{r.deadline} ({due})\t{','.join(r.cameras)}\t{r.requester}")
+            return 0
+        if act == "show":
+            r = store.get(args.id)
+            print(json.dumps({"id": r.id, "state": r.state, "requester": r.requester,
+                              "received": str(r.received), "deadline": str(r.deadline),
+                              "cameras": r.cameras, "from": timeutil.iso(r.start),
+                              "to": timeutil.iso(r.end), "found": r.found,
+                              "export_dir": r.export_dir, "extract_dir": r.extract_dir,
+                              "history": [s.__dict__ for s in r.history]},
+                             indent=2, ensure_ascii=False))
+            return 0
+        user, _ = _authenticate(state, args, f"access-request {act}")
+        if act == "add":
+            r = store.record(user, args.requester, ar.parse_date(args.received, "--received"),
+                             args.camera, _time(args.start, "--from"), _time(args.end, "--to"),
+                             args.identity_check, args.contact)
+        elif act == "search":
+            r = store.search(user, args.id)
+        elif act == "extract":
+            r = store.produce_extract(user, args.id, args.zone)
+        elif act == "answer":
+            r = store.answer(user, args.id, args.note)
+        else:
+            r = store.refuse(user, args.id, args.reason)
+    except ar.RequestError as exc:
+        return _err(str(exc))
+    print(f"{r.id}: {ar.LABELS[r.state]} (échéance {r.deadline}, {ar.RULE})")
     return 0
 
 

@@ -1,0 +1,223 @@
+"""The maire's records pages in a real browser (Debian Chromium through Playwright) against a
+real recorder (loopback RTSP cameras, ffmpeg, the service's write path): legal holds placed
+and released (RET-1, JRN-1), an access request carried through to its blurred extract
+(RGPD art. 12.3/15, EXP-5), the register filtered (REG-1) and its printable extract, and a
+`live` account refused everywhere (ACC-4)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from recorder_harness import PASSWORD, RtspServer, make_config, wait_for
+
+from recorder import config
+from recorder.service import Service
+
+playwright = pytest.importorskip("playwright.sync_api")
+from playwright.sync_api import Page, expect  # noqa: E402
+from records_host import Served, StandInHost  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(os.environ.get("BEFFROI_SHOTS", "/tmp/beffroi-shots"))
+TZ = ZoneInfo("Europe/Paris")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium")]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, Any]:
+    """Debian's Chromium, no browser download (PEERS.md "Browser")."""
+    return {"executable_path": CHROMIUM, "args": ["--no-sandbox", "--lang=fr-FR"]}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args() -> dict[str, Any]:
+    """The seed's 24" screen."""
+    return {"viewport": {"width": 1920, "height": 1080}, "locale": "fr-FR",
+            "timezone_id": "Europe/Paris"}
+
+
+class Console:
+    """A recording service and the records pages served beside it."""
+
+    def __init__(self, svc: Service, host: StandInHost, served: Served) -> None:
+        self.svc, self.host, self.served = svc, host, served
+        self.url = served.url
+
+    def journal(self, kind: str) -> list[dict[str, Any]]:
+        return [e["data"] for e in self.svc.state.journal.entries() if e["kind"] == kind]
+
+
+@pytest.fixture
+def console(tmp_path: Path, camera_server: RtspServer) -> Iterator[Console]:
+    path = make_config(tmp_path, [("cam1", camera_server.url(1)), ("cam2", camera_server.url(2))])
+    svc = Service(config.load(path))
+    svc.start()
+    try:
+        host = StandInHost(svc.state, status_fn=svc.camera_status, alarm_fn=lambda: svc.alarm,
+                        sync_fn=svc.sync)
+        with Served(host.app) as served:
+            assert wait_for(lambda: all(svc.state.index.last_segment(c) for c in
+                                        ("cam1", "cam2")), 30), "no segment recorded"
+            yield Console(svc, host, served)
+    finally:
+        svc.stop()
+
+
+def _login(page: Page, console: Console, user: str) -> None:
+    page.goto(f"{console.url}/connexion")
+    page.fill("#user", user)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{console.url}/")
+
+
+def _shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _local_input(dt: datetime) -> str:
+    return dt.astimezone(TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_maire_places_and_releases_a_hold_journaled_with_her_id(page: Page,
+                                                                 console: Console) -> None:
+    _login(page, console, "mdupont")
+    page.goto(f"{console.url}/gels")
+    now = datetime.now(TZ)
+    page.fill("input[name=ref]", "PV 2026/1234 <parquet de Metz>")
+    page.select_option("#hold-form select[name=camera]", "cam1")
+    page.fill("#hold-form input[name=du]", _local_input(now - timedelta(hours=1)))
+    page.fill("#hold-form input[name=au]", _local_input(now + timedelta(hours=1)))
+    page.click("#hold-form button[type=submit]")  # no reason yet: refused, nothing placed
+    expect(page.locator("#hold-form input[name=reason]")).to_be_visible()
+    assert console.svc.state.index.holds() == []
+    page.fill("#hold-form input[name=reason]", "réquisition du 30/11 — vol à l'étalage")
+    page.press("#hold-form input[name=reason]", "Enter")  # keyboard: Enter submits
+    row = page.locator("#holds tbody tr.active")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("PV 2026/1234 <parquet de Metz>")  # escaped, shown as text
+    expect(row).to_contain_text("actif")
+    _shot(page, "holds-active")
+    holds = console.svc.state.index.holds()
+    assert [(h.ref, h.camera, h.created_by) for h in holds] == [
+        ("PV 2026/1234 <parquet de Metz>", "cam1", "mdupont")]
+    added = console.journal("hold_add")
+    assert added[-1]["user"] == "mdupont" and "vol" in added[-1]["reason"]
+    release = row.locator("form")
+    release.locator("input[name=reason]").fill("classement sans suite notifié le 01/12")
+    release.locator("button").click()
+    expect(page.locator("#holds tbody tr.released")).to_contain_text("levé le")
+    expect(page.locator("#holds tbody tr.active")).to_have_count(0)
+    _shot(page, "holds-released")
+    assert console.svc.state.index.holds() == []
+    released = console.journal("hold_release")
+    assert released == [{"user": "mdupont", "hold": holds[0].id, "camera": "cam1",
+                         "ref": "PV 2026/1234 <parquet de Metz>",
+                         "reason": "classement sans suite notifié le 01/12"}]
+
+
+def test_access_request_is_recorded_searched_extracted_and_answered(page: Page,
+                                                                    console: Console) -> None:
+    _login(page, console, "mdupont")
+    page.goto(f"{console.url}/demandes")
+    now = datetime.now(TZ)
+    form = page.locator("#request-form")
+    form.locator("input[name=requester]").fill("Jean <i>Martin</i>")
+    form.locator("input[name=contact]").fill("12 rue de l'Église, Évrange")
+    form.locator("input[value=cam1]").check()
+    form.locator("input[name=du]").fill(_local_input(now - timedelta(minutes=1)))
+    form.locator("input[name=au]").fill(_local_input(now + timedelta(minutes=1)))
+    form.locator("textarea[name=identity_check]").fill("CNI n° 0000 vue au guichet par M. Dupont")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(f"{console.url}/demandes/DA-*")
+    expect(page.locator("h1")).to_contain_text("reçue")
+    expect(page.locator("#deadline")).to_contain_text("jour(s) restant(s)")
+    page.click("#step-search button")
+    expect(page.locator("h1")).to_contain_text("images recherchées")
+    expect(page.locator("#found")).to_contain_text("cam1 :")
+    page.fill("#step-extract textarea[name=zones]", "0,0,320,180\n640,360,200,120")
+    page.click("#step-extract button")
+    expect(page.locator("h1")).to_contain_text("extrait produit", timeout=120_000)
+    links = page.locator("#extract a")
+    assert links.count() >= 2  # blurred videos + DERIVATIVE.json (+ its signature)
+    href = links.first.get_attribute("href")
+    resp = page.request.get(f"{console.url}{href}")
+    assert resp.status == 200 and len(resp.body()) > 1000
+    page.fill("#step-answer textarea[name=note]", "extrait remis sur clé USB le 01/12")
+    page.click("#step-answer button")
+    expect(page.locator("h1")).to_contain_text("répondue")
+    expect(page.locator("#history li")).to_have_count(4)
+    expect(page.locator("table.meta")).to_contain_text("Jean <i>Martin</i>")
+    _shot(page, "access-request-answered")
+    steps = [(d["step"], d["user"]) for d in console.journal("access_request")]
+    assert steps[:3] == [("received", "mdupont"), ("searched", "mdupont"),
+                         ("extract_produced", "mdupont")]
+    assert ("extract_downloaded", "mdupont") in steps and steps[-1] == ("answered", "mdupont")
+    assert console.journal("redaction")[-1]["user"] == "mdupont"
+    page.goto(f"{console.url}/demandes")
+    _shot(page, "access-requests-list")
+
+
+def test_register_filtered_by_camera_and_kind_and_its_printable_extract(
+        page: Page, console: Console, tmp_path: Path) -> None:
+    _login(page, console, "mdupont")
+    page.goto(f"{console.url}/registre")
+    expect(page.locator("#verify-status")).to_contain_text("Chaîne vérifiée")
+    page.select_option("select[name=camera]", "cam2")
+    page.select_option("select[name=kind]", "recording")
+    page.click("form.filters button[type=submit]")
+    rows = page.locator("table.log tbody tr")
+    assert rows.count() >= 1
+    cams = rows.locator("td:nth-child(4)").all_inner_texts()
+    kinds = rows.locator("td:nth-child(3)").all_inner_texts()
+    assert set(cams) == {"cam2"} and set(kinds) == {"Enregistrement"}
+    _shot(page, "register-filtered")
+    page.goto(f"{console.url}/journal?person=system")
+    people = page.locator("table.log tbody tr td:nth-child(5)").all_inner_texts()
+    assert people and set(people) == {"system"}
+    today = datetime.now(TZ).date().isoformat()
+    page.goto(f"{console.url}/registre/extrait?du={today}&au={today}")
+    expect(page.locator("#recordings tbody tr")).to_have_count(2)  # one line per camera today
+    _shot(page, "register-extract")
+    page.emulate_media(media="print")
+    pdf = tmp_path / "extrait.pdf"
+    page.pdf(path=str(pdf), format="A4", landscape=True)
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert "Extrait du registre" in text and "cam2" in text
+    assert "Droit d'accès" not in text  # the navigation is not printed
+    assert console.journal("register_extract")[-1]["user"] == "mdupont"
+
+
+@pytest.mark.parametrize("uid", ["sdis-lmartin", "admin-jroux"])
+def test_live_account_gets_403_from_every_records_page(page: Page, console: Console,
+                                                       uid: str) -> None:
+    _login(page, console, uid)
+    for path in ("/registre", "/journal", "/registre/extrait?du=2026-01-01&au=2026-12-31",
+                 "/gels", "/demandes", "/demandes/DA-0001", "/sante",
+                 "/demandes/DA-0001/fichier/DERIVATIVE.json"):
+        resp = page.goto(f"{console.url}{path}")
+        assert resp is not None and resp.status == 403, path
+    expect(page.locator("h1")).to_contain_text("Accès refusé")
+    _shot(page, f"forbidden-{uid}")
+    # a POST with the session's own valid CSRF token is still refused by role
+    sid = next(c["value"] for c in page.context.cookies() if c["name"] == "sid")
+    csrf = console.host.sessions[sid][1]
+    for path, data in (("/gels", {"ref": "x", "camera": "*", "du": "2026-01-01T00:00",
+                                  "au": "2026-01-02T00:00", "reason": "x"}),
+                       ("/gels/1/lever", {"reason": "x"}),
+                       ("/demandes", {"requester": "x"})):
+        resp = page.request.post(f"{console.url}{path}", form={**data, "csrf": csrf})
+        assert resp.status == 403, path
+    assert console.svc.state.index.holds(active_only=False) == []
+    denied = [d for d in console.journal("access_denied") if d["user"] == uid]
+    assert len(denied) >= 11  # JRN-1: every refusal traced with the person's id
