@@ -4,54 +4,34 @@ right-of-access requests (RGPD art. 15, EXP-5) and the health page (TIME-1, RET-
 
 A `live` account (ACC-3/ACC-4) or an admin gets 403 from every route here, journaled. The
 hosting app authenticates the session and checks CSRF on every POST before these handlers
-run; what it passes in is `Host`. Free text is data: Jinja autoescape on every template.
+run (recorder.web.security). Free text is data: Jinja autoescape on every template.
 """
 
 from __future__ import annotations
 
 import mimetypes
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import jinja2
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from recorder import access, clock, health, registerview, retention, timeutil
 from recorder import access_requests as ar
-from recorder import clock, health, registerview, retention, timeutil
 from recorder.config import User
 from recorder.registerview import Filters
-from recorder.state import State
+from recorder.web import pages
+from recorder.web.pages import NavItem
 
-RECORDS_ROLES = ("maire", "adjoint")  # ACC-2: the commune side that may see recordings
-TEMPLATES = Path(__file__).parent / "templates"
+if TYPE_CHECKING:
+    from recorder.api import ApiContext
+
 TZ = ZoneInfo(ar.LOCAL_TZ)
-
-
-@dataclass
-class Host:
-    """What the hosting app gives these pages: the open state, the service's camera states
-    and alarm flag, the session's account and CSRF token, and optionally its own page layout
-    (a template name that these pages extend)."""
-
-    state: State
-    user: Callable[[Request], User | None]
-    csrf: Callable[[Request], str]
-    status_fn: Callable[[], dict[str, str]] = dict
-    alarm_fn: Callable[[], bool] = lambda: False
-    sync_fn: Callable[[], bool] | None = None
-    layout: str = "records/layout.html"
-    globals: dict[str, Any] = field(default_factory=dict)
-
-
-class Forbidden(Exception):
-    """ACC-2/ACC-4: this account may not reach recordings' records."""
 
 
 def _local(ts: float | None) -> str:
@@ -79,82 +59,66 @@ def _size(n: int) -> str:
     return str(n)
 
 
-def make_env(extra_loader: jinja2.BaseLoader | None = None) -> jinja2.Environment:
-    """Templates of these pages; autoescape on for every file (free text is data)."""
-    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(TEMPLATES))]
-    if extra_loader is not None:
-        loaders.insert(0, extra_loader)
-    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True)
-    env.filters.update(local=_local, local_iso=_local_iso, frdate=_frdate, size=_size,
-                       utc=timeutil.iso, describe=registerview.describe,
-                       person=registerview.person_of, cameras=registerview.cameras_of)
-    return env
+FILTERS: dict[str, Callable[..., Any]] = {
+    "local": _local, "local_iso": _local_iso, "frdate": _frdate, "size": _size,
+    "utc": timeutil.iso, "describe": registerview.describe, "person": registerview.person_of,
+    "cameras": registerview.cameras_of}
+pages._env.filters.update(FILTERS)  # the layout's environment (autoescape on) renders ours too
+
+# Navigation entries after the console's (recorder.web.pages.nav_for): maire/adjoint only,
+# since access.SEARCH is what `live` and `admin` accounts lack (ACC-2/ACC-4).
+NAV: list[NavItem] = [
+    NavItem("Gels", "/gels", access.SEARCH, "g"),
+    NavItem("Registre", "/registre", access.SEARCH, "r"),
+    NavItem("Journal", "/journal", access.SEARCH, "j"),
+    NavItem("Droit d'accès", "/demandes", access.SEARCH, "a"),
+    NavItem("Santé", "/sante", access.SEARCH, "s"),
+]
+
+
+def routes(ctx: ApiContext) -> list[BaseRoute]:
+    """The records views' routes (recorder/web/app.py mounts them)."""
+    return Records(ctx).routes()
 
 
 class Records:
-    """The routes of these pages, bound to one host."""
+    """The records views, bound to one recorder's context."""
 
-    def __init__(self, host: Host, env: jinja2.Environment | None = None) -> None:
-        self.host = host
-        self.env = env or make_env()
-        self.sync = host.sync_fn or clock.make(host.state.config.sync_check)
+    def __init__(self, ctx: ApiContext) -> None:
+        self.ctx = ctx
+        self.state = ctx.state
+        self.sync = clock.make(ctx.state.config.sync_check)
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _person(self, request: Request, what: str) -> User:
-        user = self.host.user(request)
-        if user is None or user.role not in RECORDS_ROLES:
-            client = request.client.host if request.client else "?"
-            self.host.state.journal.append("access_denied", {
-                "user": user.id if user else None, "action": what, "camera": None,
-                "client": client, "path": request.url.path[:200]})
-            raise Forbidden(what)
-        return user
-
     def _page(self, request: Request, template: str, user: User, status: int = 200,
-              **ctx: Any) -> HTMLResponse:
-        body = self.env.get_template(template).render(
-            layout=self.host.layout, user=user, csrf=self.host.csrf(request),
-            site=self.host.state.config.site, path=request.url.path, **self.host.globals,
-            **ctx)
-        return HTMLResponse(body, status_code=status)
+              **values: Any) -> HTMLResponse:
+        return pages.render(self.ctx, request, template, status=status, user=user, **values)
 
-    def _guard(self, what: str, fn: Callable[[Request, User], Awaitable[Response]]
+    def _guard(self, fn: Callable[[Request, User], Awaitable[Response]]
                ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            try:
-                user = await run_in_threadpool(self._person, request, what)
-            except Forbidden:
-                return HTMLResponse(self.env.get_template("records/forbidden.html").render(
-                    layout=self.host.layout, user=self.host.user(request),
-                    csrf=self.host.csrf(request), site=self.host.state.config.site,
-                    path=request.url.path, **self.host.globals), status_code=403)
+            # ACC-2/ACC-4: maire and adjoints only; a refusal is a journaled 403 (JRN-1)
+            user = await run_in_threadpool(pages.page_user, self.ctx, request, access.SEARCH)
             return await fn(request, user)
+        endpoint.__doc__ = fn.__doc__
         return endpoint
 
     def routes(self) -> list[BaseRoute]:
-        """Every route of these pages (mounted by the hosting app)."""
+        """Every route of these views."""
         g = self._guard
-        return [
-            Route("/registre", g("register_view", self.register), methods=["GET"]),
-            Route("/journal", g("journal_view", self.journal), methods=["GET"]),
-            Route("/registre/extrait", g("register_extract", self.extract), methods=["GET"]),
-            Route("/gels", g("holds_view", self.holds), methods=["GET"]),
-            Route("/gels", g("hold_add", self.hold_add), methods=["POST"]),
-            Route("/gels/{hold:int}/lever", g("hold_release", self.hold_release),
-                  methods=["POST"]),
-            Route("/demandes", g("access_requests", self.requests), methods=["GET"]),
-            Route("/demandes", g("access_request_add", self.request_add), methods=["POST"]),
-            Route("/demandes/{rid}", g("access_request", self.request_show), methods=["GET"]),
-            Route("/demandes/{rid}/{step}", g("access_request_step", self.request_step),
-                  methods=["POST"]),
-            Route("/demandes/{rid}/fichier/{name:path}",
-                  g("access_request_file", self.request_file), methods=["GET"]),
-            Route("/sante", g("health_view", self.health), methods=["GET"]),
-            Route("/records/records.css", _static("records.css", "text/css")),
-            Route("/records/records.js", _static("records.js", "text/javascript")),
+        r = [
+            ("/registre", self.register, "GET"), ("/journal", self.journal, "GET"),
+            ("/registre/extrait", self.extract, "GET"), ("/gels", self.holds, "GET"),
+            ("/gels", self.hold_add, "POST"), ("/gels/{hold:int}/lever", self.hold_release,
+                                                "POST"),
+            ("/demandes", self.requests, "GET"), ("/demandes", self.request_add, "POST"),
+            ("/demandes/{rid}", self.request_show, "GET"),
+            ("/demandes/{rid}/{step}", self.request_step, "POST"),
+            ("/demandes/{rid}/fichier/{name:path}", self.request_file, "GET"),
+            ("/sante", self.health, "GET"),
         ]
+        return [Route(path, g(fn), methods=[method], include_in_schema=False)
+                for path, fn, method in r]
 
     # -- register and journal -----------------------------------------------------------------
     def _filters(self, request: Request) -> tuple[Filters, dict[str, str], list[str]]:
@@ -191,7 +155,7 @@ class Records:
     async def _ledger_page(self, request: Request, user: User, which: str,
                            more_errors: list[str] | None = None,
                            status: int = 200) -> Response:
-        st = self.host.state
+        st = self.state
         ledger = st.register if which == "register" else st.journal
         filters, form, errors = self._filters(request)
         errors = errors + [e for e in more_errors or [] if e not in errors]
@@ -223,7 +187,7 @@ class Records:
             errors.append("choisissez la période de l'extrait (du … au …)")
         if errors:
             return await self._ledger_page(request, user, "register", errors, 400)
-        st = self.host.state
+        st = self.state
         assert filters.start is not None and filters.end is not None
 
         def work() -> tuple[registerview.Extract, list[registerview.ChainStatus]]:
@@ -246,7 +210,7 @@ class Records:
 
     # -- legal holds --------------------------------------------------------------------------
     def _holds_ctx(self) -> dict[str, Any]:
-        st = self.host.state
+        st = self.state
         reasons: dict[int, dict[str, str]] = {}
         for e in registerview.read_entries(st.journal):
             if e["kind"] in ("hold_add", "hold_release"):
@@ -270,7 +234,7 @@ class Records:
         form = {k: str(data.get(k, "")).strip() for k in
                 ("ref", "camera", "du", "au", "reason")}
         errors: list[str] = []
-        st = self.host.state
+        st = self.state
         if not form["ref"]:
             errors.append("référence de la réquisition judiciaire : obligatoire (RET-1)")
         if not form["reason"]:
@@ -309,7 +273,7 @@ class Records:
         if not reason or len(reason) > ar.MAX_TEXT or any(ord(c) < 32 for c in reason):
             errors.append(f"gel n° {hold_id} : motif de la levée obligatoire "
                           f"({ar.MAX_TEXT} caractères au plus)")
-        st = self.host.state
+        st = self.state
         hold = next((h for h in st.index.holds() if h.id == hold_id), None)
         if hold is None:
             errors.append(f"gel n° {hold_id} : aucun gel actif de ce numéro")
@@ -325,12 +289,12 @@ class Records:
     async def requests(self, request: Request, user: User, errors: list[str] | None = None,
                        form: dict[str, Any] | None = None, status: int = 200) -> Response:
         """Access requests with their deadline, and the form to record one."""
-        store = ar.Store(self.host.state)
+        store = ar.Store(self.state)
         reqs = await run_in_threadpool(store.all)
         return self._page(request, "records/requests.html", user, status=status,
                           requests=reqs, today=ar.today(), labels=ar.LABELS, rule=ar.RULE,
                           errors=errors or [], form=form or {"cameras": []},
-                          cameras=[c for c in self.host.state.config.cameras
+                          cameras=[c for c in self.state.config.cameras
                                    if user.may_see(c.id)])
 
     async def request_add(self, request: Request, user: User) -> Response:
@@ -340,7 +304,7 @@ class Records:
                                 ("requester", "contact", "received", "du", "au",
                                  "identity_check")}
         form["cameras"] = [str(c) for c in data.getlist("cameras")]
-        store = ar.Store(self.host.state)
+        store = ar.Store(self.state)
         try:
             received = ar.parse_date(form["received"], "date de réception")
             start, end = _local_range(form["du"], form["au"])
@@ -354,11 +318,11 @@ class Records:
     async def request_show(self, request: Request, user: User,
                            errors: list[str] | None = None, status: int = 200) -> Response:
         """One request: its data, history, footage found, extract and next steps."""
-        store = ar.Store(self.host.state)
+        store = ar.Store(self.state)
         try:
             req = await run_in_threadpool(store.get, request.path_params["rid"])
         except ar.RequestError as exc:
-            return self._page(request, "records/error.html", user, status=404,
+            return self._page(request, "error.html", user, status=404, title="Introuvable",
                               message=str(exc))
         files: list[str] = []
         if req.extract_dir and Path(req.extract_dir).is_dir():
@@ -373,7 +337,7 @@ class Records:
         rid = request.path_params["rid"]
         step = request.path_params["step"]
         data = await request.form()
-        store = ar.Store(self.host.state)
+        store = ar.Store(self.state)
         try:
             if step == "rechercher":
                 await run_in_threadpool(store.search, user, rid)
@@ -386,7 +350,7 @@ class Records:
             elif step == "refuser":
                 await run_in_threadpool(store.refuse, user, rid, str(data.get("reason", "")))
             else:
-                return self._page(request, "records/error.html", user, status=404,
+                return self._page(request, "error.html", user, status=404, title="Introuvable",
                                   message=f"étape {step[:40]!r} inconnue")
         except ar.RequestError as exc:
             return await self.request_show(request, user, [str(exc)], status=400)
@@ -394,19 +358,19 @@ class Records:
 
     async def request_file(self, request: Request, user: User) -> Response:
         """Download one file of a request's blurred extract (EXP-5 derivative only)."""
-        store = ar.Store(self.host.state)
+        store = ar.Store(self.state)
         try:
             req = await run_in_threadpool(store.get, request.path_params["rid"])
         except ar.RequestError as exc:
-            return self._page(request, "records/error.html", user, status=404,
+            return self._page(request, "error.html", user, status=404, title="Introuvable",
                               message=str(exc))
         root = Path(req.extract_dir).resolve() if req.extract_dir else None
         wanted = (root / request.path_params["name"]).resolve() if root else None
         if root is None or wanted is None or not wanted.is_relative_to(root) or \
                 not wanted.is_file():
-            return self._page(request, "records/error.html", user, status=404,
+            return self._page(request, "error.html", user, status=404, title="Introuvable",
                               message="aucun fichier de ce nom dans l'extrait")
-        self.host.state.journal.append("access_request", {
+        self.state.journal.append("access_request", {
             "user": user.id, "request": req.id, "step": "extract_downloaded",
             "file": str(wanted.relative_to(root)), "cameras": req.cameras,
             "from": timeutil.iso(req.start), "to": timeutil.iso(req.end)})
@@ -416,20 +380,11 @@ class Records:
     # -- health -------------------------------------------------------------------------------
     async def health(self, request: Request, user: User) -> Response:
         """Camera state, last segment age, disk headroom, clock sync, alarms."""
-        h = await run_in_threadpool(health.collect, self.host.state, self.host.status_fn,
-                                    self.host.alarm_fn, self.sync)
+        h = await run_in_threadpool(health.collect, self.state, self.ctx.status_fn,
+                                    self.ctx.alarm_fn, self.sync)
         return self._page(request, "records/health.html", user, h=h,
-                          segment_seconds=self.host.state.config.segment_seconds,
+                          segment_seconds=self.state.config.segment_seconds,
                           kinds=registerview.JOURNAL_KINDS)
-
-
-def _static(name: str, media: str) -> Callable[[Request], Awaitable[Response]]:
-    """A file of these pages' own static assets (no video, no account needed)."""
-    path = Path(__file__).parent / "static" / name
-
-    async def endpoint(request: Request) -> Response:
-        return FileResponse(path, media_type=media)
-    return endpoint
 
 
 def _local_range(du: str, au: str) -> tuple[float, float]:
