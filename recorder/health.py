@@ -15,6 +15,8 @@ from recorder.state import State
 
 STALE_SEGMENTS = 3  # a camera whose last segment ended > 3 segment lengths ago is not recording
 ALARM_WINDOW = 86400.0  # journal alarms of the last 24 h are shown
+STATE_LABELS = {"recording": "enregistre", "backoff": "reconnexion", "starting": "démarrage",
+                "stopped": "arrêtée"}
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def collect(state: State, status_fn: Callable[[], dict[str, str]],
         st = states.get(cam.id, "inconnu")
         cams.append(CameraHealth(cam.id, cam.location, st, end, age, stale))
         if st != "recording":
-            alarms.append(f"{cam.id} : état « {st} », n'enregistre pas (RET-2)")
+            alarms.append(f"{cam.id} : {STATE_LABELS.get(st, st)}, n'enregistre pas (RET-2)")
         elif stale:
             alarms.append(f"{cam.id} : aucun segment depuis "
                           f"{'toujours' if age is None else f'{age:.0f} s'} (RET-2)")

@@ -9,7 +9,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from recorder import timeutil
@@ -236,7 +235,3 @@ def parse_day(text: str, what: str) -> float:
         raise ValueError(f"{what} : date attendue AAAA-MM-JJ ou AAAA-MM-JJTHH:MM, reçu "
                          f"{raw[:40]!r}") from None
 
-
-def state_file_size(path: Path) -> int:
-    """Bytes of a ledger directory (the health page shows the journal's weight)."""
-    return sum(p.stat().st_size for p in path.glob("*.jsonl")) if path.is_dir() else 0

@@ -384,7 +384,7 @@ class Records:
                                     self.ctx.alarm_fn, self.sync)
         return self._page(request, "records/health.html", user, h=h,
                           segment_seconds=self.state.config.segment_seconds,
-                          kinds=registerview.JOURNAL_KINDS)
+                          kinds=registerview.JOURNAL_KINDS, states=health.STATE_LABELS)
 
 
 def _local_range(du: str, au: str) -> tuple[float, float]:

@@ -7,6 +7,7 @@ and released (RET-1, JRN-1), an access request carried through to its blurred ex
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -219,3 +220,26 @@ def test_live_account_gets_403_from_every_records_page(page: Page, console: Cons
     assert console.svc.state.index.holds(active_only=False) == []
     denied = [d for d in console.journal("access_denied") if d["user"] == uid]
     assert len(denied) >= 11  # JRN-1: every refusal traced with the person's id
+
+
+def test_health_page_shows_cameras_disk_clock_and_raises_an_alarm_when_a_camera_drops(
+        page: Page, console: Console, camera_server: RtspServer) -> None:
+    _login(page, console, "pbernard")  # an adjoint sees the health page too
+    page.goto(f"{console.url}/sante")
+    rows = page.locator("#cameras tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("enregistre")
+    expect(page.locator("#clock")).to_contain_text("synchronisée")
+    expect(page.locator("#system")).to_contain_text("% libre")
+    expect(page.locator("#overall")).to_contain_text("Tout fonctionne")
+    _shot(page, "health-ok")
+    camera_server.stop()  # both cameras drop
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        page.reload()
+        if page.locator("#alarms li").count() >= 2:
+            break
+        time.sleep(1)
+    expect(page.locator("#alarms")).to_contain_text("cam1")
+    expect(page.locator("#alarms")).to_contain_text("RET-2")
+    _shot(page, "health-alarm")
