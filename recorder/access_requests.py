@@ -98,11 +98,16 @@ class AccessRequest:
     answer_note: str = ""
     refusal_reason: str = ""
     closed_on: date | None = None
+    extension_reason: str = ""
 
     @property
     def deadline(self) -> date:
-        """RGPD art. 12.3: one month from receipt."""
-        return one_month_after(self.received)
+        """RGPD art. 12.3: one month from receipt; two more once extended (with a reason
+        told to the requester within the first month)."""
+        end = one_month_after(self.received)
+        if self.extension_reason:
+            end = one_month_after(one_month_after(end))
+        return end
 
     @property
     def open(self) -> bool:
@@ -284,6 +289,26 @@ class Store:
         return self._close(user, request_id, REFUSED,
                            _text(reason, "motif du refus", multiline=True), now)
 
+    def extend(self, user: User | None, request_id: str, reason: str,
+               now: float | None = None) -> AccessRequest:
+        """RGPD art. 12.3: extend the deadline by two months, once, before the first month
+        ends, for the complexity or number of requests (the reason is told to the requester)."""
+        person = _person(user)
+        text = _text(reason, "motif de la prolongation", multiline=True)
+        with self._transition():
+            req = self.get(request_id)
+            if not req.open:
+                raise RequestError(f"demande {req.id} : close, rien à prolonger")
+            if req.extension_reason:
+                raise RequestError(f"demande {req.id} : déjà prolongée une fois ({RULE})")
+            if today(now) > req.deadline:
+                raise RequestError(f"demande {req.id} : le délai d'un mois est dépassé depuis "
+                                   f"le {req.deadline}; la prolongation s'annonce avant ({RULE})")
+            self.ledger.append("extended", {"user": person.id, "request": req.id, "note": text,
+                                            "on": today(now).isoformat()})
+            self._journal(person, req.id, "extended", req.cameras, req.start, req.end)
+        return self.get(request_id)
+
     def _close(self, user: User | None, request_id: str, target: str, text: str,
                now: float | None) -> AccessRequest:
         person = _person(user)
@@ -334,6 +359,11 @@ def _apply(requests: dict[str, AccessRequest], entry: dict[str, Any]) -> None:
             history=[Step(RECEIVED, entry["ts"], str(d["user"]), str(d["identity_check"]))])
         return
     req = requests.get(str(d.get("request", "")))
+    if req is not None and kind == "extended":
+        req.extension_reason = str(d["note"])
+        req.history.append(Step(req.state, entry["ts"], str(d["user"]),
+                                f"délai prolongé de deux mois : {d['note']}"))
+        return
     if req is None or kind not in STATES:
         return  # a torn-write marker or an unknown kind: nothing to replay
     req.state = kind

@@ -43,7 +43,7 @@ commands:
   redact         EXP-5: blur zones of an export into a marked, re-encoded derivative
   hold           add / list / release legal holds (requisition reference + time range)
   access-request right-of-access requests (RGPD art. 15): add, list, show, search, extract
-                 (EXP-5 blurred), answer, refuse; one-month deadline (RGPD art. 12.3)
+                 (EXP-5 blurred), answer, refuse, extend; one-month deadline (RGPD art. 12.3)
   purge          run retention once (age RET-1/RET-2, disk pressure, journal JRN-2)
   keygen         create the Ed25519 signing key
   hash-password  read a password on stdin, print its argon2id hash (ACC-5)
@@ -125,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     hp.add_argument("--from", dest="start", required=True)
     hp.add_argument("--to", dest="end", required=True)
     hp.add_argument("--by", default=getpass.getuser(), help="who places it (journaled)")
+    hp.add_argument("--reason", help="written reason (journaled, JRN-1)")
     hp = hsub.add_parser("list", help="list active holds")
     with_config(hp)
     hp.add_argument("--all", action="store_true", help="include released holds")
@@ -132,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     with_config(hp)
     hp.add_argument("id", type=int)
     hp.add_argument("--by", default=getpass.getuser())
+    hp.add_argument("--reason", help="written reason (journaled, JRN-1)")
     _access_request_args(sub, with_config)
     sp = sub.add_parser("purge", help="run retention once")
     with_config(sp)
@@ -175,7 +177,8 @@ def _access_request_args(sub: Any, with_config: Any) -> None:
     ap.add_argument("id")
     for action, what in (("search", "find the footage"),
                          ("extract", "export and blur zones (EXP-5)"),
-                         ("answer", "close as answered"), ("refuse", "close as refused")):
+                         ("answer", "close as answered"), ("refuse", "close as refused"),
+                         ("extend", "extend the deadline by two months (RGPD art. 12.3)")):
         ap = asub.add_parser(action, help=what)
         person(ap)
         ap.add_argument("id")
@@ -184,8 +187,8 @@ def _access_request_args(sub: Any, with_config: Any) -> None:
                             help="rectangle to blur, in pixels (repeat for several)")
         if action == "answer":
             ap.add_argument("--note", required=True, help="how and when the answer was given")
-        if action == "refuse":
-            ap.add_argument("--reason", required=True, help="why the request is refused")
+        if action in ("refuse", "extend"):
+            ap.add_argument("--reason", required=True, help="why (told to the requester)")
 
 
 def _auth_args(sp: argparse.ArgumentParser) -> None:
@@ -400,7 +403,8 @@ def _hold(state: State, args: argparse.Namespace) -> int:
         start, end = _time(args.start, "--from"), _time(args.end, "--to")
         if end <= start:
             return _usage("--to must be after --from")
-        hold = retention.add_hold(state, args.ref, args.camera, start, end, args.by)
+        hold = retention.add_hold(state, args.ref, args.camera, start, end, args.by,
+                                  args.reason)
         print(f"hold {hold.id} placed: {hold.ref} {hold.camera} {timeutil.iso(hold.start)} .. "
               f"{timeutil.iso(hold.end)}")
         return 0
@@ -410,7 +414,7 @@ def _hold(state: State, args: argparse.Namespace) -> int:
             print(f"{h.id}\t{h.ref}\t{h.camera}\t{timeutil.iso(h.start)}\t{timeutil.iso(h.end)}"
                   f"\t{h.created_by}\t{status}")
         return 0
-    released = retention.release_hold(state, args.id, args.by)
+    released = retention.release_hold(state, args.id, args.by, args.reason)
     if released is None:
         return _err(f"no active hold with id {args.id}")
     print(f"hold {released.id} ({released.ref}) released")
@@ -453,6 +457,8 @@ def _access_request(state: State, args: argparse.Namespace) -> int:
             r = store.produce_extract(user, args.id, args.zone)
         elif act == "answer":
             r = store.answer(user, args.id, args.note)
+        elif act == "extend":
+            r = store.extend(user, args.id, args.reason)
         else:
             r = store.refuse(user, args.id, args.reason)
     except ar.RequestError as exc:

@@ -333,7 +333,7 @@ class Records:
                           errors=errors or [], files=files)
 
     async def request_step(self, request: Request, user: User) -> Response:
-        """Advance a request: search, extract, answer, refuse."""
+        """Advance a request: search, extract, answer, refuse; or extend its deadline."""
         rid = request.path_params["rid"]
         step = request.path_params["step"]
         data = await request.form()
@@ -347,6 +347,8 @@ class Records:
                 await run_in_threadpool(store.produce_extract, user, rid, zones)
             elif step == "repondre":
                 await run_in_threadpool(store.answer, user, rid, str(data.get("note", "")))
+            elif step == "prolonger":
+                await run_in_threadpool(store.extend, user, rid, str(data.get("reason", "")))
             elif step == "refuser":
                 await run_in_threadpool(store.refuse, user, rid, str(data.get("reason", "")))
             else:

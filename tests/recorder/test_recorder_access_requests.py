@@ -205,3 +205,35 @@ def test_cli_records_and_lists_a_request_with_the_persons_password(tmp_path: Pat
     no_reason = cli("access-request", "refuse", "--config", str(path), "DA-0001", "--user",
                     "mdupont", "--password-file", "-", "--reason", " ", stdin=PASSWORD)
     assert no_reason.returncode == 1 and "motif du refus" in no_reason.stderr
+
+
+def test_deadline_extends_by_two_months_once_within_the_first_month(state: State) -> None:
+    now = time.time()
+    store = ar.Store(state)
+    maire = _user(state, "mdupont")
+    req = _record(state, now, received=ar.today(now))
+    first = req.deadline
+    with pytest.raises(ar.RequestError, match="prolongation : obligatoire"):
+        store.extend(maire, req.id, "")
+    req = store.extend(maire, req.id, "demande complexe : 4 caméras, 3 semaines d'images")
+    assert req.deadline == ar.one_month_after(ar.one_month_after(first))
+    assert req.state == ar.RECEIVED  # an extension is no step of the state machine
+    with pytest.raises(ar.RequestError, match="déjà prolongée"):
+        store.extend(maire, req.id, "encore")
+    late = _record(state, now, received=date(2026, 1, 5))
+    with pytest.raises(ar.RequestError, match="dépassé"):
+        store.extend(maire, late.id, "trop tard")
+    steps = [e["data"]["step"] for e in state.journal.entries() if e["kind"] == "access_request"]
+    assert steps.count("extended") == 1
+
+
+def test_recorder_verify_catches_an_altered_access_request(state: State) -> None:
+    from recorder.verify import verify_all
+
+    req = _record(state, time.time())
+    assert verify_all(state).ok
+    path = sorted(ar.Store(state).dir.glob("*.jsonl"))[-1]
+    path.write_text(path.read_text().replace("Martin", "Mertin"))
+    report = verify_all(state)
+    assert not report.ok and "access requests" in (report.problem or "")
+    assert req.id.startswith("DA-")

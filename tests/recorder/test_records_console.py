@@ -243,3 +243,22 @@ def test_health_page_shows_cameras_disk_clock_and_raises_an_alarm_when_a_camera_
     expect(page.locator("#alarms")).to_contain_text("cam1")
     expect(page.locator("#alarms")).to_contain_text("RET-2")
     _shot(page, "health-alarm")
+
+
+def test_adjoint_sees_and_acts_on_his_own_cameras_only(page: Page, console: Console) -> None:
+    _login(page, console, "pbernard")  # habilitated for cam1 only (ACC-2)
+    page.goto(f"{console.url}/registre?kind=recording")
+    cams = set(page.locator("table.log tbody tr td:nth-child(4)").all_inner_texts())
+    assert cams == {"cam1"}
+    page.goto(f"{console.url}/gels")
+    options = page.locator("#hold-form select[name=camera] option").all_inner_texts()
+    assert [o.split(" ")[0] for o in options] == ["cam1"]  # neither "toutes" nor cam2
+    csrf = page.locator("meta[name=csrf]").get_attribute("content") or ""
+    resp = page.request.post(f"{console.url}/gels", headers={"Origin": console.url}, form={
+        "csrf": csrf, "ref": "PV 1", "camera": "cam2", "du": "2026-12-01T10:00",
+        "au": "2026-12-01T11:00", "reason": "essai"})
+    assert resp.status == 400 and "ACC-2" in resp.text()
+    page.goto(f"{console.url}/demandes")
+    boxes = page.locator("#request-form input[name=cameras]")
+    assert [boxes.nth(i).get_attribute("value") for i in range(boxes.count())] == ["cam1"]
+    assert console.svc.state.index.holds() == []
