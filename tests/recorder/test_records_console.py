@@ -96,7 +96,14 @@ def test_maire_places_and_releases_a_hold_journaled_with_her_id(page: Page,
     page.fill("#hold-form input[name=au]", _local_input(now + timedelta(hours=1)))
     page.click("#hold-form button[type=submit]")  # no reason yet: refused, nothing placed
     expect(page.locator("#hold-form input[name=reason]")).to_be_visible()
+    csrf = page.locator("meta[name=csrf]").get_attribute("content") or ""
+    bare = page.request.post(f"{console.url}/gels", headers={"Origin": console.url}, form={
+        "csrf": csrf, "ref": "PV 1", "camera": "cam1", "du": "2026-12-01T10:00",
+        "au": "2026-12-01T11:00", "reason": "  ", "by": "quelqu'un d'autre"})
+    assert bare.status == 400 and "motif : obligatoire" in bare.text()  # the server checks too
     assert console.svc.state.index.holds() == []
+    page.evaluate("document.querySelector('#hold-form').insertAdjacentHTML('beforeend', "
+                  "'<input type=hidden name=by value=intrus>')")  # a forged `by` is ignored
     page.fill("#hold-form input[name=reason]", "réquisition du 30/11 — vol à l'étalage")
     page.press("#hold-form input[name=reason]", "Enter")  # keyboard: Enter submits
     row = page.locator("#holds tbody tr.active")
@@ -165,7 +172,7 @@ def test_access_request_is_recorded_searched_extracted_and_answered(page: Page,
 
 
 def test_register_filtered_by_camera_and_kind_and_its_printable_extract(
-        page: Page, console: Console, tmp_path: Path) -> None:
+        page: Page, console: Console) -> None:
     _login(page, console, "mdupont")
     page.goto(f"{console.url}/registre")
     expect(page.locator("#verify-status")).to_contain_text("Chaîne vérifiée")
@@ -186,7 +193,8 @@ def test_register_filtered_by_camera_and_kind_and_its_printable_extract(
     expect(page.locator("#recordings tbody tr")).to_have_count(2)  # one line per camera today
     _shot(page, "register-extract")
     page.emulate_media(media="print")
-    pdf = tmp_path / "extrait.pdf"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pdf = SHOTS / "register-extract.pdf"
     page.pdf(path=str(pdf), format="A4", landscape=True)
     from pypdf import PdfReader
 
