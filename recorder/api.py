@@ -229,7 +229,7 @@ def endpoint(ctx: ApiContext, handler: Handler) -> Callable[[Request], Awaitable
 
     async def run(request: Request) -> Response:
         try:
-            query = parse_query(request)
+            query = {**parse_query(request), **request.path_params}
             data = await read_body(request)
             body = json_body(request, data)
             user, session = await authenticate(ctx, request)

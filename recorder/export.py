@@ -24,6 +24,8 @@ from recorder.state import State, sha256_file
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 FORMAT = "beffroi-export/1"
+PLAYER = "verification.html"  # opened from the bundle: checks signature and hashes (WebCrypto)
+PLAYER_PAGE = Path(__file__).resolve().parent / "web" / "static" / "bundle_player.html"
 
 
 class ExportError(Exception):
@@ -157,6 +159,7 @@ def _readme(start: float, end: float, plays: list[dict[str, Any]]) -> str:
         "(EXP-1) :",
         "ils peuvent commencer avant et finir après la plage demandée (manifest.json : "
         "\"asked\" et \"covered\").",
+        f"Vérification dans un navigateur, sans réseau : ouvrir {PLAYER} et choisir ce dossier.",
         "Lecture de la seule plage demandée, depuis ce dossier :",
         "  VLC : ouvrir <caméra>.m3u (début et fin de la plage réglés) ;",
         "  ffplay (image par image : touche s ; pause : espace) :",
@@ -234,6 +237,7 @@ def export(state: State, cameras: list[str], start: float, end: float, out: Path
             plays += _play(cam, segs, start, end)
             bundle[f"{cam}.m3u"] = _m3u(cam, segs, start, end)
     bundle["LISEZMOI.txt"] = _readme(start, end, plays)
+    bundle[PLAYER] = PLAYER_PAGE.read_text(encoding="utf-8")
     for name, text in bundle.items():
         (out / name).write_text(text, encoding="utf-8")
     public = state.key.public_key()

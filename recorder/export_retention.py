@@ -23,7 +23,8 @@ log = logging.getLogger("recorder.retention")
 DAY = 86400.0
 # what export.export() writes beside the copied segments (nothing else is ever deleted)
 BUNDLE_FILES = ("manifest.json", "manifest.sig", "nvr-public-key.pem", "LISEZMOI.txt",
-                "DERIVATIVE.json", "DERIVATIVE.json.sig")  # the last two: EXP-5 extracts
+                "DERIVATIVE.json", "DERIVATIVE.json.sig",  # EXP-5 extracts
+                "verification.html")  # export.PLAYER: the in-browser check (issue 14)
 MARKERS = ("manifest.json", "DERIVATIVE.json")
 
 

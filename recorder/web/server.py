@@ -109,7 +109,8 @@ class BoundedH11Protocol(H11Protocol):
         if self._refused or self._lingering or self.cycle is None or self.cycle.response_complete:
             self.transport.close()
             return None
-        return True
+        # asyncio's TLS transport shuts down on EOF whatever we return (and warns on True)
+        return None if self.scheme == "https" else True
 
     def handle_events(self) -> None:
         """Like uvicorn's, but the deadline stops once the whole request is in."""

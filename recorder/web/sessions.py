@@ -26,6 +26,7 @@ class Session:
     expires: float
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     last_seen: float = field(default_factory=timeutil.now)
+    granted: dict[int, str] = field(default_factory=dict)  # segment id -> path (playlists)
 
     def csrf_ok(self, token: str | None) -> bool:
         """Constant-time comparison of a submitted CSRF token with this session's."""
