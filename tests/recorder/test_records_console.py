@@ -26,7 +26,7 @@ from playwright.sync_api import Page, expect  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("BEFFROI_SHOTS", "/tmp/beffroi-shots"))
 TZ = ZoneInfo("Europe/Paris")
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium")]
 
 
@@ -69,11 +69,11 @@ def console(tmp_path: Path, camera_server: RtspServer) -> Iterator[Console]:
 
 
 def _login(page: Page, console: Console, user: str) -> None:
-    page.goto(f"{console.url}/login")
+    page.goto(f"{console.url}/login?next=/sante")  # not /direct: no live pull to start
     page.fill("#user", user)
     page.fill("#password", PASSWORD)
     page.click("section.login button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)  # admin: "/"; others: "/direct"
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def _shot(page: Page, name: str) -> None:
@@ -137,6 +137,12 @@ def test_access_request_is_recorded_searched_extracted_and_answered(page: Page,
     form = page.locator("#request-form")
     form.locator("input[name=requester]").fill("Jean <i>Martin</i>")
     form.locator("input[name=contact]").fill("12 rue de l'Église, Évrange")
+    form.locator("input[name=du]").fill(_local_input(now - timedelta(minutes=1)))
+    form.locator("input[name=au]").fill(_local_input(now + timedelta(minutes=1)))
+    form.locator("textarea[name=identity_check]").fill("CNI n° 0000 vue au guichet par M. Dupont")
+    form.locator("button[type=submit]").click()  # no camera ticked: refused, fields kept
+    expect(page.locator("#erreurs")).to_contain_text("caméras : au moins une")
+    expect(form.locator("input[name=requester]")).to_have_value("Jean <i>Martin</i>")
     form.locator("input[value=cam1]").check()
     form.locator("input[name=du]").fill(_local_input(now - timedelta(minutes=1)))
     form.locator("input[name=au]").fill(_local_input(now + timedelta(minutes=1)))
