@@ -219,11 +219,14 @@ class ChainStatus:
 
 
 def chain_status(ledger: Ledger) -> ChainStatus:
-    """Verify one chain with its own key (hash, link, signature, sequence)."""
+    """Verify one chain with its own key (hash, link, signature, sequence); only what was
+    appended since the last check has its signatures verified (recorder.chaincheck)."""
+    from recorder import chaincheck
+
     if ledger.key is None:
         return ChainStatus(ledger.name, 0, "no key to verify with")
-    count, problem = ledger.verify(ledger.key.public_key())
-    return ChainStatus(ledger.name, count, str(problem) if problem else None)
+    count, problem = chaincheck.status(ledger, ledger.key.public_key())
+    return ChainStatus(ledger.name, count, problem)
 
 
 def parse_day(text: str, what: str) -> float:

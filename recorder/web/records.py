@@ -9,7 +9,9 @@ run (recorder.web.security). Free text is data: Jinja autoescape on every templa
 
 from __future__ import annotations
 
+import logging
 import mimetypes
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from recorder.api import ApiContext
 
 TZ = ZoneInfo(ar.LOCAL_TZ)
+log = logging.getLogger("recorder.web.records")
 
 
 def _local(ts: float | None) -> str:
@@ -88,6 +91,16 @@ class Records:
         self.ctx = ctx
         self.state = ctx.state
         self.sync = clock.make(ctx.state.config.sync_check)
+        # the first verify status pays the full chain once (recorder.chaincheck): now, not at
+        # the maire's first page load
+        threading.Thread(target=self._warm, name="records-verify", daemon=True).start()
+
+    def _warm(self) -> None:
+        for ledger in (self.state.register, self.state.journal):
+            try:
+                registerview.chain_status(ledger)
+            except Exception:  # a page load will say what is wrong; never kill the service
+                log.exception("chain verify warm-up failed", extra={"chain": ledger.name})
 
     # -- plumbing -----------------------------------------------------------------------------
     def _page(self, request: Request, template: str, user: User, status: int = 200,

@@ -4,6 +4,7 @@ entry)."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from recorder_harness import make_config, seed_segments
 
 from recorder import config, registerview, retention
+from recorder.ledger import entry_hash
 from recorder.registerview import Filters
 from recorder.state import State, open_state
 
@@ -110,3 +112,32 @@ def test_chain_status_reports_an_altered_entry(state: State) -> None:
     path.write_text(path.read_text().replace("pbernard", "mdupont", 1))
     status = registerview.chain_status(state.journal)
     assert not status.ok and "altered" in (status.problem or "")
+
+
+def test_chain_status_after_a_check_verifies_appends_and_still_sees_old_tampering(
+        state: State) -> None:
+    _journal(state, 1_000_000.0)
+    assert registerview.chain_status(state.journal).entries == 5
+    state.journal.append("search", {"user": "mdupont"})
+    assert registerview.chain_status(state.journal).entries == 6  # the append is counted
+    path = sorted(state.config.journal_dir.glob("*.jsonl"))[-1]
+    lines = path.read_text().splitlines(keepends=True)
+    lines[1] = lines[1].replace("mdupont", "pbernard")  # an entry verified long ago
+    path.write_text("".join(lines))
+    status = registerview.chain_status(state.journal)
+    assert not status.ok and "line 2" in (status.problem or "")
+
+
+def test_chain_status_refuses_an_appended_line_not_signed_by_the_nvr(state: State) -> None:
+    _journal(state, 1_000_000.0)
+    assert registerview.chain_status(state.journal).ok
+    path = sorted(state.config.journal_dir.glob("*.jsonl"))[-1]
+    last = json.loads(path.read_text().splitlines()[-1])
+    forged = {"seq": last["seq"] + 1, "t": last["t"] + 1, "ts": last["ts"], "kind": "login",
+              "data": {"user": "intrus"}, "prev": last["hash"]}
+    forged["hash"] = entry_hash(forged)
+    forged["sig"] = last["sig"]  # a signature of something else
+    with open(path, "a") as fh:
+        fh.write(json.dumps(forged) + "\n")
+    status = registerview.chain_status(state.journal)
+    assert not status.ok and "bad signature" in (status.problem or "")
