@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from recorder import keys
-from recorder.ledger import Ledger, entry_hash
+from recorder.ledger import GENESIS, Ledger, entry_hash
 
 
 @dataclass
@@ -26,7 +26,7 @@ class _Verified:
 
     files: list[tuple[str, int, str]] = field(default_factory=list)
     count: int = 0
-    prev: str = ""
+    prev: str = GENESIS
     seq: int = 0
 
 

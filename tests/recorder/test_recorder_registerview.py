@@ -141,3 +141,10 @@ def test_chain_status_refuses_an_appended_line_not_signed_by_the_nvr(state: Stat
         fh.write(json.dumps(forged) + "\n")
     status = registerview.chain_status(state.journal)
     assert not status.ok and "bad signature" in (status.problem or "")
+
+
+def test_chain_status_checked_while_empty_accepts_the_first_entries(state: State) -> None:
+    assert registerview.chain_status(state.journal).entries == 0  # before anything is written
+    _journal(state, 1_000_000.0)
+    status = registerview.chain_status(state.journal)
+    assert status.ok and status.entries == 5
