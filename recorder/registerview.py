@@ -9,10 +9,13 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recorder import timeutil
 from recorder.ledger import Ledger
+
+if TYPE_CHECKING:
+    from recorder.state import State
 
 # REG-1: what the register records, named in French for the console and the extract
 REGISTER_KINDS: dict[str, str] = {
@@ -238,3 +241,18 @@ def parse_day(text: str, what: str) -> float:
         raise ValueError(f"{what} : date attendue AAAA-MM-JJ ou AAAA-MM-JJTHH:MM, reçu "
                          f"{raw[:40]!r}") from None
 
+
+
+def checkpoint_status(state: State) -> tuple[str | None, str | None]:
+    """(problem, checkpoint time) of the chains against the latest signed checkpoint: a cut
+    tail or a rolled-back state keeps a valid chain, the checkpoint still sees it (JRN-2)."""
+    from recorder import checkpoint
+
+    try:
+        cp = checkpoint.latest(state.config.checkpoint_dir)
+    except ValueError as exc:
+        return f"checkpoint: {exc}", None
+    if cp is None:
+        return None, None
+    return (checkpoint.check(state, cp, state.key.public_key(), "checkpoint"),
+            str(cp.get("ts", "")))

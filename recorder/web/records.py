@@ -173,15 +173,16 @@ class Records:
         filters, form, errors = self._filters(request)
         errors = errors + [e for e in more_errors or [] if e not in errors]
 
-        def work() -> tuple[registerview.View, registerview.ChainStatus]:
+        def work() -> tuple[registerview.View, registerview.ChainStatus,
+                            tuple[str | None, str | None]]:
             v = registerview.view(ledger, filters)
             v.rows = self._visible(user, v.rows)
-            return v, registerview.chain_status(ledger)
+            return v, registerview.chain_status(ledger), registerview.checkpoint_status(st)
 
-        v, chain = await run_in_threadpool(work)
+        v, chain, (cp_problem, cp_ts) = await run_in_threadpool(work)
         kinds = registerview.REGISTER_KINDS if which == "register" else registerview.JOURNAL_KINDS
         return self._page(request, "records/ledger.html", user, status=status, which=which,
-                          view=v, chain=chain, form=form, errors=errors, kinds=kinds,
+                          view=v, chain=chain, cp_problem=cp_problem, cp_ts=cp_ts, form=form, errors=errors, kinds=kinds,
                           cameras=st.config.cameras,
                           people=[u for u in st.config.users])
 

@@ -148,3 +148,16 @@ def test_chain_status_checked_while_empty_accepts_the_first_entries(state: State
     _journal(state, 1_000_000.0)
     status = registerview.chain_status(state.journal)
     assert status.ok and status.entries == 5
+
+
+def test_a_cut_tail_keeps_a_valid_chain_but_fails_the_signed_checkpoint(state: State) -> None:
+    from recorder import checkpoint
+
+    _journal(state, 1_000_000.0)
+    checkpoint.write(state)
+    assert registerview.checkpoint_status(state)[0] is None
+    path = sorted(state.config.journal_dir.glob("*.jsonl"))[-1]
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:-2]))  # tail cut
+    assert registerview.chain_status(state.journal).ok  # what is left is a valid chain
+    problem, ts = registerview.checkpoint_status(state)
+    assert problem is not None and "JRN-2" in problem and ts
