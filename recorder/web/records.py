@@ -182,9 +182,9 @@ class Records:
         v, chain, (cp_problem, cp_ts) = await run_in_threadpool(work)
         kinds = registerview.REGISTER_KINDS if which == "register" else registerview.JOURNAL_KINDS
         return self._page(request, "records/ledger.html", user, status=status, which=which,
-                          view=v, chain=chain, cp_problem=cp_problem, cp_ts=cp_ts, form=form, errors=errors, kinds=kinds,
-                          cameras=st.config.cameras,
-                          people=[u for u in st.config.users])
+                          view=v, chain=chain, cp_problem=cp_problem, cp_ts=cp_ts, form=form,
+                          errors=errors, kinds=kinds, cameras=st.config.cameras,
+                          people=list(st.config.users))
 
     async def register(self, request: Request, user: User) -> Response:
         """REG-1: the register with filters and its verify status."""
