@@ -6,7 +6,7 @@ verify status. Nothing here writes to either log.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -178,14 +178,14 @@ def extract(register: Ledger, journal: Ledger, start: float, end: float,
     return Extract(start, end, [days[k] for k in sorted(days)], others, jrn)
 
 
-def describe(entry: dict[str, Any]) -> str:
-    """One line of French text saying what an entry records (for the views and the extract);
-    the caller escapes it for its target (HTML autoescape)."""
+def describe(entry: dict[str, Any], when: Callable[[str], str] = str) -> str:
+    """One line of French text saying what an entry records (for the views and the extract),
+    its instants written by `when`; the caller escapes it for its target (HTML autoescape)."""
     d = entry.get("data", {})
     kind = entry.get("kind", "")
-    rng = f"{d['from']} → {d['to']}" if "from" in d and "to" in d else ""
+    rng = f"{when(d['from'])} → {when(d['to'])}" if "from" in d and "to" in d else ""
     if kind in ("recording", "destruction", "recording_gap"):
-        rng = f"{d.get('start', '')} → {d.get('end', '')}"
+        rng = f"{when(d.get('start', ''))} → {when(d.get('end', ''))}"
     parts = {
         "recording": f"{d.get('path', '')} ({d.get('size', 0)} o)",
         "destruction": f"{d.get('path', '')} — {d.get('reason', '')}",

@@ -64,8 +64,8 @@ def _size(n: int) -> str:
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "local": _local, "local_iso": _local_iso, "frdate": _frdate, "size": _size,
-    "utc": timeutil.iso, "describe": registerview.describe, "person": registerview.person_of,
-    "cameras": registerview.cameras_of}
+    "utc": timeutil.iso, "describe": lambda e: registerview.describe(e, _local_iso),
+    "person": registerview.person_of, "cameras": registerview.cameras_of}
 pages._env.filters.update(FILTERS)  # the layout's environment (autoescape on) renders ours too
 
 # Navigation entries after the console's (recorder.web.pages.nav_for): maire/adjoint only,
