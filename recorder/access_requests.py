@@ -211,12 +211,12 @@ class Store:
         if end <= start:
             raise RequestError("période : la fin doit suivre le début")
         with self._transition():
-            entry = self.ledger.append("received", {
-                "user": person.id, "requester": requester, "contact": contact,
+            rid = f"DA-{len(self.all()) + 1:04d}"  # numbered in order, under the step lock
+            self.ledger.append("received", {
+                "request": rid, "user": person.id, "requester": requester, "contact": contact,
                 "received": received.isoformat(), "cameras": list(cameras),
                 "from": timeutil.iso(start), "to": timeutil.iso(end),
                 "identity_check": identity_check})
-            rid = _rid(entry["seq"])
             self._journal(person, rid, RECEIVED, cameras, start, end)
         return self.get(rid)
 
@@ -341,16 +341,11 @@ class Store:
             "from": timeutil.iso(start), "to": timeutil.iso(end)})
 
 
-def _rid(seq: int) -> str:
-    """A request's id: the sequence number of its `received` entry (unique in the chain)."""
-    return f"DA-{seq + 1:04d}"
-
-
 def _apply(requests: dict[str, AccessRequest], entry: dict[str, Any]) -> None:
     """Replay one event of the store."""
     kind, d = entry["kind"], entry["data"]
     if kind == RECEIVED:
-        rid = _rid(int(entry["seq"]))
+        rid = str(d["request"])
         requests[rid] = AccessRequest(
             id=rid, requester=str(d["requester"]), contact=str(d.get("contact", "")),
             received=date.fromisoformat(d["received"]), cameras=list(d["cameras"]),

@@ -237,3 +237,12 @@ def test_recorder_verify_catches_an_altered_access_request(state: State) -> None
     report = verify_all(state)
     assert not report.ok and "access requests" in (report.problem or "")
     assert req.id.startswith("DA-")
+
+
+def test_requests_are_numbered_in_order_whatever_else_the_store_holds(state: State) -> None:
+    now = time.time()
+    first = _record(state, now)
+    ar.Store(state).search(_user(state, "mdupont"), first.id)
+    ar.Store(state).refuse(_user(state, "mdupont"), first.id, "aucune image")
+    second = _record(state, now, requester="Anne Klein")
+    assert (first.id, second.id) == ("DA-0001", "DA-0002")

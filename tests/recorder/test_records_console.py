@@ -173,7 +173,19 @@ def test_access_request_is_recorded_searched_extracted_and_answered(page: Page,
                          ("extract_produced", "mdupont")]
     assert ("extract_downloaded", "mdupont") in steps and steps[-1] == ("answered", "mdupont")
     assert console.journal("redaction")[-1]["user"] == "mdupont"
+    page.goto(f"{console.url}/demandes")  # a request received 40 days ago is overdue
+    form = page.locator("#request-form")
+    form.locator("input[name=requester]").fill("Anne Klein")
+    form.locator("input[name=received]").fill((now - timedelta(days=40)).date().isoformat())
+    form.locator("input[value=cam1]").check()
+    form.locator("input[name=du]").fill(_local_input(now - timedelta(days=41)))
+    form.locator("input[name=au]").fill(_local_input(now - timedelta(days=40, hours=23)))
+    form.locator("textarea[name=identity_check]").fill("CNI vue")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#deadline")).to_contain_text("EN RETARD de")
     page.goto(f"{console.url}/demandes")
+    expect(page.locator("#requests tr.overdue")).to_contain_text("Anne Klein")
+    expect(page.locator("#requests tr.closed")).to_contain_text("Jean <i>Martin</i>")
     _shot(page, "access-requests-list")
 
 
@@ -227,13 +239,14 @@ def test_live_account_gets_403_from_every_records_page(page: Page, console: Cons
     for path, data in (("/gels", {"ref": "x", "camera": "*", "du": "2026-01-01T00:00",
                                   "au": "2026-01-02T00:00", "reason": "x"}),
                        ("/gels/1/lever", {"reason": "x"}),
-                       ("/demandes", {"requester": "x"})):
+                       ("/demandes", {"requester": "x"}),
+                       ("/demandes/DA-0001/rechercher", {})):
         resp = page.request.post(f"{console.url}{path}", form={**data, "csrf": csrf},
                                  headers={"Origin": console.url})
         assert resp.status == 403, path
     assert console.svc.state.index.holds(active_only=False) == []
     denied = [d for d in console.journal("access_denied") if d["user"] == uid]
-    assert len(denied) >= 11  # JRN-1: every refusal traced with the person's id
+    assert len(denied) >= 12  # JRN-1: every refusal traced with the person's id
 
 
 def test_health_page_shows_cameras_disk_clock_and_raises_an_alarm_when_a_camera_drops(
