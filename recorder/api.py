@@ -2,7 +2,8 @@
 
 Starlette endpoints on uvicorn (recorder/web/server.py bounds connections, the request
 deadline and TLS; recorder/guard.py bounds password hashing and locks out). The console
-(recorder/web/) uses the same endpoints with its session cookie; OpenAPI at /api/openapi.json.
+(recorder/web/) uses the same endpoints with its session cookie; OpenAPI at /api/openapi.json
+(built from ENDPOINTS and PARAMS: recorder/web/app.py).
 
 Endpoints (all JSON unless noted; credentials: `Authorization: Basic`, a Bearer token from
 POST /api/login, or the console's session cookie):
@@ -429,6 +430,12 @@ ENDPOINTS: list[tuple[str, str, Handler]] = [
 ]
 
 
+PARAMS: dict[str, tuple[str, ...]] = {
+    "/api/segments": ("camera", "from", "to"), "/api/timeline": ("camera", "from", "to"),
+    "/api/instant": ("camera", "at"), "/api/play": ("camera", "from", "to"),
+    "/api/live": ("camera",)}
+
+
 def routes(ctx: ApiContext) -> list[BaseRoute]:
     """The JSON API's routes (each path one method: another gets a JSON 405)."""
     return [Route(path, endpoint(ctx, handler), methods=[method], name=handler.__name__[1:])
@@ -458,4 +465,5 @@ def make_server(ctx: ApiContext) -> ApiServer:
 
     tls = tls_context(ctx)
     conf = ctx.state.config
-    return ApiServer(build_app(ctx), conf.api_listen, conf.api_limits, tls)
+    return ApiServer(build_app(ctx), conf.api_listen, conf.api_limits, tls,
+                     on_stop=ctx.live.close)

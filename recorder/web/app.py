@@ -10,7 +10,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
-from starlette.schemas import SchemaGenerator
 from starlette.staticfiles import StaticFiles
 
 from recorder.web import console, records
@@ -20,8 +19,29 @@ from recorder.web.security import WebSecurity
 if TYPE_CHECKING:
     from recorder.api import ApiContext
 
-SCHEMA = SchemaGenerator({"openapi": "3.0.0",
-                          "info": {"title": "Beffroi recorder API", "version": "1"}})
+
+
+def openapi_document() -> dict[str, Any]:
+    """OpenAPI 3 description of the JSON API, from recorder.api.ENDPOINTS (summary: the
+    handler's docstring; parameters: recorder.api.PARAMS)."""
+    from recorder import __version__, api
+
+    paths: dict[str, Any] = {}
+    for method, path, handler in api.ENDPOINTS:
+        params = [{"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
+                  for n in api.PARAMS.get(path, ())]
+        paths.setdefault(path, {})[method.lower()] = {
+            "summary": (handler.__doc__ or "").strip().splitlines()[0],
+            "parameters": params,
+            "responses": {"200": {"description": "OK"}, "400": {"description": "bad input"},
+                          "401": {"description": "no account"},
+                          "403": {"description": "right refused (journaled)"}}}
+    return {"openapi": "3.0.3",
+            "info": {"title": "Beffroi recorder API", "version": __version__},
+            "components": {"securitySchemes": {
+                "basic": {"type": "http", "scheme": "basic"},
+                "bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"basic": []}, {"bearer": []}], "paths": paths}
 
 
 def build_app(ctx: ApiContext) -> Any:
@@ -37,7 +57,7 @@ def build_app(ctx: ApiContext) -> Any:
 
     async def openapi(request: Request) -> Response:
         """The API's OpenAPI description (from the endpoints' docstrings)."""
-        return SCHEMA.OpenAPIResponse(request)
+        return JSONResponse(openapi_document())
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -71,6 +71,8 @@ def routes(ctx: ApiContext) -> list[BaseRoute]:
         if user is None:
             return login_page(request, "Identifiant ou mot de passe incorrect.", 401, name)
         ctx.sessions.drop(s.id)
+        ctx.live.warm([c.id for c in ctx.state.config.cameras
+                       if access.allowed(user, access.LIVE, c.id)])
         new = ctx.sessions.new(user.id)  # a new id at login: no fixation
         ctx.state.journal.append("login", {"user": user.id, "client": client_of(request),
                                            "via": "console"})

@@ -15,6 +15,7 @@ import logging
 import socket
 import ssl
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import h11
@@ -180,8 +181,10 @@ class ApiServer:
     server had, for the service and the tests)."""
 
     def __init__(self, app: Any, address: tuple[str, int], limits: ApiLimits,
-                 tls: ssl.SSLContext | None) -> None:
+                 tls: ssl.SSLContext | None,
+                 on_stop: Callable[[], Awaitable[None]] | None = None) -> None:
         self.limits = limits
+        self.on_stop = on_stop
         self.tls = tls
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.socket = socket.socket(family, socket.SOCK_STREAM)
@@ -233,6 +236,8 @@ class ApiServer:
             await asyncio.sleep(0.1)
         for task in list(self.state.tasks):
             task.cancel()
+        if self.on_stop is not None:
+            await self.on_stop()  # e.g. the live pulls' ffmpeg processes
         await asyncio.sleep(0)
 
     def shutdown(self) -> None:

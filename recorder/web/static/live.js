@@ -40,7 +40,7 @@ function startTile(tile) {
       if (video.buffered.length) {
         const end = video.buffered.end(video.buffered.length - 1);
         const start = video.buffered.start(0);
-        if (end - video.currentTime > 1.0 || video.currentTime < start) video.currentTime = end - 0.2;
+        if (end - video.currentTime > 0.6 || video.currentTime < start) video.currentTime = end - 0.1;
         if (end - start > 30 && !sb.updating) { sb.remove(start, end - 10); return; }
       }
       pump();
