@@ -39,6 +39,9 @@ def main() -> int:
         t0 = time.perf_counter()
         view = registerview.view(reg, registerview.Filters(camera="cam2", kind="recording"))
         t_view = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        rare = registerview.view(reg, registerview.Filters(kind="transmission"))
+        t_rare = time.perf_counter() - t0
         public = key.public_key()
         t0 = time.perf_counter()
         n, problem = reg.verify(public)
@@ -49,7 +52,8 @@ def main() -> int:
         n2, problem2 = chaincheck.status(reg, public)
         t_incr = time.perf_counter() - t0
     print(f"register of {args.entries} entries built in {build:.1f} s")
-    print(f"filtered view (cam2 recordings, {view.matched} matched): {t_view:.3f} s")
+    print(f"newest {len(view.rows)} cam2 recordings: {t_view:.3f} s; a kind found nowhere "
+          f"({len(rare.rows)} rows, the whole register read): {t_rare:.3f} s")
     print(f"full verify ({n} entries, problem={problem}): {t_full:.3f} s")
     print(f"incremental verify status after one append ({n2} entries, problem={problem2}): "
           f"{t_incr:.3f} s")

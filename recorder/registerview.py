@@ -41,23 +41,27 @@ JOURNAL_KINDS: dict[str, str] = {
     "torn_write_dropped": "Écriture interrompue réparée", "register_extract":
     "Extrait du registre imprimé",
 }
-MAX_ROWS = 1000  # one page of a view; the count says how many matched
+MAX_ROWS = 1000  # one page of a view, the newest entries
 
 
-def read_entries(ledger: Ledger, since: float | None = None) -> Iterator[dict[str, Any]]:
-    """Entries of a ledger in chain order, tolerant of an append in progress (a last line
-    without its newline is not yet an entry). Files of months before `since` are skipped:
-    an entry is never written into an earlier month's file than its own time."""
+def _lines(ledger: Ledger, since: float | None, newest_first: bool = False
+           ) -> Iterator[bytes]:
+    """Complete lines of a ledger's files (the part after the last newline of a file is an
+    append in progress, not an entry). Files of months before `since` are skipped: an entry is
+    never written into an earlier month's file than its own time."""
     if not ledger.dir.is_dir():
         return
     first = datetime.fromtimestamp(since, UTC).strftime("%Y-%m") if since is not None else ""
-    for path in sorted(ledger.dir.glob("*.jsonl")):
-        if path.stem < first:
-            continue
-        data = path.read_bytes()
-        for line in data.split(b"\n")[:-1]:  # the part after the last newline is unfinished
-            if line.strip():
-                yield json.loads(line)
+    paths = [p for p in sorted(ledger.dir.glob("*.jsonl")) if p.stem >= first]
+    for path in reversed(paths) if newest_first else paths:
+        lines = [line for line in path.read_bytes().split(b"\n")[:-1] if line.strip()]
+        yield from reversed(lines) if newest_first else lines
+
+
+def read_entries(ledger: Ledger, since: float | None = None) -> Iterator[dict[str, Any]]:
+    """Entries of a ledger in chain order, tolerant of an append in progress."""
+    for line in _lines(ledger, since):
+        yield json.loads(line)
 
 
 def person_of(entry: dict[str, Any]) -> str:
@@ -112,22 +116,25 @@ class Filters:
 
 @dataclass
 class View:
-    """The entries of one filtered view, newest first, at most MAX_ROWS of `matched`."""
+    """The newest entries of one filtered view, at most `limit`; `truncated` when older ones
+    match too (they are not read: a month of register is ~86,000 entries)."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
-    matched: int = 0
-
-    @property
-    def truncated(self) -> bool:
-        """True when more entries matched than are shown."""
-        return self.matched > len(self.rows)
+    truncated: bool = False
 
 
 def view(ledger: Ledger, filters: Filters, limit: int = MAX_ROWS) -> View:
-    """Filtered entries of a ledger, newest first."""
-    kept = [e for e in read_entries(ledger, filters.start) if filters.keeps(e)]
-    kept.reverse()
-    return View(rows=kept[:limit], matched=len(kept))
+    """Filtered entries of a ledger, newest first, reading back only as far as needed."""
+    out = View()
+    for line in _lines(ledger, filters.start, newest_first=True):
+        entry = json.loads(line)
+        if not filters.keeps(entry):
+            continue
+        if len(out.rows) == limit:
+            out.truncated = True
+            break
+        out.rows.append(entry)
+    return out
 
 
 @dataclass
