@@ -162,3 +162,27 @@ def test_a_cut_tail_keeps_a_valid_chain_but_fails_the_signed_checkpoint(state: S
     assert registerview.chain_status(state.journal).ok  # what is left is a valid chain
     problem, ts = registerview.checkpoint_status(state)
     assert problem is not None and "JRN-2" in problem and ts
+
+
+def test_a_line_appended_during_the_full_verify_is_verified_later_not_assumed(
+        state: State, monkeypatch: pytest.MonkeyPatch) -> None:
+    _journal(state, 1_000_000.0)
+    path = sorted(state.config.journal_dir.glob("*.jsonl"))[-1]
+    real = state.journal.verify
+
+    def verify_then_forge(public: object) -> object:
+        result = real(public)  # type: ignore[arg-type]
+        last = json.loads(path.read_text().splitlines()[-1])
+        forged = {"seq": last["seq"] + 1, "t": last["t"] + 1, "ts": last["ts"], "kind": "login",
+                  "data": {"user": "intrus"}, "prev": last["hash"]}
+        forged["hash"] = entry_hash(forged)
+        forged["sig"] = last["sig"]
+        with open(path, "a") as fh:  # lands after verify() took its snapshot
+            fh.write(json.dumps(forged, sort_keys=True, separators=(",", ":")) + "\n")
+        return result
+
+    monkeypatch.setattr(state.journal, "verify", verify_then_forge)
+    assert registerview.chain_status(state.journal).entries == 5
+    monkeypatch.setattr(state.journal, "verify", real)
+    status = registerview.chain_status(state.journal)
+    assert not status.ok and "bad signature" in (status.problem or "")
