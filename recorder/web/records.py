@@ -342,7 +342,10 @@ class Records:
         if req.extract_dir and Path(req.extract_dir).is_dir():
             root = Path(req.extract_dir)
             files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+        dims = {c.id: f"{c.width}×{c.height}" for c in self.state.config.cameras
+                if c.id in req.cameras}
         return self._page(request, "records/request.html", user, status=status, req=req,
+                          dims=dims,
                           today=ar.today(), labels=ar.LABELS, rule=ar.RULE,
                           errors=errors or [], files=files)
 

@@ -154,6 +154,7 @@ def test_access_request_is_recorded_searched_extracted_and_answered(page: Page,
     page.click("#step-search button")
     expect(page.locator("h1")).to_contain_text("images recherchées")
     expect(page.locator("#found")).to_contain_text("cam1 :")
+    _shot(page, "access-request-searched")
     page.fill("#step-extract textarea[name=zones]", "0,0,320,180\n640,360,200,120")
     page.click("#step-extract button")
     expect(page.locator("h1")).to_contain_text("extrait produit", timeout=120_000)
