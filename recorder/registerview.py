@@ -39,7 +39,8 @@ JOURNAL_KINDS: dict[str, str] = {
     "service_stop": "Arrêt du service", "unclean_shutdown": "Arrêt non propre",
     "export_missing": "Copie d'export manquante", "journal_pruned": "Journal élagué (JRN-2)",
     "torn_write_dropped": "Écriture interrompue réparée", "register_extract":
-    "Extrait du registre imprimé",
+    "Extrait du registre imprimé", "frame_saved": "Image enregistrée (PNG)",
+    "export_download": "Téléchargement d'un export",
 }
 MAX_ROWS = 1000  # one page of a view, the newest entries
 

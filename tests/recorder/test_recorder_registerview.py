@@ -186,3 +186,15 @@ def test_a_line_appended_during_the_full_verify_is_verified_later_not_assumed(
     monkeypatch.setattr(state.journal, "verify", real)
     status = registerview.chain_status(state.journal)
     assert not status.ok and "bad signature" in (status.problem or "")
+
+
+def test_every_kind_the_recorder_writes_has_a_french_label() -> None:
+    import re
+
+    root = Path(registerview.__file__).parent
+    source = "\n".join(p.read_text() for p in root.rglob("*.py"))
+    journal = set(re.findall(r'journal\.append\(\s*"([a-z_]+)"', source))
+    register = set(re.findall(r'register\.append\(\s*"([a-z_]+)"', source))
+    assert journal and register
+    assert journal - set(registerview.JOURNAL_KINDS) == set()
+    assert register - set(registerview.REGISTER_KINDS) == set()
