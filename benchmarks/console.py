@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser"), str(ROOT / "tests" / "recorder")]
 
-from conftest import start_console  # noqa: E402
+from console_harness import start_console  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from recorder_harness import PASSWORD  # noqa: E402
 
@@ -97,7 +97,7 @@ def live_latency(tmp: Path) -> list[float]:
     port = free_port()
     cam = subprocess.Popen([SYSTEM_PY, str(ROOT / "benchmarks" / "clock_camera.py"), str(port)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    from conftest import self_signed
+    from console_harness import self_signed
 
     path = make_config(tmp, [("clock", f"rtsp://127.0.0.1:{port}/clock")])
     cert, key = self_signed(tmp)

@@ -25,7 +25,10 @@ MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 FORMAT = "beffroi-export/1"
 PLAYER = "verification.html"  # opened from the bundle: checks signature and hashes (WebCrypto)
-PLAYER_PAGE = Path(__file__).resolve().parent / "web" / "static" / "bundle_player.html"
+_STATIC = Path(__file__).resolve().parent / "web" / "static"
+PLAYER_PAGE = _STATIC / "bundle_player.html"
+# the player's TS transmuxer (npm hls.js, Apache-2.0), shipped with its licence in every bundle
+PLAYER_ASSETS = ("hls.light.min.js", "hls.js-LICENSE.txt")
 
 
 class ExportError(Exception):
@@ -238,6 +241,8 @@ def export(state: State, cameras: list[str], start: float, end: float, out: Path
             bundle[f"{cam}.m3u"] = _m3u(cam, segs, start, end)
     bundle["LISEZMOI.txt"] = _readme(start, end, plays)
     bundle[PLAYER] = PLAYER_PAGE.read_text(encoding="utf-8")
+    for asset in PLAYER_ASSETS:
+        bundle[asset] = (_STATIC / asset).read_text(encoding="utf-8")
     for name, text in bundle.items():
         (out / name).write_text(text, encoding="utf-8")
     public = state.key.public_key()

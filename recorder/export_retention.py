@@ -24,7 +24,8 @@ DAY = 86400.0
 # what export.export() writes beside the copied segments (nothing else is ever deleted)
 BUNDLE_FILES = ("manifest.json", "manifest.sig", "nvr-public-key.pem", "LISEZMOI.txt",
                 "DERIVATIVE.json", "DERIVATIVE.json.sig",  # EXP-5 extracts
-                "verification.html")  # export.PLAYER: the in-browser check (issue 14)
+                "verification.html", "hls.light.min.js", "hls.js-LICENSE.txt")  # issue 14:
+# export.PLAYER (the in-browser check and player) and export.PLAYER_ASSETS
 MARKERS = ("manifest.json", "DERIVATIVE.json")
 
 

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from conftest import HEIGHT, WIDTH, Console, login, shot, wait_js
+from console_harness import HEIGHT, WIDTH, Console, login, shot, wait_js
 from recorder_harness import PASSWORD
 
 from recorder import timeutil

@@ -1,6 +1,7 @@
 """Export wizard in a real browser (EXP-2): reason -> signed bundle downloaded as a ZIP; the
 bundle verifies with `recorder verify-export` and with its own verification.html in the
-browser (WebCrypto Ed25519 + SHA-256), which also names an altered file."""
+browser (WebCrypto Ed25519 + SHA-256), which also names an altered file and plays the
+verified files."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from conftest import Console, login, shot, wait_js
+from console_harness import WIDTH, Console, login, shot, wait_js
 from recorder_harness import cli
 
 
@@ -53,6 +54,10 @@ def test_export_wizard_gives_a_signed_bundle_that_verifies_in_the_browser(
 
     ok, text = check(page)
     assert ok == "true", text
+    # ...and plays the verified files, with camera id and UTC time on screen (EXP-4)
+    wait_js(page, "document.getElementById('video').currentTime > 0.5")
+    assert page.evaluate("document.getElementById('video').videoWidth") == WIDTH
+    assert page.inner_text("#osd").startswith("cam1  20")
     shot(page, "bundle-verification-ok")
     victim = next(folder.glob("cam*/*.ts"))
     data = bytearray(victim.read_bytes())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import HEIGHT, WIDTH, Console, login, shot, wait_js
+from console_harness import HEIGHT, WIDTH, Console, login, shot, wait_js
 
 
 def test_maire_sees_both_cameras_live_at_their_resolution(console: Console, page: Any) -> None:
