@@ -6,7 +6,6 @@ and released (RET-1, JRN-1), an access request carried through to its blurred ex
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -24,7 +23,7 @@ playwright = pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Page, expect  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(os.environ.get("BEFFROI_SHOTS", "/tmp/beffroi-shots"))
+SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"  # looked at, not asserted
 TZ = ZoneInfo("Europe/Paris")
 pytestmark = [pytest.mark.slow, pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium")]
@@ -78,7 +77,7 @@ def _login(page: Page, console: Console, user: str) -> None:
 
 def _shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"records-{name}.png"), full_page=True)
 
 
 def _local_input(dt: datetime) -> str:
@@ -213,7 +212,7 @@ def test_register_filtered_by_camera_and_kind_and_its_printable_extract(
     _shot(page, "register-extract")
     page.emulate_media(media="print")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    pdf = SHOTS / "register-extract.pdf"
+    pdf = SHOTS / "records-register-extract.pdf"
     page.pdf(path=str(pdf), format="A4", landscape=True)
     from pypdf import PdfReader
 
