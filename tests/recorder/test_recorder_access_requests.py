@@ -246,3 +246,25 @@ def test_requests_are_numbered_in_order_whatever_else_the_store_holds(state: Sta
     ar.Store(state).refuse(_user(state, "mdupont"), first.id, "aucune image")
     second = _record(state, now, requester="Anne Klein")
     assert (first.id, second.id) == ("DA-0001", "DA-0002")
+
+
+def test_cli_carries_a_request_through_search_and_blurred_extract(tmp_path: Path,
+                                                                 small_segment: Path) -> None:
+    path = make_config(tmp_path, [("cam1", "rtsp://127.0.0.1:9/cam1")])
+    now = time.time()
+    st = open_state(config.load(path))
+    seed_segments(st, "cam1", small_segment, [now - 60])
+    st.close()
+    auth = ("--config", str(path), "--user", "pbernard", "--password-file", "-")
+    steps = [("add", "--requester", "Jean Martin", "--received", ar.today(now).isoformat(),
+              "--camera", "cam1", "--from", timeutil.iso(now - 120), "--to",
+              timeutil.iso(now - 30), "--identity-check", "CNI vue"),
+             ("search", "DA-0001"), ("extract", "DA-0001", "--zone", "0,0,64,64"),
+             ("answer", "DA-0001", "--note", "remis en main propre")]
+    for step in steps:
+        res = cli("access-request", step[0], *auth, *step[1:], stdin=PASSWORD)
+        assert res.returncode == 0, (step, res.stderr)
+    shown = json.loads(cli("access-request", "show", "--config", str(path), "DA-0001").stdout)
+    assert shown["state"] == "answered" and shown["found"]["cam1"]["segments"] == 1
+    assert list(Path(shown["extract_dir"]).rglob("*.blurred.mp4"))
+    assert [h["user"] for h in shown["history"]] == ["pbernard"] * 4

@@ -153,6 +153,8 @@ def test_access_request_is_recorded_searched_extracted_and_answered(page: Page,
     page.click("#step-search button")
     expect(page.locator("h1")).to_contain_text("images recherchées")
     expect(page.locator("#found")).to_contain_text("cam1 :")
+    # retention 15 days < the one-month deadline: the page says the images go first (RET-1)
+    expect(page.locator("#found")).to_contain_text("avant l'échéance")
     _shot(page, "access-request-searched")
     page.fill("#step-extract textarea[name=zones]", "0,0,320,180\n640,360,200,120")
     page.click("#step-extract button")
