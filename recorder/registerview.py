@@ -65,6 +65,18 @@ def read_entries(ledger: Ledger, since: float | None = None) -> Iterator[dict[st
         yield json.loads(line)
 
 
+def entries_of_kinds(ledger: Ledger, kinds: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    """Entries of some kinds, in chain order, parsing only the lines whose bytes name one of
+    them as the ledger's canonical writer spells it (for display: the holds' reasons in a
+    year of journal)."""
+    needles = [f'"kind":{json.dumps(k, ensure_ascii=False)}'.encode() for k in kinds]
+    for line in _lines(ledger, None):
+        if any(n in line for n in needles):
+            entry = json.loads(line)
+            if entry.get("kind") in kinds:
+                yield entry
+
+
 def person_of(entry: dict[str, Any]) -> str:
     """Who acted: `user` (journal), `by` (register), or the claimed id of a failed login."""
     data = entry.get("data", {})

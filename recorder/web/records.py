@@ -226,10 +226,9 @@ class Records:
     def _holds_ctx(self) -> dict[str, Any]:
         st = self.state
         reasons: dict[int, dict[str, str]] = {}
-        for e in registerview.read_entries(st.journal):
-            if e["kind"] in ("hold_add", "hold_release"):
-                reasons.setdefault(int(e["data"].get("hold", -1)), {})[e["kind"]] = str(
-                    e["data"].get("reason", ""))
+        for e in registerview.entries_of_kinds(st.journal, ("hold_add", "hold_release")):
+            reasons.setdefault(int(e["data"].get("hold", -1)), {})[e["kind"]] = str(
+                e["data"].get("reason", ""))
         holds = sorted(st.index.holds(active_only=False),
                        key=lambda h: (h.released is not None, -h.id))
         return {"holds": holds, "reasons": reasons, "cameras": st.config.cameras}

@@ -198,3 +198,10 @@ def test_every_kind_the_recorder_writes_has_a_french_label() -> None:
     assert journal and register
     assert journal - set(registerview.JOURNAL_KINDS) == set()
     assert register - set(registerview.REGISTER_KINDS) == set()
+
+
+def test_entries_of_kinds_finds_exactly_those_kinds(state: State) -> None:
+    _journal(state, 1_000_000.0)
+    state.journal.append("search", {"user": "x", "note": 'texte "kind":"hold_add" cité'})
+    found = list(registerview.entries_of_kinds(state.journal, ("hold_add", "login")))
+    assert [e["kind"] for e in found] == ["login", "hold_add"]
