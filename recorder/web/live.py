@@ -18,9 +18,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from recorder import access
+from recorder import access, timeutil
 from recorder.config import Config
-from recorder.web.pages import page_user, render
+from recorder.web.pages import page_user, render, session_of
+from recorder.web.sessions import Session
 
 if TYPE_CHECKING:
     from recorder.api import ApiContext
@@ -270,6 +271,15 @@ class LiveHub:
         self.pulls.clear()
 
 
+async def _keeping(session: Session | None, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The stream, keeping its session from idling out while the person watches (a live
+    screen is watched, not clicked; the session's absolute lifetime still applies)."""
+    async for chunk in body:
+        if session is not None:
+            session.last_seen = timeutil.now()
+        yield chunk
+
+
 def routes(ctx: ApiContext) -> list[BaseRoute]:
     """The live grid page and the per-camera fMP4 stream."""
     from recorder.api import client_of
@@ -305,7 +315,7 @@ def routes(ctx: ApiContext) -> list[BaseRoute]:
         if watched is None:
             return error_response(HttpError(504, f"caméra {cam} : aucune image reçue"))
         codec, body = watched
-        return StreamingResponse(body, media_type="video/mp4",
+        return StreamingResponse(_keeping(session_of(request), body), media_type="video/mp4",
                                  headers={"X-Codec": codec, "X-Camera": cam})
 
     return [Route("/direct", grid, include_in_schema=False),

@@ -9,7 +9,8 @@ function startTile(tile) {
   const cam = tile.dataset.camera;
   const video = tile.querySelector("video");
   const state = tile.querySelector(".state");
-  const info = window.beffroiLive[cam] = {firstFrame: null, reconnects: 0};
+  // firstFrame: ms since this script started; sinceNavigation: ms since the page was opened
+  const info = window.beffroiLive[cam] = {firstFrame: null, sinceNavigation: null, reconnects: 0};
   let retry = 500;
 
   function setState(text, cls) { state.textContent = text; state.className = "state " + cls; }
@@ -21,6 +22,7 @@ function startTile(tile) {
       response = await fetch("/live/" + encodeURIComponent(cam) + ".mp4",
                              {signal: controller.signal, cache: "no-store"});
     } catch (e) { return later(); }
+    if (response.redirected || response.status === 401) { location.reload(); return; }  // logged out
     if (!response.ok) {
       setState(response.status === 403 ? "accès refusé" : "pas d'image", "down");
       return response.status === 403 ? null : later();
@@ -46,7 +48,10 @@ function startTile(tile) {
       pump();
     });
     video.addEventListener("loadeddata", () => {
-      if (info.firstFrame === null) info.firstFrame = performance.now() - t0;
+      if (info.firstFrame === null) {
+        info.firstFrame = performance.now() - t0;
+        info.sinceNavigation = performance.now();
+      }
       setState("direct", "live"); retry = 500;
     }, {once: true});
     video.play().catch(() => {});
