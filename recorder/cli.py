@@ -14,6 +14,7 @@ import pwd
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from recorder import config as cfgmod
 from recorder import keys, passwords, timeutil
@@ -42,6 +43,8 @@ commands:
   export         copy a time range of cameras bit-exact with a signed manifest (EXP-1/2)
   redact         EXP-5: blur zones of an export into a marked, re-encoded derivative
   hold           add / list / release legal holds (requisition reference + time range)
+  access-request right-of-access requests (RGPD art. 15): add, list, show, search, extract
+                 (EXP-5 blurred), answer, refuse, extend; one-month deadline (RGPD art. 12.3)
   purge          run retention once (age RET-1/RET-2, disk pressure, journal JRN-2)
   incident       raise an incident by hand (camera, type, comment): routed to the partners
   events         list recent events and their deliveries; acknowledge one (ack)
@@ -131,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     hp.add_argument("--from", dest="start", required=True)
     hp.add_argument("--to", dest="end", required=True)
     hp.add_argument("--by", default=getpass.getuser(), help="who places it (journaled)")
+    hp.add_argument("--reason", help="written reason (journaled, JRN-1)")
     hp = hsub.add_parser("list", help="list active holds")
     with_config(hp)
     hp.add_argument("--all", action="store_true", help="include released holds")
@@ -138,6 +142,8 @@ def _parser() -> argparse.ArgumentParser:
     with_config(hp)
     hp.add_argument("id", type=int)
     hp.add_argument("--by", default=getpass.getuser())
+    hp.add_argument("--reason", help="written reason (journaled, JRN-1)")
+    _access_request_args(sub, with_config)
     sp = sub.add_parser("purge", help="run retention once")
     with_config(sp)
     sp.add_argument("--now", help="ISO 8601 instant to use as now (tests, dry audits)")
@@ -196,6 +202,48 @@ def _events(state: State, args: argparse.Namespace) -> int:
     for row in incident.history(state, args.limit):
         print(json.dumps(row, ensure_ascii=False, sort_keys=True))
     return 0
+
+
+def _access_request_args(sub: Any, with_config: Any) -> None:
+    """`recorder access-request ACTION`: the console's access-request steps (JRN-1)."""
+    sp = sub.add_parser("access-request", help="right-of-access requests (RGPD art. 15)")
+    asub = sp.add_subparsers(dest="ar_command", metavar="ACTION", parser_class=_Parser)
+    asub.required = True
+
+    def person(ap: argparse.ArgumentParser) -> None:
+        with_config(ap)
+        ap.add_argument("--user", required=True, help="maire or adjoint doing this step")
+        _auth_args(ap)
+
+    ap = asub.add_parser("add", help="record a request received")
+    person(ap)
+    ap.add_argument("--requester", required=True, help="who asks (name)")
+    ap.add_argument("--contact", default="", help="how to answer them (address, e-mail)")
+    ap.add_argument("--received", required=True, help="date received, YYYY-MM-DD")
+    ap.add_argument("--camera", action="append", required=True, help="camera id (repeat)")
+    ap.add_argument("--from", dest="start", required=True, help="ISO 8601 start of the period")
+    ap.add_argument("--to", dest="end", required=True, help="ISO 8601 end of the period")
+    ap.add_argument("--identity-check", required=True,
+                    help="how the requester's identity was checked")
+    ap = asub.add_parser("list", help="list requests with their deadline")
+    with_config(ap)
+    ap = asub.add_parser("show", help="one request and its history (JSON)")
+    with_config(ap)
+    ap.add_argument("id")
+    for action, what in (("search", "find the footage"),
+                         ("extract", "export and blur zones (EXP-5)"),
+                         ("answer", "close as answered"), ("refuse", "close as refused"),
+                         ("extend", "extend the deadline by two months (RGPD art. 12.3)")):
+        ap = asub.add_parser(action, help=what)
+        person(ap)
+        ap.add_argument("id")
+        if action == "extract":
+            ap.add_argument("--zone", action="append", required=True, metavar="X,Y,W,H",
+                            help="rectangle to blur, in pixels (repeat for several)")
+        if action == "answer":
+            ap.add_argument("--note", required=True, help="how and when the answer was given")
+        if action in ("refuse", "extend"):
+            ap.add_argument("--reason", required=True, help="why (told to the requester)")
 
 
 def _auth_args(sp: argparse.ArgumentParser) -> None:
@@ -343,6 +391,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _hold(state, args)
         if cmd in ("incident", "events"):
             return _events(state, args)
+        if cmd == "access-request":
+            return _access_request(state, args)
         if cmd == "redact":
             from recorder import redact
             user, _ = _authenticate(state, args, "redact")
@@ -442,7 +492,8 @@ def _hold(state: State, args: argparse.Namespace) -> int:
         start, end = _time(args.start, "--from"), _time(args.end, "--to")
         if end <= start:
             return _usage("--to must be after --from")
-        hold = retention.add_hold(state, args.ref, args.camera, start, end, args.by)
+        hold = retention.add_hold(state, args.ref, args.camera, start, end, args.by,
+                                  args.reason)
         print(f"hold {hold.id} placed: {hold.ref} {hold.camera} {timeutil.iso(hold.start)} .. "
               f"{timeutil.iso(hold.end)}")
         return 0
@@ -452,10 +503,56 @@ def _hold(state: State, args: argparse.Namespace) -> int:
             print(f"{h.id}\t{h.ref}\t{h.camera}\t{timeutil.iso(h.start)}\t{timeutil.iso(h.end)}"
                   f"\t{h.created_by}\t{status}")
         return 0
-    released = retention.release_hold(state, args.id, args.by)
+    released = retention.release_hold(state, args.id, args.by, args.reason)
     if released is None:
         return _err(f"no active hold with id {args.id}")
     print(f"hold {released.id} ({released.ref}) released")
+    return 0
+
+
+def _access_request(state: State, args: argparse.Namespace) -> int:
+    from recorder import access_requests as ar
+
+    store = ar.Store(state)
+    act = args.ar_command
+    try:
+        if act == "list":
+            on = ar.today()
+            for r in store.all():
+                left = r.days_left(on)
+                due = (("clos" if not r.overdue(on) else "clos hors délai") if not r.open
+                       else f"j-{left}" if left >= 0 else f"en retard de {-left} j")
+                print(f"{r.id}\t{ar.LABELS[r.state]}\treçue {r.received}\téchéance "
+                      f"{r.deadline} ({due})\t{','.join(r.cameras)}\t{r.requester}")
+            return 0
+        if act == "show":
+            r = store.get(args.id)
+            print(json.dumps({"id": r.id, "state": r.state, "requester": r.requester,
+                              "received": str(r.received), "deadline": str(r.deadline),
+                              "cameras": r.cameras, "from": timeutil.iso(r.start),
+                              "to": timeutil.iso(r.end), "found": r.found,
+                              "export_dir": r.export_dir, "extract_dir": r.extract_dir,
+                              "history": [s.__dict__ for s in r.history]},
+                             indent=2, ensure_ascii=False))
+            return 0
+        user, _ = _authenticate(state, args, f"access-request {act}")
+        if act == "add":
+            r = store.record(user, args.requester, ar.parse_date(args.received, "--received"),
+                             args.camera, _time(args.start, "--from"), _time(args.end, "--to"),
+                             args.identity_check, args.contact)
+        elif act == "search":
+            r = store.search(user, args.id)
+        elif act == "extract":
+            r = store.produce_extract(user, args.id, args.zone)
+        elif act == "answer":
+            r = store.answer(user, args.id, args.note)
+        elif act == "extend":
+            r = store.extend(user, args.id, args.reason)
+        else:
+            r = store.refuse(user, args.id, args.reason)
+    except ar.RequestError as exc:
+        return _err(str(exc))
+    print(f"{r.id}: {ar.LABELS[r.state]} (échéance {r.deadline}, {ar.RULE})")
     return 0
 
 

@@ -174,19 +174,27 @@ def _refuse_mass_purge(state: State, result: PurgeResult, would: int, unheld: in
     state.journal.append("alarm", data)
 
 
-def add_hold(state: State, ref: str, camera: str, start: float, end: float, by: str) -> Hold:
-    """Place a legal hold and journal it."""
+def add_hold(state: State, ref: str, camera: str, start: float, end: float, by: str,
+             reason: str | None = None) -> Hold:
+    """Place a legal hold and journal it (with the written reason when one is given)."""
     hold = state.index.add_hold(ref, camera, start, end, timeutil.now(), by)
-    state.journal.append("hold_add", {"user": by, "hold": hold.id, "ref": ref, "camera": camera,
-                                      "from": timeutil.iso(start), "to": timeutil.iso(end)})
+    entry: dict[str, Any] = {"user": by, "hold": hold.id, "ref": ref, "camera": camera,
+                             "from": timeutil.iso(start), "to": timeutil.iso(end)}
+    if reason:
+        entry["reason"] = reason
+    state.journal.append("hold_add", entry)
     return hold
 
 
-def release_hold(state: State, hold_id: int, by: str) -> Hold | None:
+def release_hold(state: State, hold_id: int, by: str, reason: str | None = None) -> Hold | None:
     """Release a hold (its video becomes purgeable again) and journal it."""
     hold = state.index.release_hold(hold_id, timeutil.now(), by)
     if hold is not None:
-        state.journal.append("hold_release", {"user": by, "hold": hold.id, "ref": hold.ref})
+        entry: dict[str, Any] = {"user": by, "hold": hold.id, "ref": hold.ref,
+                                 "camera": hold.camera}
+        if reason:
+            entry["reason"] = reason
+        state.journal.append("hold_release", entry)
     return hold
 
 

@@ -38,6 +38,11 @@ def verify_all(state: State, witness: Path | None = None) -> Report:
     n_jrn, prob = state.journal.verify(public)
     if prob:
         return Report(n_reg, n_jrn, 0, f"journal: {prob}")
+    from recorder.access_requests import Store  # right-of-access requests: same discipline
+
+    _, prob = Store(state).ledger.verify(public)
+    if prob:
+        return Report(n_reg, n_jrn, 0, f"access requests: {prob}")
     count, problem = _storage(state)
     if problem:  # a purge may be between its unlink and its register entry: look once more
         time.sleep(0.5)
