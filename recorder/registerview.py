@@ -41,6 +41,11 @@ JOURNAL_KINDS: dict[str, str] = {
     "torn_write_dropped": "Écriture interrompue réparée", "register_extract":
     "Extrait du registre imprimé", "frame_saved": "Image enregistrée (PNG)",
     "export_download": "Téléchargement d'un export",
+    "alarm_cleared": "Alarme levée", "live_view_end": "Fin de visionnage en direct",
+    "login_locked": "Compte verrouillé (ACC-5)", "event_raised": "Événement émis",
+    "event_delivered": "Événement remis à un partenaire",
+    "event_delivery_failed": "Échec de remise d'un événement",
+    "event_acknowledged": "Événement acquitté",
 }
 MAX_ROWS = 1000  # one page of a view, the newest entries
 
