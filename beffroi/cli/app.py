@@ -10,6 +10,7 @@ import typer
 from pydantic import BaseModel
 
 from beffroi import __version__
+from beffroi.cli.deploy import deploy
 from beffroi.cli.dossier import dossier_app
 from beffroi.cli.drift import drift
 from beffroi.cli.lab import lab_app
@@ -28,6 +29,7 @@ app.add_typer(dossier_app, name="dossier",
                    "crisis-cell, essaimage).")
 app.add_typer(lab_app, name="lab", help="The lab of real hosts (podman systemd containers).")
 app.command("drift")(drift)
+app.command("deploy")(deploy)
 
 InventoryOpt = Annotated[Path, typer.Option("--inventory", "-i", help="Inventory directory.")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
