@@ -10,6 +10,8 @@ five devices, a second deploy changing nothing. Any failing line makes the exit 
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -43,7 +45,7 @@ class Durations:
     segment_wait: float = 200   # seconds to wait for new segments at most
 
 
-def _lab_up(slug: str, inventory: Path, log: Path) -> tuple[int, float]:
+def _lab_up(slug: str, inventory: Path, log: Path, lab: str) -> tuple[int, float]:
     """`beffroi lab up` as the user types it, its output to `log`, a spinner meanwhile."""
     env = {**os.environ, "ANSIBLE_CONFIG": str(LAB_ANSIBLE_CONFIG),
            "BEFFROI_VAULT_PASSWORD_FILE": str(LAB_VAULT_PASSWORD_FILE),
@@ -53,7 +55,7 @@ def _lab_up(slug: str, inventory: Path, log: Path) -> tuple[int, float]:
     with log.open("w", encoding="utf-8") as out, console.status(
             f"beffroi lab up --site {slug} (hosts, switch and camera simulators)"):
         rc = subprocess.run([str(BIN / "beffroi"), "lab", "up", "--site", slug, "--inventory",
-                             str(inventory)], cwd=REPO_ROOT, env=env, stdout=out,
+                             str(inventory), "--name", lab], cwd=REPO_ROOT, env=env, stdout=out,
                             stderr=subprocess.STDOUT, check=False).returncode
     return rc, time.monotonic() - start
 
@@ -79,18 +81,21 @@ def _wait(what: str, seconds: float, done: Callable[[], bool]) -> float:
     return time.monotonic() - start
 
 
-def run_lab_demo(inventory: Path, slug: str, out: Path,
-                 durations: Durations = Durations()) -> int:
-    """Bring the lab up for `slug`, deploy it, prove it; 0 only when every check holds."""
+def run_lab_demo(inventory: Path, slug: str, out: Path, durations: Durations = Durations(),
+                 lab: str = DEFAULT_LAB) -> int:
+    """Bring the lab up for `slug`, deploy it, prove it; 0 only when every check holds.
+
+    The checks are also written to OUT/lab/checks.json (name, ok, figure) for tests and CI.
+    """
     logs = out / "lab"
-    rc, seconds = _lab_up(slug, inventory, logs / "lab-up.log")
+    rc, seconds = _lab_up(slug, inventory, logs / "lab-up.log", lab)
     console.print(("[green]✔[/]" if rc == 0 else "[red]✘[/]")
                   + f" beffroi lab up --site {slug} ({seconds:.0f} s, log {logs / 'lab-up.log'})")
     if rc != 0:
         return 1
     inv = load_inventory(inventory)
-    topo = build_topology(inv, DEFAULT_LAB, [slug])
-    target = lab_target(inventory, DEFAULT_LAB, slug)
+    topo = build_topology(inv, lab, [slug])
+    target = lab_target(inventory, lab, slug)
     first = deploy(slug, target, logs / "deploy-1", console, label="beffroi deploy")
     console.print(_deploy_table(f"beffroi deploy --site {slug}", first))
     if any(r.rc for r in first):
@@ -103,6 +108,9 @@ def run_lab_demo(inventory: Path, slug: str, out: Path,
     for check in checks:
         table.add_row("[green]✔[/]" if check.ok else "[red]✘[/]", check.name, check.figure)
     console.print(table)
+    (logs / "checks.json").write_text(json.dumps([dataclasses.asdict(c) for c in checks],
+                                                 ensure_ascii=False, indent=2) + "\n",
+                                      encoding="utf-8")
     _where(topo, slug)
     failed = [c for c in checks if not c.ok]
     if failed:
@@ -116,7 +124,8 @@ def run_lab_demo(inventory: Path, slug: str, out: Path,
 def _prove(inv: Any, slug: str, topo: Any, inventory: Path, logs: Path,
            durations: Durations) -> list[dc.Check]:
     ctx = site_intent(inv, slug).context()
-    key = state_dir(DEFAULT_LAB) / KEY_NAME
+    lab = topo.lab
+    key = state_dir(lab) / KEY_NAME
     nvr = topo.host(ctx["site"]["nvr"]["hostname"])
     cell = topo.host(inv.crisis_cell.hostname)
     cams = [c["name"] for c in ctx["cameras"]]
@@ -142,9 +151,9 @@ def _prove(inv: Any, slug: str, topo: Any, inventory: Path, logs: Path,
         checks.append(dc.verify_check(nvr, key, ctx["paths"]["recorder_venv"],
                                       ctx["paths"]["recorder_config"], ctx["recorder"]["user"]))
     with console.status("beffroi drift on the five devices"):
-        checks.append(dc.drift_check(slug, inventory, state_dir(DEFAULT_LAB) / ENDPOINTS_FILE,
+        checks.append(dc.drift_check(slug, inventory, state_dir(lab) / ENDPOINTS_FILE,
                                      2 + 1 + len(cams)))
-    second = deploy(slug, lab_target(inventory, DEFAULT_LAB, slug), logs / "deploy-2", console,
+    second = deploy(slug, lab_target(inventory, lab, slug), logs / "deploy-2", console,
                     label="second beffroi deploy")
     changed = sum(r.changed for r in second)
     checks.append(dc.Check(
@@ -168,7 +177,7 @@ def _prove(inv: Any, slug: str, topo: Any, inventory: Path, logs: Path,
 
 def _where(topo: Any, slug: str) -> None:
     """What runs where, how to log in, how to tear down."""
-    table = Table(title="What runs where (lab beffroi)", title_justify="left")
+    table = Table(title=f"What runs where (lab {topo.lab})", title_justify="left")
     for col in ("host / device", "address", "what runs"):
         table.add_column(col)
     runs = {"firewall": "nftables, WireGuard spoke, chrony",
@@ -187,5 +196,6 @@ def _where(topo: Any, slug: str) -> None:
                   "lists them); the switch answers `ssh <user>@<address>` with the vaulted "
                   f"account. Audit: beffroi drift --site {slug} --endpoints "
                   f"{state_dir(topo.lab) / ENDPOINTS_FILE}", soft_wrap=True)
-    console.print("Tear down: [bold]beffroi lab down[/] (containers, networks, simulators, "
+    down = "beffroi lab down" + ("" if topo.lab == DEFAULT_LAB else f" --name {topo.lab}")
+    console.print(f"Tear down: [bold]{down}[/] (containers, networks, simulators, "
                   "host routes of this lab only).")
