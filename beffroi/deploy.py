@@ -121,7 +121,7 @@ def run_play(name: str, playbook: str, cmd: list[str], env: dict[str, str], log:
                                 stderr=subprocess.STDOUT, text=True)
         assert proc.stdout is not None
         for line in proc.stdout:
-            out.write(line)
+            out.write(f"[{time.monotonic() - start:6.1f}s] {line}")  # where the time goes
             if line.startswith("TASK ["):
                 status(line.strip().rstrip("*").strip()[:90])
             match = _RECAP.match(line)
