@@ -13,6 +13,7 @@ from typing import Any
 # Checks a file must pass before a role installs it (`%s`: the candidate file).
 NFT_CHECK = "/usr/sbin/nft -c -f %s"
 CHRONY_CHECK = "/usr/sbin/chronyd -p -f %s"
+SSHD_CHECK = "/usr/sbin/sshd -T -f %s"
 # wg-quick parses it (it wants a NAME.conf path) and the private key must derive a public key.
 WG_CHECK = ("/bin/sh -c 'd=$(mktemp -d) && cp \"$1\" \"$d/wgcheck.conf\" && wg-quick strip "
             "\"$d/wgcheck.conf\" > \"$d/stripped\" && sed -n \"s/^PrivateKey *= *//p\" "
@@ -63,6 +64,7 @@ def site_files(ctx: dict[str, Any]) -> list[RenderedFile]:
     chrony: dict[str, Any] = {"template": "common/chrony.conf.j2", "dest": paths["chrony_conf"],
               "rule": "TIME-1", "role": "common", "validate": CHRONY_CHECK,
               "notify": ("Restart chrony",)}
+    sshd = _sshd(ctx)
     nut: dict[str, Any] = {"rule": "CAM-9", "role": "nvr", "group": "nut", "mode": "0640",
            "notify": ("Restart NUT",)}
     files = [
@@ -72,8 +74,13 @@ def site_files(ctx: dict[str, Any]) -> list[RenderedFile]:
         RenderedFile(fw, "firewall", "firewall/wg-spoke.conf.j2", f"{fw}/{wg}.conf",
                      f"{paths['wireguard_dir']}/{wg}.conf", "NET-2", "firewall", mode="0600",
                      validate=WG_CHECK, secret=True, notify=("Restart WireGuard spoke",)),
+        RenderedFile(fw, "firewall", "firewall/wg-quick-dropin.conf.j2",
+                     f"{fw}/systemd/wg-quick@{wg}.service.d/beffroi.conf",
+                     f"{paths['systemd_dir']}/wg-quick@{wg}.service.d/beffroi.conf", "NET-2",
+                     "firewall", notify=("Restart WireGuard spoke",)),
         RenderedFile(fw, "firewall", relpath=f"{fw}/chrony.conf",
                      variables={"chrony_serve_cameras": False}, **chrony),
+        RenderedFile(fw, "firewall", relpath=f"{fw}/sshd_config", **sshd),
         RenderedFile(nvr, "nvr", "nvr/recorder.toml.j2", f"{nvr}/recorder.toml",
                      paths["recorder_config"], "RET-1", "recorder", group=recorder_group,
                      mode="0640", validate=f"{paths['recorder_venv']}/bin/recorder check-config %s",
@@ -85,6 +92,7 @@ def site_files(ctx: dict[str, Any]) -> list[RenderedFile]:
                              ("beffroi-relay.service", "ACC-4"))),
         RenderedFile(nvr, "nvr", relpath=f"{nvr}/chrony.conf",
                      variables={"chrony_serve_cameras": True}, **chrony),
+        RenderedFile(nvr, "nvr", relpath=f"{nvr}/sshd_config", **sshd),
         *(RenderedFile(nvr, "nvr", f"nvr/{name}.j2", f"{nvr}/nut/{name}",
                        f"{paths['nut_dir']}/{name}", secret=name != "ups.conf",
                        validate=UPS_CHECK if name == "ups.conf" else "", **nut)
@@ -98,6 +106,13 @@ def site_files(ctx: dict[str, Any]) -> list[RenderedFile]:
                            secret=True)  # applied over ONVIF
               for cam in ctx["cameras"]]
     return files
+
+
+def _sshd(ctx: dict[str, Any]) -> dict[str, Any]:
+    """sshd_config of a Linux host (NET-3), from the intent's `sshd` decision."""
+    return {"template": "common/sshd_config.j2", "dest": ctx["paths"]["sshd_config"],
+            "rule": "NET-3", "role": "common", "mode": "0600", "validate": SSHD_CHECK,
+            "notify": ("Reload sshd",), "variables": {"sshd": dict(ctx["sshd"])}}
 
 
 def files_of(files: list[RenderedFile], host: str) -> list[RenderedFile]:
@@ -115,4 +130,5 @@ def hub_files(hub: dict[str, Any]) -> list[RenderedFile]:
                          notify=("Restart WireGuard hub",)),
             RenderedFile(host, "crisis_cell", "common/chrony.conf.j2", f"{host}/chrony.conf",
                          paths["chrony_conf"], "TIME-1", "common", validate=CHRONY_CHECK,
-                         notify=("Restart chrony",), variables={"chrony_serve_cameras": False})]
+                         notify=("Restart chrony",), variables={"chrony_serve_cameras": False}),
+            RenderedFile(host, "crisis_cell", relpath=f"{host}/sshd_config", **_sshd(hub))]

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from beffroi import __version__, vault
+from beffroi import secrets as keys
 from beffroi.addressing import hub_wan_address
 from beffroi.files import RenderedFile, site_files
 from beffroi.findings import BeffroiError, Severity
@@ -43,7 +44,12 @@ PATHS = {
     "recorder_signing_key": "/var/lib/beffroi/recorder-key/signing.pem",
     "recorder_checkpoint_dir": "/var/lib/beffroi/checkpoints",
     "systemd_dir": "/etc/systemd/system",
+    "sshd_config": "/etc/ssh/sshd_config",
 }
+# NET-3: administration over SSH with keys only, members of one group, never root (a lab whose
+# controller connects as root overrides `permit_root_login` in its own configuration only).
+SSHD = {"port": SSH_PORT, "permit_root_login": "no", "admin_group": "beffroi-admins",
+        "max_auth_tries": 3, "client_alive_interval": 300}
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,7 @@ def _secrets(inv: Inventory, slug: str, reveal: Reveal) -> dict[str, Any]:
                            "restore the vault file")
     if reveal:
         secrets = read_secrets(reveal, path)
-        _check_key_pair(inv, slug, secrets.get("wireguard_private_key"))
+        _check_key_pair(inv, slug, secrets.get(keys.WIREGUARD_PRIVATE_KEY))
         return secrets
     site = inv.site(slug)  # the shape `site new` writes; nothing decrypted
     return redacted([c.name for c in site.cameras], [h.id for h in site.habilitations])
@@ -119,7 +125,7 @@ NVR_SECRETS_HINT = "add it with `scripts/vault-add-nvr-secrets.py INVENTORY SLUG
 
 def _recorder_tls(slug: str, secrets: dict[str, Any]) -> dict[str, str]:
     """NET-2: where the recorder finds its certificate and key, and their vault content."""
-    tls = secrets.get("recorder_tls")
+    tls = secrets.get(keys.RECORDER_TLS)
     if not isinstance(tls, dict) or not {"certificate", "private_key"} <= set(tls):
         raise BeffroiError(f"vault/{slug}.yml has no recorder_tls (the NVR's TLS certificate "
                            f"and key, NET-2): {NVR_SECRETS_HINT}")
@@ -133,12 +139,12 @@ def _crisis_cell_viewer(slug: str, cell_hostname: str, cell_name: str,
                         secrets: dict[str, Any]) -> dict[str, Any]:
     """ACC-3/JRN-1: the crisis cell's own live-only account on this NVR (its relay probe),
     so the relay journals who watches; one password per commune, in the commune's vault."""
-    viewer = secrets.get("crisis_cell_viewer")
-    if not isinstance(viewer, dict) or "password_hash" not in viewer:
+    viewer = secrets.get(keys.CRISIS_CELL_VIEWER)
+    if not isinstance(viewer, dict) or keys.USER_HASH not in viewer:
         raise BeffroiError(f"vault/{slug}.yml has no crisis_cell_viewer (the crisis cell's "
                            f"relay account, ACC-3): {NVR_SECRETS_HINT}")
     return {"id": cell_hostname, "name": cell_name, "role": "live",
-            "password_hash": viewer["password_hash"], "cameras": ["*"]}
+            "password_hash": viewer[keys.USER_HASH], "cameras": ["*"]}
 # --- end ---------------------------------------------------------------------------------------
 
 
@@ -227,7 +233,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
             "interface": WG_INTERFACE,
             "address": f"{site.firewall.vpn_address}/{vpn_prefix}",
             "listen_port": d.wireguard_port,
-            "private_key": secrets.get("wireguard_private_key", REDACTED),
+            "private_key": secrets.get(keys.WIREGUARD_PRIVATE_KEY, REDACTED),
             "hub": {"public_key": cell.wireguard_public_key,
                     "endpoint": f"{cell.wan_address.ip}:{cell.wireguard_port}",
                     "vpn_address": str(cell.vpn_address),
@@ -241,16 +247,16 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
             "segment_seconds": site.nvr.segment_seconds or d.segment_seconds,
             "journal_retention_days": d.journal_retention_days,
             "ups": site.nvr.ups.model_dump(mode="json"),
-            "signing_key": secrets.get("nvr_signing_key", REDACTED),
-            "nut_password": secrets.get("nut_password", REDACTED),
+            "signing_key": secrets.get(keys.NVR_SIGNING_KEY, REDACTED),
+            "nut_password": secrets.get(keys.NUT_PASSWORD, REDACTED),
         },
         "recorder": {
             "retention_days": site.authorization.retention_days,
             "api_listen": f"{site.nvr.ip}:{d.recorder_api_port}",
             "relay_listen": f"{site.nvr.ip}:{d.live_relay_port}",
             "users": [{"id": h.id, "name": h.name, "role": h.role,
-                       "password_hash": secrets.get("recorder_users", {}).get(h.id, {})
-                       .get("password_hash", REDACTED)}
+                       "password_hash": secrets.get(keys.RECORDER_USERS, {}).get(h.id, {})
+                       .get(keys.USER_HASH, REDACTED)}
                       for h in site.habilitations]
             + [_crisis_cell_viewer(slug, cell.hostname, cell.name, secrets)],
             "tls": _recorder_tls(slug, secrets),
@@ -258,6 +264,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
             "user": RECORDER_USER,
         },
         "paths": dict(PATHS),
+        "sshd": dict(SSHD),
         "services": _services(site),
         "switch": _switch(site, secrets),
         "cameras": [_camera(site, i, secrets, ntp) for i in range(len(site.cameras))],
@@ -384,7 +391,7 @@ def _switch(site: Site, secrets: dict[str, Any]) -> dict[str, Any]:
                   {"id": net.uplink_vlan_id, "name": "UPLINK"}],
         "ports": ports,
         "syslog": str(site.nvr.ip),
-        "credentials": secrets.get("switch", {}),
+        "credentials": secrets.get(keys.SWITCH, {}),
     }
 
 
@@ -392,7 +399,7 @@ def _camera(site: Site, index: int, secrets: dict[str, Any], ntp: list[str]
             ) -> dict[str, Any]:
     """Desired settings of one camera (ONVIF): time, account, encoder, masks, services."""
     cam = site.cameras[index]
-    creds = secrets.get("cameras", {}).get(cam.name, {})
+    creds = secrets.get(keys.CAMERAS, {}).get(cam.name, {})
     desired = {
         "name": cam.name, "ip": str(cam.ip), "role": cam.role, "location": cam.location,
         "onvif_port": cam.onvif_port, "rtsp_path": cam.rtsp_path,
@@ -459,7 +466,7 @@ def crisis_cell_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[s
     key: Any = REDACTED
     path = inv.root / "vault" / "crisis-cell.yml"
     if reveal_secrets:
-        key = read_secrets(reveal_secrets, path).get("wireguard_private_key", REDACTED)
+        key = read_secrets(reveal_secrets, path).get(keys.WIREGUARD_PRIVATE_KEY, REDACTED)
     peers = [{"slug": s.slug, "commune": s.commune, "site_id": s.site_id,
               "public_key": s.firewall.wireguard_public_key,
               "endpoint": f"{s.network.wan_address.ip}:{dept.defaults.wireguard_port}",
@@ -473,4 +480,5 @@ def crisis_cell_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[s
             "wan_address": str(cell.wan_address),
             "address": f"{cell.vpn_address}/{dept.addressing.vpn_pool.prefixlen}",
             "listen_port": cell.wireguard_port, "private_key": key,
-            "interface": WG_INTERFACE, "peers": peers, "paths": dict(PATHS)}
+            "interface": WG_INTERFACE, "peers": peers, "paths": dict(PATHS),
+            "sshd": dict(SSHD)}

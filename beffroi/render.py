@@ -99,7 +99,12 @@ def refuse_invalid(inv: Inventory, slug: str) -> None:
 def render_intent(intent: SiteIntent) -> dict[Output, str]:
     """Render every file of an intent already built (drift builds it once per site)."""
     ctx = intent.context()
-    return {out: _render(out.template, template_vars(ctx, out)) for out in intent.files}
+    return {out: render_file(ctx, out) for out in intent.files}
+
+
+def render_file(ctx: dict[str, Any], out: Output) -> str:
+    """One file of an intent (its context and its own variables)."""
+    return _render(out.template, template_vars(ctx, out))
 
 
 def render_crisis_cell(inv: Inventory, reveal_secrets: Reveal = False) -> dict[Output, str]:

@@ -28,7 +28,8 @@ import yaml
 
 ENV_VAR = "BEFFROI_ENDPOINTS"
 _MAX_BYTES = 1024 * 1024
-_FIELDS = {"host", "port", "profile", "username", "password", "ssh_key", "check_host_key"}
+_FIELDS = {"host", "port", "profile", "username", "password", "ssh_key", "check_host_key",
+           "lab"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Endpoint:
     ssh_key: str = ""
     check_host_key: bool = True     # False for lab containers, whose host keys change on every up
     known_hosts: str = ""           # where host keys are pinned (production: the department's)
+    lab: bool = False               # a lab host: its own settings apply (beffroi/lab/overrides)
 
 
 class EndpointsError(ValueError):
@@ -101,7 +103,8 @@ def load_endpoints(path: Path | None = None, required: bool = False) -> dict[str
                                   username=str(entry.get("username", "")),
                                   password=str(entry.get("password", "")),
                                   ssh_key=str(entry.get("ssh_key", "")),
-                                  check_host_key=bool(entry.get("check_host_key", True)))
+                                  check_host_key=bool(entry.get("check_host_key", True)),
+                                  lab=entry.get("lab") is True)
     return out
 
 
@@ -121,7 +124,8 @@ def _from_host_vars(root: Path) -> dict[str, Endpoint]:
             username=str(data.get("ansible_user", "")),
             ssh_key=str(data.get("ansible_ssh_private_key_file", "")),
             check_host_key="StrictHostKeyChecking=no" not in
-            str(data.get("ansible_ssh_common_args", "")))
+            str(data.get("ansible_ssh_common_args", "")),
+            lab="beffroi_lab" in data)
     if not out:
         raise EndpointsError(f"{root}: no host_vars/*.yml with ansible_host found")
     return out

@@ -21,7 +21,8 @@ from typing import Any
 
 from beffroi.drift.report import DeviceDrift, Status
 from beffroi.files import NFT_CHECK
-from beffroi.render import Output
+from beffroi.lab.overrides import lab_variant
+from beffroi.render import Output, render_file
 from beffroi.secrets import mask, vaulted_values
 from network.endpoints import Endpoint
 
@@ -117,6 +118,9 @@ def check_linux_host(site: str, device: str, kind: str, files: list[tuple[Output
     diffs: list[str] = []
     rules: set[str] = set()
     secrets = vaulted_values(ctx)  # masked in every diff
+    if endpoint.lab:   # a lab host: its lab's own settings (beffroi/lab/overrides.py), no other
+        files = [(out, render_file(ctx, variant) if (variant := lab_variant(out)) else text)
+                 for out, text in files]
     try:
         for out, text in files:
             if not out.dest:

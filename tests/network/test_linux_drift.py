@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 from conftest import REPO, SiteUnderTest, write_endpoints
 
+from beffroi.files import site_files
 from beffroi.intent import site_intent
 from beffroi.inventory import load_inventory
-from beffroi.render import render_site
+from beffroi.lab.overrides import lab_variant
+from beffroi.render import render_file, render_site
 
 IMAGE = "localhost/beffroi-lab:bookworm"
 ENV = {**os.environ, "CONTAINERS_CONF": str(REPO / "lab" / "containers.conf")}
@@ -51,15 +53,28 @@ def _sh(name: str, script: str) -> str:
     return _podman("exec", name, "sh", "-c", script).stdout
 
 
-def _converge_like_the_firewall_role(name: str, site: SiteUnderTest) -> None:
+def _lab_sshd_config(site: SiteUnderTest, host: str) -> str:
+    """The sshd_config a lab host gets (root by key for a controller connecting as root)."""
+    out = next(o for o in site_files(site.ctx) if o.relpath == f"{host}/sshd_config")
+    variant = lab_variant(out)
+    assert variant is not None
+    return render_file(site.ctx, variant)
+
+
+def _converge_like_the_firewall_role(name: str, site: SiteUnderTest, lab: bool = False) -> None:
     """Files at their destinations, ruleset loaded, chrony and the WireGuard spoke running."""
     fw = site.ctx["firewall"]["hostname"]
     wg = site.ctx["wireguard"]["interface"]
     for rel, dest in (("nftables.conf", "/etc/nftables.conf"),
                       ("chrony.conf", "/etc/chrony/chrony.conf"),
+                      ("sshd_config", "/etc/ssh/sshd_config"),
+                      (f"systemd/wg-quick@{wg}.service.d/beffroi.conf",
+                       f"/etc/systemd/system/wg-quick@{wg}.service.d/beffroi.conf"),
                       ("wg-beffroi.conf", f"/etc/wireguard/{wg}.conf")):
+        text = (_lab_sshd_config(site, fw) if lab and rel == "sshd_config"
+                else site.files[f"{fw}/{rel}"])
         _podman("exec", "-i", name, "sh", "-c", f"mkdir -p $(dirname {dest}) && cat > {dest}",
-                stdin=site.files[f"{fw}/{rel}"])
+                stdin=text)
     _sh(name, "until systemctl is-system-running --wait >/dev/null 2>&1 || "
               "[ $? -eq 1 ]; do sleep 0.2; done; "
               f"mkdir -p /etc/systemd/system/wg-quick@{wg}.service.d && printf "
@@ -131,6 +146,18 @@ def test_edited_wireguard_file_is_drift_and_the_diff_never_shows_the_private_key
     assert wg["private_key"] not in res.stdout and "<vault>" in dev["diff"]
 
 
+def test_root_login_allowed_in_sshd_config_is_drift_on_net_3(
+        evrange: SiteUnderTest, firewall: str, cli: Any, tmp_path: Path) -> None:
+    """sshd_config is one of the intent's files: an intruder's `PermitRootLogin yes` (or any
+    other edit) is drift, and the production host gets no lab exception."""
+    _sh(firewall, "sed -i 's/^PermitRootLogin .*/PermitRootLogin yes/' /etc/ssh/sshd_config")
+    res = _drift(cli, tmp_path, evrange, firewall)
+    (dev,) = res.json()["devices"]
+    assert res.exit_code == 1 and "NET-3" in dev["rules"], dev["detail"]
+    assert "/etc/ssh/sshd_config differs" in dev["detail"]
+    assert "-PermitRootLogin yes\n" in dev["diff"] and "+PermitRootLogin no\n" in dev["diff"]
+
+
 def test_stopped_time_service_is_drift_on_time_1(evrange: SiteUnderTest, firewall: str,
                                                  cli: Any, tmp_path: Path) -> None:
     _sh(firewall, "systemctl stop chrony")
@@ -160,14 +187,14 @@ def test_drift_reaches_the_firewall_over_ssh_as_in_production(
             "beffroi.test=drift", net)
     try:
         _run_container(name, f"{net}:ip={addr}")
-        _converge_like_the_firewall_role(name, site)
+        _converge_like_the_firewall_role(name, site, lab=True)
         _podman("exec", "-i", name, "sh", "-c", "mkdir -p /root/.ssh && chmod 700 /root/.ssh && "
                 "cat > /root/.ssh/authorized_keys && systemctl start ssh",
                 stdin=key.with_suffix(".pub").read_text())
         eps = write_endpoints(tmp_path / "endpoints.yml", {
             site.ctx["firewall"]["hostname"]: {
                 "host": addr, "username": "root", "ssh_key": str(key),
-                "check_host_key": False}})
+                "check_host_key": False, "lab": True}})
         args = ["drift", "--inventory", str(moselle.root), "--site", site.slug, "--kind",
                 "firewall", "--endpoints", str(eps), "--format", "json"]
         clean = cli(args)
@@ -189,7 +216,8 @@ def nvr(evrange: SiteUnderTest) -> Iterator[str]:
         for rel, text in evrange.files.items():
             if rel.startswith(evrange.ctx["nvr"]["hostname"] + "/"):
                 dest = {"recorder.toml": "/etc/beffroi/recorder.toml",
-                        "chrony.conf": "/etc/chrony/chrony.conf"}.get(
+                        "chrony.conf": "/etc/chrony/chrony.conf",
+                        "sshd_config": "/etc/ssh/sshd_config"}.get(
                     rel.rsplit("/", 1)[1], "/etc/nut/" + rel.rsplit("/", 1)[1])
                 _podman("exec", "-i", name, "sh", "-c",
                         f"mkdir -p $(dirname {dest}) && cat > {dest}", stdin=text)

@@ -30,7 +30,9 @@ SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
 def _render(role: str, template: str, variables: dict[str, Any]) -> str:
     # the recorder's units are shared templates now (templates/nvr/, rendered from the intent)
-    folder = (REPO / "templates" / "nvr" if role == "recorder"
+    # sshd_config too (templates/common/, one of the intent's files)
+    shared = {"recorder": "nvr", "common": "common", "firewall": "firewall"}
+    folder = (REPO / "templates" / shared[role] if role in shared
               else REPO / "roles" / role / "templates")
     env = environment().overlay(loader=jinja2.FileSystemLoader(folder))
     env.filters = {**env.filters, "bool": bool}  # Ansible's own filter the drop-ins use
@@ -43,14 +45,10 @@ def _variables() -> dict[str, Any]:
     hub = crisis_cell_intent(inv)
     return {
         "beffroi": ctx, "beffroi_hub": hub,
-        "common_sshd_port": 22, "common_sshd_permit_root_login": "no",
-        "common_admin_group": "beffroi-admins", "common_sshd_max_auth_tries": 3,
-        "common_sshd_client_alive_interval": 300,
+        "sshd": dict(ctx["sshd"]),
         "crisis_cell_viewer_user": "beffroi-viewer", "crisis_cell_viewer_interval": "1min",
         "crisis_cell_viewer_state_dir": "/var/lib/beffroi-viewer",
-        "__crisis_cell_wg_use_userspace": True, "__firewall_wg_use_userspace": True,
-        "__firewall_wg_address": ctx["wireguard"]["address"],
-        "__firewall_wg_interface": ctx["wireguard"]["interface"],
+        "__crisis_cell_wg_use_userspace": True,
         "recorder_user": "beffroi-recorder", "recorder_venv": "/opt/beffroi/recorder",
         "recorder_config": "/etc/beffroi/recorder.toml",
         "recorder_state_dir": "/var/lib/beffroi/recorder",
@@ -83,7 +81,7 @@ def test_sshd_config_passes_sshd_t(tmp_path: Path) -> None:
 def test_sshd_config_keeps_one_directive_per_template_line() -> None:
     """A line is never joined to the next (trim_blocks eats the newline after a block tag):
     `AllowGroups beffroi-adminsPubkeyAuthentication yes` locked every administrator out."""
-    source = (REPO / "roles" / "common" / "templates" / "sshd_config.j2").read_text()
+    source = (REPO / "templates" / "common" / "sshd_config.j2").read_text()
     want = [line.split()[0] for line in source.splitlines() if line and line[0] not in "#{"]
     text = _render("common", "sshd_config.j2", _variables())
     got = [line.split()[0] for line in text.splitlines() if line and line[0] != "#"]
@@ -118,7 +116,9 @@ def test_units_have_unit_file_line_structure(role: str, template: str) -> None:
                                    "admins\u2028x", '"admins"'])
 def test_sshd_config_refuses_a_hostile_group(value: str) -> None:
     with pytest.raises(UnsafeValue, match="sshd_config"):
-        _render("common", "sshd_config.j2", {**_variables(), "common_admin_group": value})
+        variables = _variables()
+        _render("common", "sshd_config.j2",
+                {**variables, "sshd": {**variables["sshd"], "admin_group": value}})
 
 
 @pytest.mark.parametrize(("name", "value"), [
