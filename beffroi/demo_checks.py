@@ -9,6 +9,7 @@ ranges (ACC-4: live only), `recorder verify` (REG-1, JRN-1/2), `beffroi drift` o
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -116,51 +117,56 @@ def segments_keep_coming(before: dict[str, Any], after: dict[str, Any],
 # --- the crisis cell ---------------------------------------------------------------------------
 _LIVE = r"""
 import json, subprocess, sys, urllib.parse
-conf = json.load(open("/etc/beffroi/viewer.json"))
-creds = conf.get("credentials", {})
+conf = json.loads(sys.stdin.readline())  # the viewer's password comes on stdin, never argv
 out = []
-for s in conf["streams"]:
-    if s["slug"] != sys.argv[1]:
-        continue
-    url, cred = s["url"], creds.get(s["slug"])
-    if cred:
-        p = urllib.parse.urlsplit(url)
-        auth = urllib.parse.quote(cred["user"], safe="") + ":" + urllib.parse.quote(
-            cred["password"], safe="")
-        url = urllib.parse.urlunsplit(p._replace(netloc=auth + "@" + p.netloc))
-    host = urllib.parse.urlsplit(s["url"]).hostname
+for cam in conf["cameras"]:
+    url = (f"rtsp://{urllib.parse.quote(conf['user'], safe='')}:"
+           f"{urllib.parse.quote(conf['password'], safe='')}@{conf['relay']}/{cam}")
+    host = conf["relay"].rsplit(":", 1)[0]
     route = subprocess.run(["ip", "-o", "route", "get", host], capture_output=True,
                            text=True).stdout.split()
     dev = route[route.index("dev") + 1] if "dev" in route else "?"
     for attempt in (1, 2, 3):  # a viewer reconnects, as the crisis cell's wall does
         res = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport", "tcp",
-                              "-timeout", "15000000", "-i", url, "-frames:v", sys.argv[2],
-                              "-f", "framemd5", "-"], capture_output=True, text=True,
-                             timeout=90)
+                              "-timeout", "15000000", "-i", url, "-frames:v",
+                              str(conf["frames"]), "-f", "framemd5", "-"],
+                             capture_output=True, text=True, timeout=90)
         frames = [l for l in res.stdout.splitlines() if l and not l.startswith("#")]
-        if len(frames) >= int(sys.argv[2]):
+        if len(frames) >= conf["frames"]:
             break
     size = [l for l in res.stdout.splitlines() if l.startswith("#dimensions")]
     err = res.stderr.strip().splitlines()[-1:] if res.returncode else []
-    if cred:
-        err = [e.replace(urllib.parse.quote(cred["password"], safe=""), "***")
-                .replace(cred["password"], "***") for e in err]
-    out.append({"camera": s["camera"], "frames": len(frames),
+    err = [e.replace(urllib.parse.quote(conf["password"], safe=""), "***")
+            .replace(conf["password"], "***") for e in err]
+    out.append({"camera": cam, "frames": len(frames), "attempt": attempt,
                 "distinct": len({l.rsplit(",", 1)[-1] for l in frames}),
                 "size": size[0].split(":", 1)[1].strip() if size else "?", "dev": dev,
-                "attempt": attempt,
                 "error": err[0] if err else ""})
 print(json.dumps(out))
 """
 
 
-def live_checks(cell: HostSpec, key: Path, slug: str, wg_interface: str,
-                frames: int = 20) -> list[Check]:
+@dataclass(frozen=True)
+class Viewer:
+    """A lawful live recipient's relay account (ACC-3: their own, live only)."""
+
+    user: str
+    password: str
+
+
+def live_checks(cell: HostSpec, key: Path, relay: str, cameras: list[str], viewer: Viewer,
+                wg_interface: str, frames: int = 20) -> list[Check]:
     """The crisis cell decodes live frames of each camera, through the WireGuard tunnel."""
-    data = _json(remote(cell, key, _LIVE, slug, str(frames)))
+    secret = json.dumps({"relay": relay, "cameras": cameras, "user": viewer.user,
+                         "password": viewer.password, "frames": frames})
+    # the script on the command line, the password on stdin (never in a process list)
+    res = subprocess.run([*ssh_command(cell, key), "python3 -c " + shlex.quote(_LIVE)],
+                         input=secret + "\n", capture_output=True, text=True, timeout=400,
+                         check=False)
+    data = _json(res)
     if not isinstance(data, list) or not data:
         return [Check("crisis cell decodes live video", False, f"no stream: {data}")]
-    return [Check(f"crisis cell decodes {s['camera']} live (ACC-4, NET-2)",
+    return [Check(f"crisis cell decodes {s['camera']} live as {viewer.user} (ACC-4, NET-2)",
                   s["frames"] >= frames and s["distinct"] > 1 and s["dev"] == wg_interface,
                   f"{s['frames']} frames decoded ({s['distinct']} distinct) {s['size']} "
                   f"via {s['dev']}" + (f" (attempt {s['attempt']})" if s["attempt"] > 1 else "")
@@ -170,7 +176,8 @@ def live_checks(cell: HostSpec, key: Path, slug: str, wg_interface: str,
 
 _NO_RECORDINGS = r"""
 import base64, json, socket, sys, urllib.parse
-nvr, api_port, relay_port, camera, slug = sys.argv[1:6]
+conf = json.loads(sys.stdin.readline())  # the viewer's password comes on stdin, never argv
+nvr, api_port, relay_port, camera = conf["nvr"], conf["api"], conf["relay"], conf["camera"]
 out = {}
 s = socket.socket()
 s.settimeout(4)
@@ -183,9 +190,7 @@ except OSError as exc:
     out["api"] = f"refused ({exc.strerror})"
 finally:
     s.close()
-conf = json.load(open("/etc/beffroi/viewer.json"))
-cred = conf.get("credentials", {}).get(slug) or {}
-auth = base64.b64encode(f"{cred.get('user', '')}:{cred.get('password', '')}".encode()).decode()
+auth = base64.b64encode(f"{conf['user']}:{conf['password']}".encode()).decode()
 
 def describe(path):
     c = socket.create_connection((nvr, int(relay_port)), timeout=10)
@@ -220,10 +225,14 @@ print(json.dumps(out))
 
 
 def no_recordings_checks(cell: HostSpec, key: Path, nvr_ip: str, api_port: int,
-                         relay_port: int, camera: str, slug: str) -> list[Check]:
+                         relay_port: int, camera: str, viewer: Viewer) -> list[Check]:
     """ACC-4: from the crisis cell the recorder API is filtered and the relay is live only."""
-    data = _json(remote(cell, key, _NO_RECORDINGS, nvr_ip, str(api_port), str(relay_port),
-                        camera, slug))
+    secret = json.dumps({"nvr": nvr_ip, "api": api_port, "relay": relay_port, "camera": camera,
+                         "user": viewer.user, "password": viewer.password})
+    res = subprocess.run([*ssh_command(cell, key), "python3 -c " + shlex.quote(_NO_RECORDINGS)],
+                         input=secret + "\n", capture_output=True, text=True, timeout=120,
+                         check=False)
+    data = _json(res)
     if "live" not in data:
         return [Check("crisis cell cannot reach recordings", False, str(data))]
     status, ranges = data["live"]

@@ -141,12 +141,15 @@ def _prove(inv: Any, slug: str, topo: Any, inventory: Path, logs: Path,
     t0 = time.monotonic()
     before = dc.segments(nvr, key, storage, cams)
     checks += dc.recording_checks(before, ctx["cameras"])
-    with console.status("crisis cell: decoding live frames through WireGuard"):
-        checks += dc.live_checks(cell, key, slug, WG_INTERFACE, durations.live_frames)
+    viewer = _live_viewer(inv, slug)
+    nvr_ip = str(ctx["site"]["nvr"]["ip"])
+    relay = f"{nvr_ip}:{ctx['ports']['live_relay']}"
+    with console.status(f"crisis cell: {viewer.user} decoding live frames through WireGuard"):
+        checks += dc.live_checks(cell, key, relay, cams, viewer, WG_INTERFACE,
+                                 durations.live_frames)
     with console.status("crisis cell: recorder API and relay ranges"):
-        checks += dc.no_recordings_checks(cell, key, str(ctx["site"]["nvr"]["ip"]),
-                                          ctx["ports"]["recorder_api"],
-                                          ctx["ports"]["live_relay"], cams[0], slug)
+        checks += dc.no_recordings_checks(cell, key, nvr_ip, ctx["ports"]["recorder_api"],
+                                          ctx["ports"]["live_relay"], cams[0], viewer)
     with console.status("recorder verify on the NVR (every segment's SHA-256)"):
         checks.append(dc.verify_check(nvr, key, ctx["paths"]["recorder_venv"],
                                       ctx["paths"]["recorder_config"], ctx["recorder"]["user"]))
@@ -173,6 +176,19 @@ def _prove(inv: Any, slug: str, topo: Any, inventory: Path, logs: Path,
     _wait("waiting for new segments on both cameras", durations.segment_wait, grew)
     checks.append(dc.segments_keep_coming(before, last, cams, time.monotonic() - t0))
     return checks
+
+
+def _live_viewer(inv: Any, slug: str) -> dc.Viewer:
+    """A lawful live-only recipient of the commune (e.g. the SDIS operator at the crisis cell),
+    with the initial password the vault holds for them (ACC-3: their own account)."""
+    from beffroi.secrets import INITIAL_PASSWORD, RECORDER_USERS
+    from beffroi.vault import read_vault
+
+    site = inv.sites[slug]
+    person = next(h for h in site.habilitations if list(h.rights) == ["live"])
+    secrets = read_vault(inv.vault_file(slug))
+    password = str(secrets[RECORDER_USERS][person.id][INITIAL_PASSWORD])
+    return dc.Viewer(person.id, password)
 
 
 def _where(topo: Any, slug: str) -> None:
