@@ -12,7 +12,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/lab/ansible.cfg
 export BEFFROI_VAULT_PASSWORD_FILE := $(CURDIR)/lab/test-vault-password
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help bootstrap apt venv lint test test-fast demo clean lab-image
+.PHONY: help bootstrap apt venv lint test test-fast demo drill clean lab-image
 
 help:
 	@echo "make demo   validate Moselle, render Évrange, write its dossiers, deploy it on the lab, audit drift"
@@ -47,6 +47,11 @@ test: bootstrap lint lab-image
 
 demo: bootstrap lab-image
 	$(VENV)/bin/beffroi demo --lab
+
+# Fault drills on real parts on loopback (camera stream, recorder kill, disk full); the lab
+# drills need a running lab: `beffroi drill --lab`.
+drill: bootstrap
+	$(VENV)/bin/beffroi drill
 
 clean:
 	rm -rf build out .pytest_cache .mypy_cache .ruff_cache

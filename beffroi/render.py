@@ -96,10 +96,13 @@ def refuse_invalid(inv: Inventory, slug: str) -> None:
         raise BeffroiError(f"{slug} does not validate; nothing rendered", errors)
 
 
-def render_intent(intent: SiteIntent) -> dict[Output, str]:
-    """Render every file of an intent already built (drift builds it once per site)."""
+def render_intent(intent: SiteIntent, kinds: tuple[str, ...] | None = None
+                  ) -> dict[Output, str]:
+    """Render every file of an intent already built (drift builds it once per site), or only
+    the files of devices of `kinds` (drift audits only those)."""
     ctx = intent.context()
-    return {out: render_file(ctx, out) for out in intent.files}
+    return {out: render_file(ctx, out) for out in intent.files
+            if kinds is None or out.kind in kinds}
 
 
 def render_file(ctx: dict[str, Any], out: Output) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Info, generate_
 from recorder.retention import free_percent
 
 STATES = ("starting", "recording", "backoff", "stopped")
+DAY = 86400.0
 
 
 class Metrics:
@@ -57,7 +59,23 @@ class Metrics:
                          registry=r)
         headroom.set_function(lambda: free_percent(storage_root) if storage_root.exists()
                               else 0.0)
+        self.gaps_24h = Gauge("recorder_gaps_last_24h", "Recording gaps that ended in the "
+                              "last 24 hours (beffroi status)", ["camera"], registry=r)
         self._ends: dict[str, float] = {}
+        self._gap_ends: dict[str, list[float]] = {}
+
+    def gap_recorded(self, camera: str, start: float, end: float) -> None:
+        """Count a recording gap [start, end) of a camera."""
+        self.gaps.labels(camera).inc()
+        self.gap_seconds.labels(camera).inc(end - start)
+        self._gap_ends.setdefault(camera, []).append(end)
+
+    def seed_gaps(self, gaps: Iterable[Any]) -> None:
+        """At start: the index's gaps of the last 24 h (`.camera`, `.end`), for gaps_24h."""
+        since = time.time() - DAY
+        for gap in gaps:
+            if gap.end > since:
+                self._gap_ends.setdefault(gap.camera, []).append(gap.end)
 
     def set_state(self, camera: str, state: str) -> None:
         """Record a camera's supervisor state."""
@@ -83,6 +101,10 @@ class Metrics:
 
     def render(self) -> bytes:
         """Text exposition format."""
+        now = time.time()
         for camera, end in self._ends.items():
-            self.last_segment_age.labels(camera).set(max(0.0, time.time() - end))
+            self.last_segment_age.labels(camera).set(max(0.0, now - end))
+        for camera, ends in self._gap_ends.items():
+            ends[:] = [e for e in ends if e > now - DAY]
+            self.gaps_24h.labels(camera).set(len(ends))
         return generate_latest(self.registry)

@@ -48,6 +48,7 @@ class Service:
         self.state = open_state(conf)
         conf.storage_root.mkdir(parents=True, exist_ok=True)
         self.metrics = Metrics(conf.storage_root)
+        self.metrics.seed_gaps(self.state.index.gaps())  # gaps of the last 24 h (beffroi status)
         self.sync = clock.make(conf.sync_check)
         self.stop_event = threading.Event()
         self.alarm = False

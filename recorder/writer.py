@@ -53,6 +53,7 @@ class SegmentWriter:
         self.out_dir = state.config.storage_root / camera.id
         last = state.index.last_segment(camera.id)
         self.last_end: float | None = last.end if last else None
+        self._clock_ok = True  # TIME-1 state of the last segment: an alarm on each change
         self._lock = threading.Lock()
 
     def write(self, path: Path, start: float, end: float, run_id: str,
@@ -81,6 +82,19 @@ class SegmentWriter:
                            "duration_s": round(duration, 3)})
         return seg
 
+    def _clock_alarm(self, valid: bool) -> None:
+        """TIME-1: journal (and log) the clock losing or regaining its synchronisation."""
+        self._clock_ok = valid
+        what = ("TIME-1: clock synchronised again: new segments are valid" if valid else
+                "TIME-1: clock not synchronised (|offset| > 1 s or no source): new segments "
+                "are marked not valid")
+        self.state.journal.append("alarm_cleared" if valid else "alarm",
+                                  {"what": what, "camera": self.camera.id})
+        if valid:
+            log.warning(what, extra={"camera": self.camera.id})
+        else:
+            log.error("ALARM: " + what, extra={"camera": self.camera.id})
+
     def _write_locked(self, path: Path, start: float, end: float, run_id: str,
                       repaired: bool) -> Segment:
         st, cam = self.state, self.camera
@@ -88,6 +102,8 @@ class SegmentWriter:
         digest, size = seal(path)
         valid = self.sync_check()  # TIME-1: valid only with a synchronised clock
         self.metrics.clock_synced.set(1 if valid else 0)
+        if valid != self._clock_ok:
+            self._clock_alarm(valid)
         gap_start = self.last_end  # a gap runs from the last written end to this start
         if gap_start is not None and start - gap_start <= GAP_TOLERANCE:
             gap_start = None
@@ -103,8 +119,7 @@ class SegmentWriter:
             "repaired": repaired, "run": run_id})
         if gap_start is not None:
             st.index.add_gap(cam.id, gap_start, start, GAP_REASON)
-            self.metrics.gaps.labels(cam.id).inc()
-            self.metrics.gap_seconds.labels(cam.id).inc(start - gap_start)
+            self.metrics.gap_recorded(cam.id, gap_start, start)
             log.warning("recording gap", extra={"camera": cam.id,
                                                 "seconds": round(start - gap_start, 3)})
         seg = st.index.add_segment(cam.id, start, end, rel, size, digest, valid, repaired,

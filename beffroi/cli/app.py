@@ -13,8 +13,11 @@ from beffroi import __version__
 from beffroi.cli.deploy import deploy
 from beffroi.cli.dossier import dossier_app
 from beffroi.cli.drift import drift
+from beffroi.cli.drill import drill
 from beffroi.cli.lab import lab_app
 from beffroi.cli.output import console, print_error, print_findings
+from beffroi.cli.rollout import rollout
+from beffroi.cli.status import status
 from beffroi.findings import BeffroiError, has_errors
 from beffroi.safefile import path_problem
 
@@ -30,6 +33,9 @@ app.add_typer(dossier_app, name="dossier",
 app.add_typer(lab_app, name="lab", help="The lab of real hosts (podman systemd containers).")
 app.command("drift")(drift)
 app.command("deploy")(deploy)
+app.command("rollout")(rollout)
+app.command("status")(status)
+app.command("drill")(drill)
 
 InventoryOpt = Annotated[Path, typer.Option("--inventory", "-i", help="Inventory directory.")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json.")]

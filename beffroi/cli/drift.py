@@ -40,11 +40,15 @@ def drift(
 ) -> None:
     """Compare live devices with the rendered intent (the files the roles deploy).
 
-    Switch: running config (napalm) vs the rendered IOS config, normalised. Cameras: ONVIF
-    read-back vs the rendered camera settings (CAM-1/2/3 resolution and fps, CAM-5 masks,
-    TIME-1 NTP, NET-3 accounts). NVR and firewall: rendered files' SHA-256, nftables ruleset,
-    services and WireGuard peers, read with pyinfra facts over SSH. A camera whose masks,
-    resolution or fps cannot be read back counts as drifted (fail closed).
+    Switch: running config vs the rendered config, normalised; a line of a kind the intent
+    does not render (SNMP community, local user, enable password, extra vty range …) is NET-3
+    drift. Cameras: ONVIF read-back vs the rendered camera settings (CAM-1/2/3 resolution and
+    fps, CAM-5 masks, TIME-1 NTP) and NET-3 accounts: the vaulted account the only one and
+    Administrator, no factory login answering. NVR and firewall, with pyinfra facts over SSH:
+    rendered files' content, owner and mode, the whole loaded nftables ruleset, every field of
+    every WireGuard peer, sshd's effective configuration, root and sudo accounts, services. A
+    camera whose masks, resolution or fps cannot be read back counts as drifted (fail closed).
+    Secrets are masked in every output, new live values included.
 
     Output: one row per device — ok, drifted (with the rule ids at stake), unreachable, or
     skipped (not listed in the endpoints file). --diff adds each drifted device's unified diff;

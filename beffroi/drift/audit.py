@@ -15,10 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from beffroi.drift.redact import redact_result
 from beffroi.drift.report import DeviceDrift, Status
 from beffroi.drift.switch import check_switch
 from beffroi.inventory import KNOWN_HOSTS_FILE, Inventory
 from beffroi.render import Output, refuse_invalid, render_intent
+from beffroi.secrets import vaulted_values
 from network.endpoints import Endpoint, EndpointsError
 
 KINDS = ("switch", "camera", "nvr", "firewall")
@@ -35,6 +37,7 @@ class Target:
     # pyinfra connectors that spawn processes (@podman/…, @local) need gevent's default loop,
     # which lives only in the main thread: such checks run there, one after the other
     in_caller: bool = False
+    vaulted: tuple[str, ...] = ()   # the site's vaulted values, masked in every verdict
 
 
 def _skipped(site: str, device: str, kind: str) -> Callable[[], DeviceDrift]:
@@ -87,12 +90,16 @@ def plan(inv: Inventory, slugs: list[str], endpoints: dict[str, Endpoint] | None
     from beffroi.intent import site_intent
 
     reach = Reach(endpoints, str(inv.root.resolve() / KNOWN_HOSTS_FILE))
+    # who may hold sudo on the Linux hosts (role common's administrators)
+    admins = frozenset(a.name for a in inv.department.defaults.admins) \
+        if inv.department is not None else frozenset()
     targets: list[Target] = []
     for slug in slugs:
         refuse_invalid(inv, slug)
         intent = site_intent(inv, slug, reveal_secrets=True)
         ctx = intent.context()
-        rendered = render_intent(intent)
+        vaulted = tuple(vaulted_values(ctx))
+        rendered = render_intent(intent, kinds)
         by_device: dict[str, list[tuple[Output, str]]] = {}
         for out, text in rendered.items():
             by_device.setdefault(out.device, []).append((out, text))
@@ -106,9 +113,9 @@ def plan(inv: Inventory, slugs: list[str], endpoints: dict[str, Endpoint] | None
                 continue
             targets.append(Target(slug, device, kind,
                                   _checker(slug, device, kind, ctx, files,
-                                           reach.guard(device, endpoint), reach),
+                                           reach.guard(device, endpoint), reach, admins),
                                   in_caller=kind in ("nvr", "firewall")
-                                  and endpoint.host.startswith("@")))
+                                  and endpoint.host.startswith("@"), vaulted=vaulted))
     return targets
 
 
@@ -135,7 +142,8 @@ def _camera(site: str, device: str, endpoint: Endpoint, **kw: Any) -> DeviceDrif
 
 def _linux(site: str, device: str, endpoint: Endpoint, **kw: Any) -> DeviceDrift:
     from beffroi.drift.linux import check_linux_host
-    return check_linux_host(site, device, kw["kind"], kw["files"], kw["ctx"], endpoint)
+    return check_linux_host(site, device, kw["kind"], kw["files"], kw["ctx"], endpoint,
+                            kw.get("admins", frozenset()))
 
 
 # kind → the function that contacts the device (the only code that opens a connection)
@@ -144,26 +152,27 @@ CONNECTORS: dict[str, Callable[..., DeviceDrift]] = {
 
 
 def _checker(site: str, device: str, kind: str, ctx: dict[str, Any],
-             files: list[tuple[Output, str]], endpoint: Endpoint, reach: Reach
-             ) -> Callable[[], DeviceDrift]:
+             files: list[tuple[Output, str]], endpoint: Endpoint, reach: Reach,
+             admins: frozenset[str] = frozenset()) -> Callable[[], DeviceDrift]:
     def check() -> DeviceDrift:
         # checked again when the connection is about to be made, not only when planned
         connect = CONNECTORS[kind]
         return connect(site, device, reach.guard(device, endpoint), kind=kind, ctx=ctx,
-                       files=files)
+                       files=files, admins=admins)
     return check
 
 
 def run(targets: list[Target], workers: int = 16) -> list[DeviceDrift]:
-    """Run every check in a thread pool; results in plan order."""
+    """Run every check in a thread pool; results in plan order, secrets redacted."""
     def guarded(t: Target) -> DeviceDrift:
         started = time.monotonic()
         try:
-            return t.check()
+            result = t.check()
         except Exception as exc:  # one broken device must not hide the others' verdicts
-            return DeviceDrift(t.site, t.device, t.kind, Status.UNREACHABLE,
-                               f"audit failed: {type(exc).__name__}: {exc}",
-                               seconds=time.monotonic() - started)
+            result = DeviceDrift(t.site, t.device, t.kind, Status.UNREACHABLE,
+                                 f"audit failed: {type(exc).__name__}: {exc}",
+                                 seconds=time.monotonic() - started)
+        return redact_result(result, t.vaulted)   # the one exit of every verdict
     pooled = [t for t in targets if not t.in_caller]
     done: dict[int, DeviceDrift] = {}
     if pooled:

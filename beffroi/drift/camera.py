@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from beffroi.drift.report import DeviceDrift, Status
-from network.camera.camera import read_check
 from network.camera.model import CameraFileError
+from network.camera.readback import read_check
 from network.endpoints import Endpoint
 from network.errors import NetworkError, UnreachableError
 
@@ -28,6 +28,7 @@ def check_camera(site: str, device: str, rendered: str, endpoint: Endpoint) -> D
         notes += [f"{d.rule} {d.field}: live {d.have}, intended {d.want}"
                   for d in check.differences]
         notes += [f"{r}: {m} (fail closed)" for r, m in check.fail_closed]
+        notes += [f"{r}: {m}" for r, m in check.intrusions]
         if check.in_sync and not check.below_floor:
             result.detail = "ONVIF read-back matches the intent"
         else:

@@ -1,62 +1,27 @@
 """Linux hosts (NVR, firewall): pyinfra facts vs the rendered files of the same host.
 
 Checked: SHA-256 of every rendered file that has a destination (content diff on mismatch, with
-vaulted secrets masked), the loaded nftables ruleset (firewall), services that must run, and
-the WireGuard peers (firewall). The nftables comparison canonicalises the rendered ruleset by
-loading it into a throwaway network namespace here (`unshare -n nft -f`), so both sides are
-`nft list ruleset` output of the same tool.
+vaulted secrets masked), owner/group/mode of those files, the whole loaded nftables ruleset
+(firewall, `nft.py`), every field of every WireGuard peer (firewall, `wgpeers.py`), sshd's
+effective configuration and the accounts holding root or sudo (`hostsec.py`), and services
+that must run.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
-import re
-import shutil
-import subprocess
-import tempfile
 import time
 from contextlib import suppress
 from typing import Any
 
+from beffroi.drift import hostsec, nft, wgpeers
 from beffroi.drift.report import DeviceDrift, Status
 from beffroi.files import NFT_CHECK
-from beffroi.lab.overrides import lab_variant
+from beffroi.lab.overrides import LAB_ADMINS, lab_variant
 from beffroi.render import Output, render_file
 from beffroi.secrets import mask, vaulted_values
 from network.endpoints import Endpoint
-
-_TABLE = re.compile(r"^table (\S+ \S+) \{$")
-
-
-def tables(listing: str) -> dict[str, str]:
-    """`nft list ruleset` split into its tables (family name → text)."""
-    out: dict[str, str] = {}
-    current: str | None = None
-    for line in listing.splitlines():
-        m = _TABLE.match(line)
-        if m:
-            current = m.group(1)
-            out[current] = ""
-        if current is not None:
-            out[current] += line + "\n"
-        if line == "}":
-            current = None
-    return out
-
-
-def canonical_ruleset(rendered: str) -> str | None:
-    """The rendered ruleset as `nft list ruleset` prints it, or None if this machine cannot
-    load it in a private network namespace (no nft, no privilege)."""
-    if not shutil.which("nft") or not shutil.which("unshare"):
-        return None
-    with tempfile.NamedTemporaryFile("w", suffix=".nft") as f:
-        f.write(rendered)
-        f.flush()
-        done = subprocess.run(["unshare", "-n", "sh", "-c",
-                               f"nft -f {f.name} && nft list ruleset"],
-                              capture_output=True, text=True, timeout=20, check=False)
-    return done.stdout if done.returncode == 0 else None
 
 
 class _Facts:
@@ -103,8 +68,10 @@ class _Facts:
 
 
 def check_linux_host(site: str, device: str, kind: str, files: list[tuple[Output, str]],
-                     ctx: dict[str, Any], endpoint: Endpoint) -> DeviceDrift:
-    """Compare one NVR or firewall with its rendered files, ruleset, services and peers."""
+                     ctx: dict[str, Any], endpoint: Endpoint, admins: frozenset[str] = frozenset()
+                     ) -> DeviceDrift:
+    """Compare one NVR or firewall with its rendered files, ruleset, peers, sshd, accounts
+    and services. `admins`: the department's administrators (who may hold sudo)."""
     from pyinfra.facts.files import FileContents, Sha256File
 
     started = time.monotonic()
@@ -140,6 +107,8 @@ def check_linux_host(site: str, device: str, kind: str, files: list[tuple[Output
         if kind == "firewall":
             _nftables(facts, files, notes, diffs, rules, result)
             _wireguard(facts, ctx, notes, rules)
+        _access(facts, files, set(admins) | (LAB_ADMINS if endpoint.lab else set()),
+                ctx["sshd"]["admin_group"], notes, rules)
         _services(facts, kind, ctx, notes, rules)
     finally:
         facts.close()
@@ -149,8 +118,8 @@ def check_linux_host(site: str, device: str, kind: str, files: list[tuple[Output
         result.diff = "".join(diffs)
         result.rules = sorted(rules)
     else:
-        result.detail = "files, services" + (", ruleset and peers" if kind == "firewall"
-                                             else "") + " match the intent"
+        result.detail = "files, modes, sshd, accounts, services" + (
+            ", ruleset and peers" if kind == "firewall" else "") + " match the intent"
     result.seconds = time.monotonic() - started
     return result
 
@@ -158,34 +127,48 @@ def check_linux_host(site: str, device: str, kind: str, files: list[tuple[Output
 def _nftables(facts: _Facts, files: list[tuple[Output, str]], notes: list[str],
               diffs: list[str], rules: set[str], result: DeviceDrift) -> None:
     # the ruleset is the file the intent has checked by `nft -c`, wherever it lands
-    rendered = next(t for o, t in files if o.validate == NFT_CHECK)
-    want = canonical_ruleset(rendered)
+    want = nft.rendered(next(t for o, t in files if o.validate == NFT_CHECK))
     if want is None:
         result.unverifiable.append("nftables ruleset (NET-1): cannot load the rendered ruleset "
                                    "in a private namespace on this machine")
         return
-    have = tables(facts.command("nft list ruleset 2>&1"))
-    for name, text in tables(want).items():
-        if have.get(name) != text:
-            rules.add("NET-1")
-            notes.append(f"loaded nftables table {name} differs from the rendered ruleset")
-            diffs.append("".join(difflib.unified_diff(
-                (have.get(name) or "").splitlines(True), text.splitlines(True),
-                f"{result.device}: nft list ruleset (live)",
-                f"{result.device}: rendered ruleset (intended)")))
+    have = nft.parse(facts.command(nft.LIST + " 2>&1"))
+    if have is None:
+        rules.add("NET-1")
+        notes.append("the loaded nftables ruleset cannot be read (nft -j list ruleset)")
+        return
+    for table, what in nft.differences(have, want):
+        rules.add("NET-1")
+        notes.append(what)
+        diffs.append("".join(difflib.unified_diff(
+            have.text.get(table, "").splitlines(True), want.text.get(table, "").splitlines(True),
+            f"{result.device}: nft list ruleset (live)",
+            f"{result.device}: rendered ruleset (intended)")))
 
 
 def _wireguard(facts: _Facts, ctx: dict[str, Any], notes: list[str], rules: set[str]) -> None:
     wg = ctx["wireguard"]
-    dump = facts.command(f"wg show {wg['interface']} dump 2>/dev/null").splitlines()
-    peers = {line.split("\t")[0]: line.split("\t") for line in dump[1:] if "\t" in line}
-    if not dump:
+    found = wgpeers.differences(facts.command(f"wg show {wg['interface']} dump 2>/dev/null"),
+                                wg)
+    if found:
         rules.add("NET-2")
-        notes.append(f"WireGuard interface {wg['interface']} is not up")
-    elif set(peers) != {wg["hub"]["public_key"]}:
-        rules.add("NET-2")
-        notes.append(f"WireGuard peers {sorted(peers)} ≠ the crisis-cell hub only "
-                     f"({wg['hub']['public_key']})")
+        notes.extend(found)
+
+
+def _access(facts: _Facts, files: list[tuple[Output, str]], admins: set[str], group: str,
+            notes: list[str], rules: set[str]) -> None:
+    """sshd, modes of the rendered files, accounts: who can get in (NET-3)."""
+    modes = [hostsec.FileMode(o.dest, o.owner, o.group, o.mode, o.rule)
+             for o, _ in files if o.dest] + hostsec.hardening_files()
+    sshd = next((t for o, t in files if o.dest == hostsec.SSHD_CONFIG), "")
+    found = hostsec.sections(facts.command(hostsec.probe(modes, sshd)))
+    for rule, what in hostsec.mode_differences(found, modes):
+        rules.add(rule)
+        notes.append(what)
+    access = hostsec.sshd_differences(found) + hostsec.account_differences(found, admins, group)
+    if access:
+        rules.add("NET-3")
+        notes.extend(access)
 
 
 def _services(facts: _Facts, kind: str, ctx: dict[str, Any], notes: list[str],

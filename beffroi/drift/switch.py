@@ -33,14 +33,21 @@ def check_switch(site: str, switch_ctx: dict[str, object], intended: str, endpoi
         result.status, result.detail = Status.UNREACHABLE, str(exc)
     else:
         result.unverifiable = list(cmp.unverifiable)
-        if cmp.in_sync:
+        if cmp.in_sync and not cmp.foreign:
             result.detail = "running config matches the intent"
         else:
             changed = sum(1 for line in cmp.diff.splitlines()
                           if line[:1] in "+-" and not line.startswith(("+++", "---")))
-            result.status, result.diff = Status.DRIFTED, cmp.diff
+            result.status = Status.DRIFTED
+            result.diff = cmp.diff + "".join(f"-{line}\n" for line in cmp.foreign
+                                             if f"-{line}\n" not in cmp.diff)
             result.detail = f"{changed} line(s) differ from the intent"
-            result.rules = ["NET-1"]   # VLAN / port isolation of the video network
+            if cmp.foreign:
+                result.detail += ("; NET-3: lines of kinds the intent does not render (remove "
+                                  "them, or render them from the intent): "
+                                  + "; ".join(cmp.foreign))
+            # NET-1 VLAN / port isolation; NET-3 what gates access (accounts, vty, SNMP)
+            result.rules = list(cmp.rules) or ["NET-1"]
         if cmp.unverifiable:
             result.detail += f"; {len(cmp.unverifiable)} intended line(s) not verifiable on " \
                              "this device"

@@ -13,6 +13,8 @@ from typing import Any
 
 from beffroi.files import RenderedFile
 
+# lab/inventory/group_vars/all.yml adds this administrator (the lab's own key) to every host
+LAB_ADMINS = frozenset({"beffroi-lab"})
 # template → the variables of the intent's file a lab overrides (merged one level deep)
 LAB_TEMPLATE_VARS: dict[str, dict[str, dict[str, Any]]] = {
     "common/sshd_config.j2": {"sshd": {"permit_root_login": "prohibit-password"}},

@@ -8,11 +8,13 @@ onvif-zeep-async 4.3 ships no ver20 media WSDL, so these three calls are written
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-
-import aiohttp
+from typing import TYPE_CHECKING
 
 from network.camera.model import Mask
 from network.camera.wsse import security_header
+
+if TYPE_CHECKING:   # drift reads masks without aiohttp (network/camera/soap.py)
+    import aiohttp
 
 NS_TR2 = "http://www.onvif.org/ver20/media/wsdl"
 NS_TT = "http://www.onvif.org/ver10/schema"

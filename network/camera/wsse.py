@@ -13,10 +13,13 @@ _DIGEST = ("http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-tok
            "#PasswordDigest")
 
 
-def security_header(username: str, password: str) -> str:
-    """The <wsse:Security> header: digest = base64(sha1(nonce + created + password))."""
+def security_header(username: str, password: str, clock_offset: float = 0.0) -> str:
+    """The <wsse:Security> header: digest = base64(sha1(nonce + created + password)).
+    `clock_offset`: the camera's clock minus ours, in seconds (a token dated by our clock
+    would be refused by a camera whose clock is off)."""
     nonce = os.urandom(16)
-    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    created = datetime.fromtimestamp(datetime.now(UTC).timestamp() + clock_offset, UTC
+                                     ).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     digest = base64.b64encode(hashlib.sha1(nonce + created.encode() + password.encode())
                               .digest()).decode()
     return (f'<wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}"><wsse:UsernameToken>'

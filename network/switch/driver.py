@@ -35,7 +35,9 @@ class Comparison:
     diff: str                               # unified diff, "" when in sync
     commands: list[str]                     # what apply would send
     unverifiable: tuple[str, ...] = ()      # intended lines this device cannot model
-    unmanaged: int = 0                      # running sections the intent does not manage
+    unmanaged: int = 0                      # running device defaults the intent does not render
+    foreign: tuple[str, ...] = ()           # running lines of kinds the intent does not render
+    rules: tuple[str, ...] = ()             # rule ids of what differs (NET-1, NET-3)
 
     @property
     def in_sync(self) -> bool:

@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from napalm import get_network_driver
-from napalm.base.exceptions import ConnectionException, NapalmException
 from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
 
 from network.endpoints import Endpoint
@@ -29,8 +27,14 @@ from network.switch.profiles import Profile
 COMMIT_CONFIRM_SECONDS = 300   # IOS reverts by itself if we lose the device after commit
 _REJECTED = ("No such command", "% Invalid input", "% Incomplete command", "% Ambiguous")
 _ANY_MODE = r"(\(config[^)]*\))?#"   # exec or any config sub-mode prompt
-_UNREACHABLE = (ConnectionException, NetmikoTimeoutException, NetmikoAuthenticationException,
-                OSError, EOFError)
+# napalm imports every one of its drivers (Junos, IOS-XR, NX-OS: most of a cold drift run):
+# it is imported only to converge; reading the running config is one netmiko command
+_READ_ERRORS = (NetmikoTimeoutException, NetmikoAuthenticationException, OSError, EOFError)
+
+
+def _unreachable() -> tuple[type[BaseException], ...]:
+    from napalm.base.exceptions import ConnectionException
+    return (ConnectionException, *_READ_ERRORS)
 
 
 class IosDriver:
@@ -47,6 +51,8 @@ class IosDriver:
     @contextmanager
     def _session(self) -> Iterator[Any]:
         """An open napalm session; connection failures become UnreachableError."""
+        from napalm import get_network_driver
+        unreachable = _unreachable()
         args: dict[str, Any] = {"secret": self.creds.enable_secret, "fast_cli": True,
                                 "conn_timeout": self.timeout}
         if self.endpoint.port:
@@ -56,34 +62,55 @@ class IosDriver:
                                         optional_args=args)
         try:
             dev.open()
-        except _UNREACHABLE as exc:
+        except unreachable as exc:
             raise UnreachableError(self.device, f"cannot open SSH to {self.endpoint.host}:"
                                    f"{self.endpoint.port or 22} ({type(exc).__name__}: "
                                    f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
         try:
             yield dev
         finally:
-            with suppress(*_UNREACHABLE):   # the session is gone already: nothing to release
+            with suppress(*unreachable):   # the session is gone already: nothing to release
                 dev.close()
 
     def running_config(self) -> str:
-        """napalm `get_config(retrieve="running")` (works on fake-switches, unlike get_facts)."""
-        with self._session() as dev:
-            return self._running(dev)
+        """`show running-config` over netmiko (what napalm's `get_config` sends, without
+        importing napalm); enable mode first, as the running config needs it."""
+        from netmiko import ConnectHandler
+        try:
+            conn = ConnectHandler(device_type="cisco_ios", host=self.endpoint.host,
+                                  port=self.endpoint.port or 22, username=self.creds.username,
+                                  password=self.creds.password,
+                                  secret=self.creds.enable_secret, fast_cli=True,
+                                  conn_timeout=self.timeout, auth_timeout=self.timeout)
+        except _READ_ERRORS as exc:
+            raise UnreachableError(self.device, f"cannot open SSH to {self.endpoint.host}:"
+                                   f"{self.endpoint.port or 22} ({type(exc).__name__}: "
+                                   f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+        try:
+            conn.enable()
+            return str(conn.send_command("show running-config"))
+        except _READ_ERRORS as exc:
+            raise UnreachableError(self.device, f"lost the session reading the running "
+                                   f"config ({type(exc).__name__})") from None
+        finally:
+            with suppress(*_READ_ERRORS):   # the session is gone already
+                conn.disconnect()
 
     def _running(self, dev: Any) -> str:
         try:
             return str(dev.get_config(retrieve="running")["running"])
-        except _UNREACHABLE as exc:
+        except _unreachable() as exc:
             raise UnreachableError(self.device, f"lost the session reading the running "
                                    f"config ({type(exc).__name__})") from None
 
     def _compare(self, intended: str, running: str) -> Comparison:
         scoped = config.scope(config.parse(intended), config.parse(running),
-                              self.profile.unmodelled)
+                              self.profile.unmodelled, self.creds.username)
         diff = config.unified_diff(scoped.running, scoped.intended, self.device)
+        rules = sorted({config.rule_of(h) for h in
+                        config.changed_headers(scoped.intended, scoped.running)})
         return Comparison(self.device, diff, config.delta(scoped.intended, scoped.running),
-                          scoped.unverifiable, scoped.unmanaged)
+                          scoped.unverifiable, scoped.unmanaged, scoped.foreign, tuple(rules))
 
     def compare(self, intended: str) -> Comparison:
         """Running (napalm getter) vs the rendered intent, normalised."""
@@ -91,6 +118,7 @@ class IosDriver:
 
     def apply(self, intended: str, check: bool = False) -> ApplyResult:
         """Converge to the intent: napalm candidate/commit-confirm, else netmiko push."""
+        from napalm.base.exceptions import NapalmException
         with self._session() as dev:
             before = self._compare(intended, self._running(dev))
             result = ApplyResult(self.device, changed=bool(before.commands), diff=before.diff,
@@ -116,6 +144,7 @@ class IosDriver:
 
     def _commit_napalm(self, dev: Any) -> None:
         """compare → commit with revert timer → confirm; roll back if anything fails."""
+        from napalm.base.exceptions import NapalmException
         try:
             if dev.compare_config():
                 dev.commit_config(revert_in=COMMIT_CONFIRM_SECONDS)

@@ -113,7 +113,14 @@ class JunosDriver:
                 ops[entry] = "delete"
         commands = [*send, *(f"delete {c} {n}" for (c, n), op in ops.items()
                              if op == "delete")]
-        return Comparison(self.device, diff, commands, tuple(unverifiable)), ops, send
+        # unrendered statements are reported (NET-3), not removed: an edit-config here deletes
+        # only interfaces and VLANs
+        modelled = [line for line in running
+                    if not any(p.search(line) for p in self.profile.unmodelled)]
+        alien = tuple(jc.foreign(want, modelled, self.creds.username))
+        rules = (("NET-1",) if diff else ()) + (("NET-3",) if alien else ())
+        return Comparison(self.device, diff, commands, tuple(unverifiable),
+                          foreign=alien, rules=rules), ops, send
 
     def compare(self, intended: str) -> Comparison:
         """Running (NETCONF get-config) vs the rendered `set` lines."""

@@ -7,8 +7,17 @@ same lines, and intended lines into the XML `edit-config` takes.
 
 from __future__ import annotations
 
+import re
 import shlex
 import xml.etree.ElementTree as ET
+
+# What a Junos switch carries that the intent does not render and that grants no access,
+# copies no traffic and holds no secret beyond the root password every Junos device must have
+# (an allowlist: any other unrendered statement is drift, NET-3; see config.DEVICE_DEFAULTS).
+DEVICE_DEFAULTS = re.compile(
+    r"^set (version |system (root-authentication |time-zone |commit |"
+    r"max-configurations-on-flash |services netconf ssh$|syslog (file|user) )|chassis |"
+    r"protocols (lldp|lldp-med|rstp|igmp-snooping) |poe interface )")
 
 # containers whose children are named entries written without a keyword: `interfaces ge-0/0/1`
 _IMPLICIT = {"interfaces": "interface", "vlans": "vlan"}
@@ -128,6 +137,22 @@ def _parent_container(conf: ET.Element, entry: ET.Element) -> str:
         if entry in list(container):
             return container.tag
     return ""
+
+
+def foreign(want: list[str], running: list[str], account: str = "") -> list[str]:
+    """Running statements outside the interfaces and VLANs (compared entry by entry) that the
+    intent does not render, that `DEVICE_DEFAULTS` does not allow and that are not the vaulted
+    `account` (`set system login user ACCOUNT …`): `set snmp community`, another login user,
+    `set system services telnet` beside the rendered ssh."""
+    rendered = set(want)
+    out = []
+    for line in running:
+        if entry_of(line) or line in rendered or DEVICE_DEFAULTS.match(line):
+            continue
+        if account and line.startswith(f"set system login user {account} "):
+            continue
+        out.append(line)
+    return out
 
 
 def entry_of(line: str) -> tuple[str, str] | None:

@@ -14,6 +14,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import intruder
 import pytest
 import yaml
 from conftest import SiteUnderTest, write_endpoints
@@ -202,3 +203,73 @@ def test_both_cameras_are_audited_concurrently_without_blocking_each_other(
                    "--format", "json", "--workers", "4"])
         assert res.exit_code == 0, res.output
         assert [d["status"] for d in res.json()["devices"]] == ["ok", "ok"]
+
+
+# --- what an intruder would do (issue 12): accounts, NET-3 ----------------------------------
+
+def _audit(site: SiteUnderTest, cam: str, peer: CameraPeer, cli: Any, tmp_path: Path
+           ) -> tuple[int, dict[str, Any], str]:
+    eps = write_endpoints(tmp_path / "endpoints.yml", {
+        _device(site, cam): {"host": "127.0.0.1", "port": peer.port}})
+    res = cli(["drift", "--site", site.slug, "--kind", "camera", "--endpoints", str(eps),
+               "--format", "json"])
+    dev = next(d for d in res.json()["devices"] if d["device"] == _device(site, cam))
+    return res.exit_code, dev, res.stdout
+
+
+@pytest.mark.parametrize("level", ["Operator", "User"])
+def test_demoted_vaulted_account_is_drift_on_net_3(
+        evrange: SiteUnderTest, cli: Any, tmp_path: Path, level: str) -> None:
+    acct = _want(evrange, CONTEXT)["account"]
+    with _peer_for(evrange, CONTEXT, masks=True) as peer:
+        _apply(evrange, CONTEXT, peer)
+        asyncio.run(intruder.camera_set_level("127.0.0.1", peer.port,
+                                              (acct["username"], acct["password"]),
+                                              acct["username"], level))
+        code, dev, out = _audit(evrange, CONTEXT, peer, cli, tmp_path)
+    assert code == 1 and dev["status"] == "drifted" and "NET-3" in dev["rules"]
+    assert f"-accounts: {acct['username']} ({level})" in dev["diff"]
+    assert f"+accounts: {acct['username']} (Administrator)" in dev["diff"]
+    assert acct["password"] not in out
+
+
+def test_extra_camera_account_is_drift_on_net_3(evrange: SiteUnderTest, cli: Any,
+                                                tmp_path: Path) -> None:
+    acct = _want(evrange, CONTEXT)["account"]
+    with _peer_for(evrange, CONTEXT, masks=True) as peer:
+        _apply(evrange, CONTEXT, peer)
+        asyncio.run(intruder.camera_add_user("127.0.0.1", peer.port,
+                                             (acct["username"], acct["password"]),
+                                             "maint", "Maint-2024!", "Operator"))
+        code, dev, _ = _audit(evrange, CONTEXT, peer, cli, tmp_path)
+    assert code == 1 and "NET-3" in dev["rules"] and "maint (Operator)" in dev["diff"]
+
+
+@pytest.mark.parametrize("factory", [("admin", "admin"), ("root", "pass")])
+def test_factory_login_answering_beside_the_vaulted_account_is_drift_on_net_3(
+        evrange: SiteUnderTest, cli: Any, tmp_path: Path, factory: tuple[str, str]) -> None:
+    acct = _want(evrange, CONTEXT)["account"]
+    with _peer_for(evrange, CONTEXT, masks=True) as peer:
+        _apply(evrange, CONTEXT, peer)
+        asyncio.run(intruder.camera_add_user("127.0.0.1", peer.port,
+                                             (acct["username"], acct["password"]), *factory))
+        code, dev, _ = _audit(evrange, CONTEXT, peer, cli, tmp_path)
+    assert code == 1 and dev["status"] == "drifted" and "NET-3" in dev["rules"]
+    assert f"factory login {factory[0]!r} answers with its factory default" in dev["detail"]
+
+
+def test_camera_reset_to_its_factory_login_is_drift_not_unreachable(
+        evrange: SiteUnderTest, cli: Any, tmp_path: Path) -> None:
+    """The vaulted account is gone and admin/admin answers: taken over or reset (NET-3)."""
+    acct = _want(evrange, CONTEXT)["account"]
+    with _peer_for(evrange, CONTEXT, masks=True) as peer:
+        _apply(evrange, CONTEXT, peer)
+        vaulted = (acct["username"], acct["password"])
+        asyncio.run(intruder.camera_add_user("127.0.0.1", peer.port, vaulted, "admin", "admin"))
+        asyncio.run(intruder.camera_delete_user("127.0.0.1", peer.port, ("admin", "admin"),
+                                                acct["username"]))
+        code, dev, out = _audit(evrange, CONTEXT, peer, cli, tmp_path)
+    assert code == 1 and dev["status"] == "drifted" and dev["rules"] == ["NET-3"]
+    assert f"the vaulted account {acct['username']} is refused while factory login 'admin' " \
+        "answers" in dev["detail"]
+    assert acct["password"] not in out

@@ -9,6 +9,7 @@ Skipped when the lab image (built by `beffroi lab`) is not there.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import uuid
@@ -16,16 +17,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import intruder
 import pytest
 from conftest import REPO, SiteUnderTest, write_endpoints
 
+from beffroi.drift import hostsec
 from beffroi.files import site_files
-from beffroi.intent import site_intent
+from beffroi.intent import SSHD, site_intent
 from beffroi.inventory import load_inventory
 from beffroi.lab.overrides import lab_variant
 from beffroi.render import render_file, render_site
+from beffroi.secrets import vaulted_values
 
 IMAGE = "localhost/beffroi-lab:bookworm"
+ADMIN_GROUP = SSHD["admin_group"]  # the intent's NET-3 decision
 ENV = {**os.environ, "CONTAINERS_CONF": str(REPO / "lab" / "containers.conf")}
 
 
@@ -61,20 +66,37 @@ def _lab_sshd_config(site: SiteUnderTest, host: str) -> str:
     return render_file(site.ctx, variant)
 
 
+def _install_rendered(name: str, site: SiteUnderTest, host: str) -> None:
+    """Every rendered file of `host` at its destination, with the intent's owner and mode."""
+    for f in site_files(site.ctx):
+        if f.host != host or not f.dest:
+            continue
+        _podman("exec", "-i", name, "sh", "-c",
+                f"getent group {f.group} >/dev/null || groupadd -r {f.group}; "
+                f"mkdir -p $(dirname {f.dest}) && cat > {f.dest} && "
+                f"chown {f.owner}:{f.group} {f.dest} && chmod {f.mode} {f.dest}",
+                stdin=site.files[f.relpath])
+
+
+def _harden_like_role_common(name: str, sshd_config: str) -> None:
+    """sshd_config, the administrators' group and sudoers file, as role common leaves them."""
+    _podman("exec", "-i", name, "sh", "-c",
+            "mkdir -p /run/sshd && cat > /etc/ssh/sshd_config && chmod 0600 /etc/ssh/sshd_config",
+            stdin=sshd_config)
+    group = ADMIN_GROUP
+    _podman("exec", "-i", name, "sh", "-c",
+            f"groupadd -r -f {group} && cat > /etc/sudoers.d/{hostsec.SUDOERS_FILE} && "
+            f"chmod 0440 /etc/sudoers.d/{hostsec.SUDOERS_FILE}",
+            stdin=f"# Managed by Beffroi (role common)\n%{group} ALL=(ALL:ALL) NOPASSWD: ALL\n")
+
+
 def _converge_like_the_firewall_role(name: str, site: SiteUnderTest, lab: bool = False) -> None:
     """Files at their destinations, ruleset loaded, chrony and the WireGuard spoke running."""
-    fw = site.ctx["firewall"]["hostname"]
     wg = site.ctx["wireguard"]["interface"]
-    for rel, dest in (("nftables.conf", "/etc/nftables.conf"),
-                      ("chrony.conf", "/etc/chrony/chrony.conf"),
-                      ("sshd_config", "/etc/ssh/sshd_config"),
-                      (f"systemd/wg-quick@{wg}.service.d/beffroi.conf",
-                       f"/etc/systemd/system/wg-quick@{wg}.service.d/beffroi.conf"),
-                      ("wg-beffroi.conf", f"/etc/wireguard/{wg}.conf")):
-        text = (_lab_sshd_config(site, fw) if lab and rel == "sshd_config"
-                else site.files[f"{fw}/{rel}"])
-        _podman("exec", "-i", name, "sh", "-c", f"mkdir -p $(dirname {dest}) && cat > {dest}",
-                stdin=text)
+    fw = site.ctx["firewall"]["hostname"]
+    _install_rendered(name, site, fw)
+    _harden_like_role_common(name, _lab_sshd_config(site, fw) if lab
+                             else site.files[f"{fw}/sshd_config"])
     _sh(name, "until systemctl is-system-running --wait >/dev/null 2>&1 || "
               "[ $? -eq 1 ]; do sleep 0.2; done; "
               f"mkdir -p /etc/systemd/system/wg-quick@{wg}.service.d && printf "
@@ -187,7 +209,7 @@ def test_drift_reaches_the_firewall_over_ssh_as_in_production(
             "beffroi.test=drift", net)
     try:
         _run_container(name, f"{net}:ip={addr}")
-        _converge_like_the_firewall_role(name, site, lab=True)
+        _converge_like_the_firewall_role(name, site, lab=True)   # root logs in by key
         _podman("exec", "-i", name, "sh", "-c", "mkdir -p /root/.ssh && chmod 700 /root/.ssh && "
                 "cat > /root/.ssh/authorized_keys && systemctl start ssh",
                 stdin=key.with_suffix(".pub").read_text())
@@ -213,14 +235,9 @@ def nvr(evrange: SiteUnderTest) -> Iterator[str]:
     name = f"beffroi-drift-nvr-{uuid.uuid4().hex[:8]}"
     _run_container(name, "none")
     try:
-        for rel, text in evrange.files.items():
-            if rel.startswith(evrange.ctx["nvr"]["hostname"] + "/"):
-                dest = {"recorder.toml": "/etc/beffroi/recorder.toml",
-                        "chrony.conf": "/etc/chrony/chrony.conf",
-                        "sshd_config": "/etc/ssh/sshd_config"}.get(
-                    rel.rsplit("/", 1)[1], "/etc/nut/" + rel.rsplit("/", 1)[1])
-                _podman("exec", "-i", name, "sh", "-c",
-                        f"mkdir -p $(dirname {dest}) && cat > {dest}", stdin=text)
+        nvr_host = evrange.ctx["nvr"]["hostname"]
+        _install_rendered(name, evrange, nvr_host)
+        _harden_like_role_common(name, evrange.files[f"{nvr_host}/sshd_config"])
         yield name
     finally:
         _podman("rm", "-f", "-t", "0", name, check=False)
@@ -244,3 +261,166 @@ def test_edited_recorder_config_is_drift_and_camera_passwords_stay_masked(
     assert "-retention_days = 45\n" in dev["diff"]
     for cam in evrange.ctx["cameras"]:
         assert cam["account"]["password"] not in res.stdout
+
+
+# --- what an intruder would do (issue 12): each must be drift, with its rule id -------------
+
+def _drifted(cli: Any, tmp_path: Path, site: SiteUnderTest, container: str) -> dict[str, Any]:
+    res = _drift(cli, tmp_path, site, container)
+    (dev,) = res.json()["devices"]
+    assert res.exit_code == 1 and dev["status"] == "drifted", dev["detail"]
+    return dict(dev)
+
+
+@pytest.mark.parametrize("table, script", [
+    ("ip copycat", "nft add table ip copycat && nft add chain ip copycat pre "
+                   "'{ type filter hook prerouting priority -300; }' && nft add rule ip copycat "
+                   "pre ip saddr 10.57.0.64/27 dup to 203.0.113.9"),
+    ("ip portfwd", "nft add table ip portfwd && nft add chain ip portfwd pre "
+                   "'{ type nat hook prerouting priority -100; }' && nft add rule ip portfwd pre "
+                   "tcp dport 2222 dnat to 10.57.0.99:22"),
+    ("netdev tap", "nft add table netdev tap"),
+])
+def test_extra_nftables_table_is_drift_on_net_1(
+        evrange: SiteUnderTest, firewall: str, cli: Any, tmp_path: Path, table: str,
+        script: str) -> None:
+    """The whole loaded ruleset is compared, not only the rendered tables."""
+    _sh(firewall, script)
+    dev = _drifted(cli, tmp_path, evrange, firewall)
+    assert "NET-1" in dev["rules"]
+    assert f"extra nftables table {table}, not in the rendered ruleset" in dev["detail"]
+    assert f"-table {table} {{" in dev["diff"]
+
+
+@pytest.mark.parametrize("change, words", [
+    ("allowed-ips 0.0.0.0/0", "hub peer allowed ips is 0.0.0.0/0, intended 10.58.0.1/32"),
+    ("endpoint 203.0.113.7:51820", "hub peer endpoint is 203.0.113.7:51820, intended"),
+    ("persistent-keepalive 0", "hub peer keepalive is off, intended 25"),
+    ("preshared-key /tmp/psk", "hub peer preshared key differs"),
+])
+def test_changed_wireguard_hub_peer_field_is_drift_on_net_2_without_keys(
+        evrange: SiteUnderTest, firewall: str, cli: Any, tmp_path: Path, change: str,
+        words: str) -> None:
+    wg = evrange.ctx["wireguard"]
+    psk = _sh(firewall, "wg genpsk | tee /tmp/psk").strip()
+    _sh(firewall, f"wg set {wg['interface']} peer {wg['hub']['public_key']} {change}")
+    dev = _drifted(cli, tmp_path, evrange, firewall)
+    assert "NET-2" in dev["rules"] and words in dev["detail"], dev["detail"]
+    assert psk not in json.dumps(dev) and wg["private_key"] not in json.dumps(dev)
+
+
+def test_extra_wireguard_peer_is_drift_on_net_2_without_its_key(
+        evrange: SiteUnderTest, firewall: str, cli: Any, tmp_path: Path) -> None:
+    wg = evrange.ctx["wireguard"]
+    key = _sh(firewall, "wg genkey | wg pubkey").strip()
+    _sh(firewall, f"wg set {wg['interface']} peer {key} allowed-ips 10.57.0.64/27 "
+                  "endpoint 203.0.113.8:51820")
+    dev = _drifted(cli, tmp_path, evrange, firewall)
+    assert "NET-2" in dev["rules"]
+    assert "extra WireGuard peer (not the crisis-cell hub), allowed IPs 10.57.0.64/27" \
+        in dev["detail"]
+    assert key not in json.dumps(dev)
+
+
+@pytest.mark.parametrize("script, words", [
+    ("sed -i 's/^PermitRootLogin .*/PermitRootLogin yes/' /etc/ssh/sshd_config",
+     "sshd permitrootlogin is yes, intended no"),
+    ("sed -i '1i PasswordAuthentication yes' /etc/ssh/sshd_config",
+     "sshd passwordauthentication is yes, intended no"),
+    ("sed -i 's/^AllowTcpForwarding .*/AllowTcpForwarding yes/' /etc/ssh/sshd_config",
+     "sshd allowtcpforwarding is yes, intended no"),
+])
+def test_changed_effective_sshd_setting_is_drift_on_net_3(
+        evrange: SiteUnderTest, firewall: str, cli: Any, tmp_path: Path, script: str,
+        words: str) -> None:
+    _sh(firewall, script)
+    dev = _drifted(cli, tmp_path, evrange, firewall)
+    assert "NET-3" in dev["rules"] and words in dev["detail"], dev["detail"]
+
+
+@pytest.mark.parametrize("script, words", [
+    ("useradd -o -u 0 -M toor", "account toor has uid 0 (only root may)"),
+    ("useradd -M intruder && usermod -aG sudo intruder",
+     "account intruder is a member of group sudo"),
+    (f"useradd -M intruder && usermod -aG {ADMIN_GROUP} intruder",
+     f"account intruder is a member of group {ADMIN_GROUP}"),
+    ("echo 'intruder ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/90-intruder",
+     "/etc/sudoers.d/90-intruder is not Beffroi's"),
+    ("echo 'ALL ALL=(ALL) NOPASSWD: ALL' >> /etc/sudoers",
+     "/etc/sudoers grants more than Debian's defaults: ALL ALL=(ALL) NOPASSWD: ALL"),
+    (f"echo 'ALL ALL=(ALL) NOPASSWD: ALL' >> /etc/sudoers.d/{hostsec.SUDOERS_FILE}",
+     f"/etc/sudoers.d/{hostsec.SUDOERS_FILE} grants more than role common's line"),
+])
+def test_extra_root_or_sudo_account_is_drift_on_net_3(
+        evrange: SiteUnderTest, firewall: str, cli: Any, tmp_path: Path, script: str,
+        words: str) -> None:
+    _sh(firewall, script)
+    dev = _drifted(cli, tmp_path, evrange, firewall)
+    assert "NET-3" in dev["rules"] and words in dev["detail"], dev["detail"]
+
+
+def test_loosened_mode_or_owner_of_a_rendered_file_is_drift_on_its_rule(
+        evrange: SiteUnderTest, firewall: str, cli: Any, tmp_path: Path) -> None:
+    wg = evrange.ctx["wireguard"]["interface"]
+    _sh(firewall, f"chmod 0644 /etc/wireguard/{wg}.conf && chown nobody /etc/nftables.conf")
+    dev = _drifted(cli, tmp_path, evrange, firewall)
+    assert {"NET-1", "NET-2"} <= set(dev["rules"])
+    assert f"/etc/wireguard/{wg}.conf is root:root 0644, intended root:root 0600" \
+        in dev["detail"]
+    assert "/etc/nftables.conf is nobody:root 0600, intended root:root 0600" in dev["detail"]
+
+
+def _nvr_args(evrange: SiteUnderTest, nvr: str, tmp_path: Path) -> list[str]:
+    eps = write_endpoints(tmp_path / "endpoints.yml", {
+        evrange.ctx["nvr"]["hostname"]: {"host": f"@podman/{nvr}"}})
+    return ["drift", "--site", evrange.slug, "--kind", "nvr", "--endpoints", str(eps)]
+
+
+def test_world_readable_recorder_config_is_drift(evrange: SiteUnderTest, nvr: str, cli: Any,
+                                                 tmp_path: Path) -> None:
+    _sh(nvr, "chmod o+r /etc/beffroi/recorder.toml")
+    (dev,) = cli([*_nvr_args(evrange, nvr, tmp_path), "--format", "json"]).json()["devices"]
+    assert dev["status"] == "drifted" and "RET-1" in dev["rules"]
+    assert "/etc/beffroi/recorder.toml is root:beffroi-recorder 0644, intended " \
+           "root:beffroi-recorder 0640" in dev["detail"]
+
+
+@pytest.mark.parametrize("fmt", [["--format", "json"], ["--format", "text", "--diff"],
+                                 ["--format", "text"]])
+def test_a_changed_secret_is_never_printed_not_even_its_new_live_value(
+        evrange: SiteUnderTest, nvr: str, cli: Any, tmp_path: Path, fmt: list[str]) -> None:
+    """Camera passwords in recorder.toml and the NUT password replaced by new values: every
+    output format masks the old (vaulted) and the new (live) value alike."""
+    new = "N3wLiveSecretValue42"
+    _sh(nvr, f"sed -i 's#rtsp://\\([^:]*\\):[^@]*@#rtsp://\\1:{new}@#' /etc/beffroi/recorder.toml"
+             f" && sed -i 's/^\\(MONITOR \\S* \\S* \\S*\\) \\S*/\\1 {new}/' /etc/nut/upsmon.conf"
+             f" && sed -i 's/password = .*/password = {new}/' /etc/nut/upsd.users")
+    res = cli([*_nvr_args(evrange, nvr, tmp_path), *fmt])
+    assert res.exit_code == 1
+    out = res.stdout
+    assert "recorder.toml" in out and new not in out
+    for value in vaulted_values(evrange.ctx):
+        assert value not in out
+    if "--diff" in fmt or "json" in fmt:
+        assert "<vault>" in out and "upsmon.conf" in out
+
+
+@pytest.mark.parametrize("name", sorted({**intruder.FIREWALL, **intruder.LINUX}))
+def test_every_intrusion_of_the_lab_catalogue_is_found_on_the_firewall(
+        evrange: SiteUnderTest, firewall: str, cli: Any, tmp_path: Path, name: str) -> None:
+    """The catalogue the lab's end-to-end test injects (tests/network/intruder.py)."""
+    script, rule, words = {**intruder.FIREWALL, **intruder.LINUX}[name]
+    _sh(firewall, script)
+    dev = _drifted(cli, tmp_path, evrange, firewall)
+    assert rule in dev["rules"] and words in dev["detail"], dev["detail"]
+
+
+@pytest.mark.parametrize("name", sorted({**intruder.NVR, **intruder.LINUX}))
+def test_every_intrusion_of_the_lab_catalogue_is_found_on_the_nvr(
+        evrange: SiteUnderTest, nvr: str, cli: Any, tmp_path: Path, name: str) -> None:
+    script, rule, words = {**intruder.NVR, **intruder.LINUX}[name]
+    _sh(nvr, script)
+    res = cli([*_nvr_args(evrange, nvr, tmp_path), "--format", "json"])
+    (dev,) = res.json()["devices"]
+    assert dev["status"] == "drifted" and rule in dev["rules"] and words in dev["detail"], \
+        dev["detail"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from network.switch import config
 from network.switch.profiles import profile
 
@@ -88,8 +90,63 @@ def test_hostname_is_replaced_never_negated() -> None:
 
 
 def test_device_defaults_outside_the_managed_kinds_are_not_drift() -> None:
-    s = _compare(INTENDED + "banner motd ^hello^\nusername admin secret 5 x\n")
-    assert config.delta(s.intended, s.running) == [] and s.unmanaged == 2
+    s = config.scope(config.parse(INTENDED), config.parse(
+        INTENDED + "banner motd ^hello^\nusername beffroi-sw1 privilege 15 secret 5 $1$x\n"
+        "enable secret 5 $1$y\nspanning-tree mode rapid-pvst\nline con 0\n"), account="beffroi-sw1")
+    assert config.delta(s.intended, s.running) == [] and s.unmanaged == 5 and s.foreign == ()
+
+
+FOREIGN = ["snmp-server community S3cretC0mm RO", "snmp-server host 203.0.113.9 public",
+           "username backdoor privilege 15 secret 5 $1$abcd$xyz",
+           "username beffroi-sw1 privilege 1 password 0 s0mething",
+           "enable password 0 plaintext9", "monitor session 1 source vlan 110",
+           "monitor session 1 destination interface Gi1/0/8",
+           "ip route 0.0.0.0 0.0.0.0 203.0.113.9",
+           "aaa new-model", "ip access-list extended COPY", "Spanning-tree portfast"]
+
+
+@pytest.mark.parametrize("line", FOREIGN)
+def test_running_line_of_a_kind_the_intent_does_not_render_is_foreign_drift(line: str) -> None:
+    """Not an allowlisted device default nor the vaulted account: drift (NET-3), shown in the
+    diff, removed by apply — never silently counted as unmanaged."""
+    s = config.scope(config.parse(INTENDED), config.parse(INTENDED + line + "\n"),
+                     account="beffroi-sw1")
+    head = " ".join(line.split())
+    assert s.foreign == (head,) and s.unmanaged == 0
+    assert f"-{head}\n" in config.unified_diff(s.running, s.intended, "sw1")
+    removal = config.delta(s.intended, s.running)
+    assert len(removal) == 1 and removal[0].startswith("no ")
+
+
+def test_removal_names_accounts_and_communities_by_their_name_only() -> None:
+    s = config.scope(config.parse(INTENDED), config.parse(
+        INTENDED + "username bob privilege 15 secret 5 $1$a\nsnmp-server community pub RO\n"
+        "enable password 7 0822455D0A16\n"))
+    assert config.delta(s.intended, s.running) == [
+        "no username bob", "no snmp-server community pub", "no enable password"]
+
+
+def test_extra_line_vty_range_is_compared_with_the_rendered_one_and_is_net_3() -> None:
+    intended = INTENDED + "line vty 0 4\n transport input ssh\n"
+    s = config.scope(config.parse(intended), config.parse(
+        intended + "line vty 5 15\n transport input telnet\n"))
+    assert s.foreign == () and "line vty 5 15" in s.running.sections
+    changed = config.changed_headers(s.intended, s.running)
+    assert changed == ["line vty 5 15"] and config.rule_of(changed[0]) == "NET-3"
+    assert config.delta(s.intended, s.running) == ["no line vty 5 15"]
+
+
+def test_ios_driver_reports_foreign_lines_under_net_3_and_isolation_under_net_1() -> None:
+    from network.endpoints import Endpoint
+    from network.switch.driver import Credentials
+    from network.switch.ios import IosDriver
+
+    drv = IosDriver("sw1", Endpoint("127.0.0.1", 1), Credentials("beffroi-sw1", "x" * 12),
+                    profile("cisco-ios"))
+    cmp = drv._compare(INTENDED, INTENDED + "snmp-server community Pr1vate RW\n")
+    assert cmp.foreign == ("snmp-server community Pr1vate RW",) and cmp.rules == ("NET-3",)
+    cmp = drv._compare(INTENDED, INTENDED + "vlan 666\n")
+    assert cmp.foreign == () and cmp.rules == ("NET-1",)
 
 
 def test_http_server_turned_back_on_is_in_scope() -> None:

@@ -106,3 +106,31 @@ def test_junos_refused_commit_discards_the_candidate(
     with pytest.raises(NetworkError, match="candidate discarded"):
         drv.apply(broken)
     assert drv.running_config() == before
+
+
+JUNOS_INTENDED = """\
+set system host-name sw1
+set system services ssh
+set vlans CAMERAS vlan-id 110
+set interfaces ge-0/0/1 description "camera a"
+"""
+
+
+@pytest.mark.parametrize("line", [
+    "set snmp community intrusion authorization read-write",
+    "set system login user backdoor class super-user",
+    "set system services telnet",
+    "set forwarding-options analyzer copy input ingress interface ge-0/0/1",
+])
+def test_junos_statement_of_a_kind_the_intent_does_not_render_is_net_3(line: str) -> None:
+    """Same allowlist idea as IOS: device defaults and the vaulted account only."""
+    from network.switch.junos import JunosDriver
+    from network.switch.profiles import profile
+
+    drv = JunosDriver("sw1", Endpoint("127.0.0.1", 1), Credentials("bf-sw1", "x" * 12),
+                      profile("cisco-ios"))
+    running = [*JUNOS_INTENDED.replace('"camera a"', '"camera a"').splitlines(),
+               "set version 20.4R3", "set system root-authentication encrypted-password x",
+               "set system login user bf-sw1 class super-user", line]
+    cmp = drv._compare(JUNOS_INTENDED, running)[0]
+    assert cmp.foreign == (line,) and "NET-3" in cmp.rules

@@ -1,0 +1,1 @@
+"""Essaimage: the department rolled out in waves by Ansible (plan, run, report, resume)."""

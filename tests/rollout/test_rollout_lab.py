@@ -1,0 +1,38 @@
+"""Lab: Évrange, Roussy-le-Village, Hettange-Grande and a commune made by `beffroi site new`
+during the test, rolled out against one crisis cell with the very commands an engineer types:
+`beffroi lab up --site a --site b …` then `beffroi rollout`. Run by the lab's owner only."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rollout_kit import beffroi, department
+
+pytestmark = pytest.mark.lab
+FOUR = ["evrange", "roussy-le-village", "hettange-grande", "kanfen"]
+
+
+def test_four_communes_roll_out_in_waves_against_one_crisis_cell(tmp_path: Path) -> None:
+    inv = department(tmp_path / "moselle")  # Kanfen is made by `beffroi site new` here
+    up = beffroi("lab", "up", "-i", str(inv), *[a for s in FOUR for a in ("--site", s)])
+    assert up.returncode == 0, up.stdout + up.stderr
+    try:
+        one = beffroi("rollout", "-i", str(inv), "--site", "evrange", "--fresh",
+                      "--state", str(tmp_path / "one/state.json"), "-f", "json")
+        assert one.returncode == 0, one.stdout + one.stderr
+        four = beffroi("rollout", "-i", str(inv), "--canary", "1", "--wave-size", "3",
+                       "--fresh", "--state", str(tmp_path / "four/state.json"), "-f", "json")
+        assert four.returncode == 0, four.stdout + four.stderr
+        report = json.loads(four.stdout)
+        assert [r["commune"] for r in report["communes"]] == FOUR
+        assert {r["result"] for r in report["communes"]} == {"ok"}
+        single = json.loads(one.stdout)["seconds"]
+        print(f"rollout: 1 commune {single} s, 4 communes {report['seconds']} s "
+              f"(speed-up {4 * single / report['seconds']:.2f})")
+    finally:
+        beffroi("lab", "down")
