@@ -193,6 +193,12 @@ finally:
 auth = base64.b64encode(f"{conf['user']}:{conf['password']}".encode()).decode()
 
 def describe(path):
+    try:
+        return _describe(path)
+    except OSError as exc:  # a relay that does not answer serves nothing either
+        return f"no answer ({type(exc).__name__})", []
+
+def _describe(path):
     c = socket.create_connection((nvr, int(relay_port)), timeout=10)
     c.sendall((f"DESCRIBE rtsp://{nvr}:{relay_port}{path} RTSP/1.0\r\nCSeq: 1\r\n"
                f"Accept: application/sdp\r\nAuthorization: Basic {auth}\r\n\r\n").encode())

@@ -124,8 +124,9 @@ def write_endpoints(topo: Topology, state: Path, key: Path) -> Path:
     data: dict[str, dict[str, object]] = {}
     for host in topo.hosts:
         if host.kind in ("firewall", "nvr"):
+            # `lab`: drift applies the lab's own settings (beffroi/lab/overrides.py)
             data[host.hostname] = {"host": str(host.ssh_ip), "username": "root",
-                                   "ssh_key": str(key), "check_host_key": False}
+                                   "ssh_key": str(key), "check_host_key": False, "lab": True}
     for dev in topo.devices:
         if dev.kind == "switch":
             data[dev.hostname] = {"host": str(dev.ip), "port": 22, "profile": "fake-switches"}
