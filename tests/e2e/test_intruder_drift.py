@@ -26,7 +26,7 @@ from beffroi.lab.access import ENDPOINTS_FILE
 from beffroi.lab.paths import state_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "network"))
-import intruder  # noqa: E402
+import intruder
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.xdist_group("lab")]
 BIN = Path(sys.executable).parent
