@@ -55,7 +55,7 @@ def main(argv: list[str]) -> None:
                        local_ip=ip, onvif_port=int(port), rtsp_port=int(rtsp_port),
                        go2rtc_api_port=1, main_stream_name=rtsp_path.lstrip("/"),
                        main_width=width, main_height=height, main_fps=int(fps),
-                       main_bitrate=f"{kbps}K", sub_width=352, sub_height=288, sub_fps=6,
+                       main_bitrate=f"{kbps}K", sub_width=320, sub_height=240, sub_fps=5,
                        sub_bitrate="200K", show_timestamp=True)
     IPCamera(cfg).start()
     print("READY", flush=True)
