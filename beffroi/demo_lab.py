@@ -159,13 +159,13 @@ def _prove(inv: Any, slug: str, topo: Any, inventory: Path, logs: Path,
     second = deploy(slug, lab_target(inventory, lab, slug), logs / "deploy-2", console,
                     label="second beffroi deploy")
     changed = sum(r.changed for r in second)
+    where = ", ".join(f"{h} {r.changed}" for run in second for h, r in sorted(run.recap.items())
+                      if r.changed)
     checks.append(dc.Check(
         "second deploy changes nothing (idempotence)",
         all(r.rc == 0 for r in second) and changed == 0 and len(second) == 3,
         f"changed={changed} over {len(second)} plays in "
-        f"{sum(r.seconds for r in second):.0f} s ("
-        + ", ".join(f"{h} {r.changed}" for run in second for h, r in sorted(run.recap.items())
-                    if r.changed) + ")"))
+        f"{sum(r.seconds for r in second):.0f} s" + (f" ({where})" if where else "")))
     last: dict[str, Any] = {}
 
     def grew() -> bool:
