@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from beffroi import vault
-from beffroi.files import files_of, hub_files
+from beffroi.files import files_of, hub_files, monitoring_files
 from beffroi.findings import BeffroiError, Severity
 from beffroi.intent import Reveal, crisis_cell_intent, site_intent
 from beffroi.inventory import KNOWN_HOSTS_FILE, Inventory, load_inventory
 from beffroi.validate import check_inventory
 
-KINDS = ("firewall", "nvr", "switch", "camera")
+KINDS = ("firewall", "nvr", "switch", "camera", "workstation")
 CRISIS_GROUP = "crisis_cell"
+MONITORING_GROUP = "monitoring"
 
 
 @dataclass
@@ -77,7 +78,27 @@ def build(path: Path, reveal_secrets: Reveal = False) -> AnsibleInventory:
             "beffroi_admin_users": [a.model_dump(mode="json")
                                     for a in model.department.defaults.admins]})
         out.group_vars[CRISIS_GROUP] = dict(host_keys)
+    if model.department is not None and model.department.monitoring is not None:
+        _add_monitoring(out, model, reveal_secrets, host_keys)
     return out
+
+
+def _add_monitoring(out: AnsibleInventory, model: Inventory, reveal: Reveal,
+                    host_keys: dict[str, str]) -> None:
+    """The department's monitoring host, with its intent and files (role monitoring)."""
+    from beffroi.monitoring import monitoring_intent
+
+    assert model.department is not None and model.department.monitoring is not None
+    mon_model = model.department.monitoring
+    mon = monitoring_intent(model, reveal)
+    _add(out, MONITORING_GROUP, mon_model.hostname, {
+        "ansible_host": str(mon_model.wan_address.ip), "beffroi_kind": MONITORING_GROUP,
+        "beffroi_monitoring": mon,
+        "beffroi_files": [f.ansible() for f in monitoring_files(mon)],
+        "beffroi_ntp_servers": model.department.time.ntp_servers,
+        "beffroi_admin_users": [a.model_dump(mode="json")
+                                for a in model.department.defaults.admins]})
+    out.group_vars[MONITORING_GROUP] = dict(host_keys)
 
 
 def _decrypt_once(reveal: Reveal) -> Reveal:
@@ -118,8 +139,11 @@ def _add_site(out: AnsibleInventory, model: Inventory, slug: str, reveal: Reveal
         _add(out, "camera", f"{slug}-{cam.name}",
              {**common, "ansible_host": str(cam.ip), "beffroi_kind": "camera",
               "beffroi_camera": cam.name, "ansible_connection": "local"})
+    # the operator workstation (issue 14 §4): a kiosk on the management VLAN
+    _add(out, "workstation", site.workstation.hostname,
+         {**common, "ansible_host": str(site.workstation.ip), "beffroi_kind": "workstation"})
     for host in (site.firewall.hostname, site.nvr.hostname, site.switch.hostname,
-                 *(f"{slug}-{c.name}" for c in site.cameras)):
+                 site.workstation.hostname, *(f"{slug}-{c.name}" for c in site.cameras)):
         out.groups.setdefault(group, []).append(host)
         # the files the host's roles install: destinations, owners, modes, checks, rule ids
         out.hostvars[host]["beffroi_files"] = [f.ansible() for f in files_of(intent.files, host)]

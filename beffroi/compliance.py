@@ -99,6 +99,9 @@ _RULES: tuple[Rule, ...] = (
          "(regular files) and vault/", "Beffroi engineering rule"),
     Rule("ENG-VAULT", "Each commune's secrets are in vault/<slug>.yml, encrypted with "
          "ansible-vault", "Beffroi engineering rule; ANSSI note 524"),
+    Rule("ENG-MONITORING", "Alert thresholds that can tell a fault from normal operation "
+         "(no segment longer than two segments, disk warning above the purge threshold)",
+         "Beffroi engineering rule"),
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

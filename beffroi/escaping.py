@@ -332,6 +332,28 @@ def to_yaml(data: Any) -> str:
                      sort_keys=False, default_flow_style=False, width=100)
 
 
+def to_json(data: Any) -> str:
+    """A JSON document of `data` (safe types only), UTF-8, key order kept."""
+    import json
+
+    return json.dumps(_plain(data), ensure_ascii=False, indent=2) + "\n"
+
+
+_PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----\n(?:[A-Za-z0-9+/=]{1,76}\n)+"
+                  r"-----END \1-----")
+
+
+def pem(value: Any) -> str:
+    """One PEM block (certificate or key), nothing before or after it; the redacted
+    placeholder passes (a render without the vault)."""
+    from beffroi.secrets import REDACTED
+
+    text = str(value).strip()
+    if text == REDACTED or _PEM.fullmatch(text):
+        return text
+    raise UnsafeValue("PEM: not one well-formed PEM block")
+
+
 def html(value: Any) -> str:
     """HTML text or attribute value (what the dossiers' autoescape does)."""
     return str(markupsafe.escape(_text(value, "HTML")))
@@ -351,6 +373,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "sshd_word": sshd_word, "sshd_comment": _comment("sshd_config"),
     "nut_word": nut_word, "nut_string": nut_string, "nut_comment": _comment("NUT"),
     "to_toml": to_toml, "toml_comment": _comment("TOML"),
-    "to_yaml": to_yaml, "yaml_comment": _comment("YAML"),
+    "to_yaml": to_yaml, "yaml_comment": _comment("YAML"), "to_json": to_json,
+    "pem": pem,
     "html": html,
 }

@@ -18,6 +18,10 @@ SSHD_CHECK = "/usr/sbin/sshd -T -f %s"
 WG_CHECK = ("/bin/sh -c 'd=$(mktemp -d) && cp \"$1\" \"$d/wgcheck.conf\" && wg-quick strip "
             "\"$d/wgcheck.conf\" > \"$d/stripped\" && sed -n \"s/^PrivateKey *= *//p\" "
             "\"$d/stripped\" | wg pubkey > /dev/null; r=$?; rm -rf \"$d\"; exit $r' wgcheck %s")
+# Prometheus' and Alertmanager's own parsers (Debian's promtool / amtool).
+PROMETHEUS_CHECK = "/usr/bin/promtool check config %s"
+RULES_CHECK = "/usr/bin/promtool check rules %s"
+ALERTMANAGER_CHECK = "/usr/bin/amtool check-config %s"
 # upsdrvctl's test mode reads ups.conf beside a standalone nut.conf.
 UPS_CHECK = ("/bin/sh -c 'd=$(mktemp -d) && cp \"$1\" \"$d/ups.conf\" && printf "
              "\"MODE=standalone\\n\" > \"$d/nut.conf\" && NUT_CONFPATH=\"$d\" /sbin/upsdrvctl "
@@ -29,7 +33,7 @@ class RenderedFile:
     """One rendered file: its template, the host it configures and how it lands there."""
 
     host: str              # inventory host name
-    kind: str              # firewall | nvr | switch | camera | crisis_cell
+    kind: str              # firewall | nvr | switch | camera | crisis_cell | workstation
     template: str          # path under templates/
     relpath: str           # path under the render output directory
     dest: str = ""         # path on the host ("" for devices configured over their API)
@@ -101,6 +105,7 @@ def site_files(ctx: dict[str, Any]) -> list[RenderedFile]:
                      f"{sw}/running-config.{ctx['switch']['platform']}", rule="NET-1",
                      secret=True),  # pushed over the switch's API, no destination path
     ]
+    files += _workstation_files(ctx)
     files += [RenderedFile(f"{ctx['site']['slug']}-{cam['name']}", "camera",
                            "camera/camera.yml.j2", f"cameras/{cam['name']}.yml",
                            secret=True)  # applied over ONVIF
@@ -115,6 +120,27 @@ def _sshd(ctx: dict[str, Any]) -> dict[str, Any]:
             "notify": ("Reload sshd",), "variables": {"sshd": dict(ctx["sshd"])}}
 
 
+def _workstation_files(ctx: dict[str, Any]) -> list[RenderedFile]:
+    """The operator workstation's kiosk (issue 14 §4): the site's CA in the system trust store,
+    the browser's managed policy (the console only), the kiosk unit."""
+    ws = ctx["workstation"]
+    host = ws["hostname"]
+    common: dict[str, Any] = {"role": "workstation"}
+    return [
+        RenderedFile(host, "workstation", "workstation/site-ca.crt.j2", f"{host}/site-ca.crt",
+                     f"/usr/local/share/ca-certificates/{ws['ca_name']}.crt", "NET-2",
+                     notify=("Update CA trust",), **common),
+        RenderedFile(host, "workstation", "workstation/chromium-policy.json.j2",
+                     f"{host}/chromium-policy.json",
+                     "/etc/chromium/policies/managed/beffroi-kiosk.json", "ACC-2",
+                     notify=("Restart kiosk",), **common),
+        RenderedFile(host, "workstation", "workstation/beffroi-kiosk.service.j2",
+                     f"{host}/systemd/beffroi-kiosk.service",
+                     f"{ctx['paths']['systemd_dir']}/beffroi-kiosk.service", "ACC-2",
+                     notify=("Restart kiosk",), **common),
+    ]
+
+
 def files_of(files: list[RenderedFile], host: str) -> list[RenderedFile]:
     """The files of one host, in list order."""
     return [f for f in files if f.host == host]
@@ -124,6 +150,37 @@ def hub_files(hub: dict[str, Any]) -> list[RenderedFile]:
     """The crisis cell hub's files, from its intent (`crisis_cell_intent`). Its chrony file is
     rendered by role common only (from the department's servers; drift does not audit the hub)."""
     host, wg, paths = hub["hostname"], hub["interface"], hub["paths"]
+    return [*_hub_base(host, wg, paths, hub), *_wall_files(hub)]
+
+
+def _wall_files(hub: dict[str, Any]) -> list[RenderedFile]:
+    """The crisis-cell wall's files (issue 14 §3): its JSON file (checked by the wall itself),
+    its keys and certificate (in their own 0700 directory), its unit."""
+    wall = hub.get("wall")
+    if not wall:
+        return []
+    host, paths, user = hub["hostname"], hub["paths"], wall["user"]
+    keys = paths["wall_key_dir"]
+    common: dict[str, Any] = {"role": "crisis_cell", "group": user, "notify": ("Restart wall",)}
+    return [
+        RenderedFile(host, "crisis_cell", "crisis_cell/wall.json.j2", f"{host}/wall.json",
+                     paths["wall_config"], "ACC-3", mode="0640", secret=True,
+                     validate=f"{paths['wall_venv']}/bin/recorder check-wall %s", **common),
+        *(RenderedFile(host, "crisis_cell", f"crisis_cell/{name}.j2", f"{host}/wall-keys/{name}",
+                       f"{keys}/{name}", rule, owner=user, mode=mode, secret=secret,
+                       role="crisis_cell", group=user, notify=("Restart wall",))
+          for name, rule, mode, secret in (("token.pem", "ACC-3", "0600", True),
+                                           ("wall.key", "NET-2", "0600", True),
+                                           ("wall.crt", "NET-2", "0644", False))),
+        RenderedFile(host, "crisis_cell", "crisis_cell/beffroi-wall.service.j2",
+                     f"{host}/systemd/beffroi-wall.service",
+                     f"{paths['systemd_dir']}/beffroi-wall.service", "ACC-4",
+                     role="crisis_cell", notify=("Restart wall",)),
+    ]
+
+
+def _hub_base(host: str, wg: str, paths: dict[str, Any], hub: dict[str, Any]
+            ) -> list[RenderedFile]:
     return [RenderedFile(host, "crisis_cell", "crisis_cell/wg-hub.conf.j2", f"{host}/{wg}.conf",
                          f"{paths['wireguard_dir']}/{wg}.conf", "NET-2", "crisis_cell",
                          mode="0600", validate=WG_CHECK, secret=True,
@@ -132,3 +189,36 @@ def hub_files(hub: dict[str, Any]) -> list[RenderedFile]:
                          paths["chrony_conf"], "TIME-1", "common", validate=CHRONY_CHECK,
                          notify=("Restart chrony",), variables={"chrony_serve_cameras": False}),
             RenderedFile(host, "crisis_cell", relpath=f"{host}/sshd_config", **_sshd(hub))]
+
+
+def monitoring_files(mon: dict[str, Any]) -> list[RenderedFile]:
+    """The monitoring host's files, from its intent (`beffroi.monitoring.monitoring_intent`).
+    The rules come before prometheus.yml: promtool checks the rule files the config names."""
+    host, paths = mon["hostname"], mon["paths"]
+    wg = mon["wireguard"]["interface"]
+    kind = role = "monitoring"
+    files = [
+        RenderedFile(host, kind, "monitoring/wg-monitoring.conf.j2", f"{host}/{wg}.conf",
+                     f"{paths['wireguard_dir']}/{wg}.conf", "NET-2", role, mode="0600",
+                     validate=WG_CHECK, secret=True, notify=("Restart WireGuard monitoring",)),
+        RenderedFile(host, kind, "monitoring/rules.yml.j2", f"{host}/beffroi-rules.yml",
+                     paths["rules"], "ENG-MONITORING", role, validate=RULES_CHECK,
+                     notify=("Reload Prometheus",)),
+        RenderedFile(host, kind, "monitoring/prometheus.yml.j2", f"{host}/prometheus.yml",
+                     paths["prometheus_conf"], "ENG-MONITORING", role, validate=PROMETHEUS_CHECK,
+                     notify=("Reload Prometheus",)),
+        RenderedFile(host, kind, "monitoring/alertmanager.yml.j2", f"{host}/alertmanager.yml",
+                     paths["alertmanager_conf"], "ENG-MONITORING", role,
+                     validate=ALERTMANAGER_CHECK, notify=("Reload Alertmanager",)),
+    ]
+    files += [RenderedFile(host, kind, "monitoring/daemon.default.j2", f"{host}/default/{name}",
+                           f"{paths['defaults_dir']}/{name}", "NET-1", role,
+                           notify=(f"Restart {name}",), variables={"daemon": name})
+              for name in mon["daemon_args"]]
+    # TIME-1: alert times are the monitoring host's; role common renders it as for the hub
+    files.append(RenderedFile(host, kind, "common/chrony.conf.j2", f"{host}/chrony.conf",
+                              paths["chrony_conf"], "TIME-1", "common", validate=CHRONY_CHECK,
+                              notify=("Restart chrony",),
+                              variables={"chrony_serve_cameras": False}))
+    files.append(RenderedFile(host, kind, relpath=f"{host}/sshd_config", **_sshd(mon)))
+    return files

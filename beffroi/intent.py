@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from beffroi import __version__, vault
+from beffroi import __version__, alerts, vault
 from beffroi import secrets as keys
 from beffroi.addressing import hub_wan_address
 from beffroi.files import RenderedFile, site_files
 from beffroi.findings import BeffroiError, Severity
 from beffroi.inventory import Inventory, today
-from beffroi.model import Site
+from beffroi.model import Department, Site
+from beffroi.model.monitoring import RECORDER_MIN_FREE_PERCENT
 from beffroi.secrets import REDACTED, redacted
 from recorder import legal
 
@@ -45,7 +46,16 @@ PATHS = {
     "recorder_checkpoint_dir": "/var/lib/beffroi/checkpoints",
     "systemd_dir": "/etc/systemd/system",
     "sshd_config": "/etc/ssh/sshd_config",
+    # the crisis cell: its health probe's status, the wall (issue 14 §3)
+    "viewer_state_dir": "/var/lib/beffroi-viewer",
+    "wall_venv": "/opt/beffroi/wall",
+    "wall_config": "/etc/beffroi/wall.json",
+    "wall_key_dir": "/etc/beffroi/wall-keys",
+    "wall_state_dir": "/var/lib/beffroi/wall",
+    "wall_journal_key": "/var/lib/beffroi/wall-journal-key/journal.pem",
 }
+WALL_USER = "beffroi-wall"
+KIOSK_USER = "beffroi-kiosk"
 # NET-3: administration over SSH with keys only, members of one group, never root (a lab whose
 # controller connects as root overrides `permit_root_login` in its own configuration only).
 SSHD = {"port": SSH_PORT, "permit_root_login": "no", "admin_group": "beffroi-admins",
@@ -63,6 +73,7 @@ class FirewallRule:
     ports: tuple[int, ...]
     comment: str
     rule_id: str        # compliance id the flow exists for
+    iif: str = ""       # "wg": only as it comes out of the tunnel (a spoofed WAN source is not)
 
 
 @dataclass
@@ -137,13 +148,14 @@ def _recorder_tls(slug: str, secrets: dict[str, Any]) -> dict[str, str]:
 
 def _crisis_cell_viewer(slug: str, cell_hostname: str, cell_name: str,
                         secrets: dict[str, Any]) -> dict[str, Any]:
-    """ACC-3/JRN-1: the crisis cell's own live-only account on this NVR (its relay probe),
-    so the relay journals who watches; one password per commune, in the commune's vault."""
+    """The crisis cell's health-probe account on this NVR (role `probe`: it asks whether each
+    live mount is up and never watches, so it leaves no live_view line, issue 12); one
+    password per commune, in the commune's vault. People are vouched for by the wall's tokens."""
     viewer = secrets.get(keys.CRISIS_CELL_VIEWER)
     if not isinstance(viewer, dict) or keys.USER_HASH not in viewer:
         raise BeffroiError(f"vault/{slug}.yml has no crisis_cell_viewer (the crisis cell's "
                            f"relay account, ACC-3): {NVR_SECRETS_HINT}")
-    return {"id": cell_hostname, "name": cell_name, "role": "live",
+    return {"id": cell_hostname, "name": cell_name, "role": "probe",
             "password_hash": viewer[keys.USER_HASH], "cameras": ["*"]}
 # --- end ---------------------------------------------------------------------------------------
 
@@ -176,6 +188,26 @@ def firewall_rules(site: Site, ntp: list[str], live_port: int, api_port: int, wg
     return rules
 
 
+def site_monitoring(dept: Department) -> dict[str, Any] | None:
+    """What a commune's firewall and NVR need to know of the department's monitoring host
+    (`beffroi/monitoring.py` builds the host's own intent), or None when there is none."""
+    mon = dept.monitoring
+    if mon is None:
+        return None
+    return {"hostname": mon.hostname, "vpn_address": str(mon.vpn_address),
+            "public_key": mon.wireguard_public_key,
+            "endpoint": f"{mon.wan_address.ip}:{mon.wireguard_port}",
+            "metrics_port": mon.metrics_port}
+
+
+def monitoring_rule(site: Site, monitoring: dict[str, Any]) -> FirewallRule:
+    """The department's monitoring host reads the NVR's metrics listener, out of its own
+    tunnel, and nothing else (no video port, no other host: ACC-4, NET-1)."""
+    return FirewallRule("forward", monitoring["vpn_address"], str(site.nvr.ip), "tcp",
+                        (monitoring["metrics_port"],), "la supervision départementale lit les "
+                        "seules métriques de l'enregistreur, dans son tunnel", "NET-1", iif="wg")
+
+
 def _is_ip(value: str) -> bool:
     try:
         ip_address(value)
@@ -197,6 +229,12 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
     admin_sources = [str(n) for n in d.admin_networks]
     rules = firewall_rules(site, ntp, d.live_relay_port, d.recorder_api_port, d.wireguard_port,
                            cell.vpn_address, admin_sources)
+    rules += [FirewallRule("forward", str(site.nvr.ip), host, "tcp", ports,  # issue 15
+                           "l'enregistreur envoie ses alertes aux partenaires, dans le tunnel",
+                           "NET-2") for host, ports in alerts.alert_endpoints(site, dept)]
+    monitoring = site_monitoring(dept)
+    if monitoring is not None:
+        rules.append(monitoring_rule(site, monitoring))
     vpn_prefix = dept.addressing.vpn_pool.prefixlen
     secrets = _secrets(inv, slug, reveal_secrets)
     storage = site.nvr.storage
@@ -260,17 +298,45 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
                       for h in site.habilitations]
             + [_crisis_cell_viewer(slug, cell.hostname, cell.name, secrets)],
             "tls": _recorder_tls(slug, secrets),
+            # ACC-3/JRN-1: the relay admits the persons the crisis-cell wall vouches for
+            "wall_public_key": cell.wall.public_key if cell.wall else "",
             "authorization": authorization_decision(site, today()),  # AUTH-1/2, decided here
             "user": RECORDER_USER,
         },
+        "monitoring": monitoring,
         "paths": dict(PATHS),
         "sshd": dict(SSHD),
+        "workstation": _workstation(site, d.recorder_api_port, secrets),
         "services": _services(site),
+        "events": alerts.recorder_events(site, dept, cell),  # issue 15: [events] of recorder
         "switch": _switch(site, secrets),
         "cameras": [_camera(site, i, secrets, ntp) for i in range(len(site.cameras))],
     }
     ctx["recorder"]["config"] = recorder_config(ctx)
     return SiteIntent(site=site, context_data=ctx, firewall_rules=rules, files=site_files(ctx))
+
+
+def _workstation(site: Site, api_port: int, secrets: dict[str, Any]) -> dict[str, Any]:
+    """The operator workstation (seed: « poste d'exploitation », 24" screen): a kiosk showing
+    the commune console of its NVR, trusting the NVR's certificate and nothing else (NET-2)."""
+    tls = secrets.get("recorder_tls") or {}
+    origin = f"https://{site.nvr.ip}:{api_port}"
+    return {"hostname": site.workstation.hostname, "ip": str(site.workstation.ip),
+            "console_url": f"{origin}/", "console_origin": origin,
+            # Chromium's managed policy: the console's origin only, no devtools, no sign-in
+            "browser_policy": {
+                "URLBlocklist": ["*"], "URLAllowlist": [origin],
+                "DeveloperToolsAvailability": 2, "IncognitoModeAvailability": 1,
+                "PasswordManagerEnabled": False, "AutofillAddressEnabled": False,
+                "AutofillCreditCardEnabled": False, "BrowserSignin": 0, "SyncDisabled": True,
+                "TranslateEnabled": False, "MetricsReportingEnabled": False,
+                "DefaultGeolocationSetting": 2, "DefaultNotificationsSetting": 2,
+                "AudioCaptureAllowed": False, "VideoCaptureAllowed": False,
+                "PromptForDownloadLocation": False,
+                "DownloadDirectory": "/var/lib/beffroi-kiosk/exports"},
+            "user": KIOSK_USER, "ca_name": f"beffroi-{site.slug}-nvr",
+            # the NVR's self-signed certificate is the site's trust anchor (beffroi/nvrtls.py)
+            "ca_certificate": tls.get("certificate", REDACTED)}
 
 
 def _required_storage_gb(site: Site) -> float:
@@ -291,13 +357,19 @@ def recorder_config(ctx: dict[str, Any]) -> dict[str, Any]:
                      "state_dir": ctx["paths"]["recorder_state_dir"],
                      "retention_days": rec["retention_days"],
                      "journal_retention_days": nvr["journal_retention_days"],
-                     "min_free_percent": 10, "segment_seconds": nvr["segment_seconds"],
+                     "min_free_percent": RECORDER_MIN_FREE_PERCENT,
+                     "segment_seconds": nvr["segment_seconds"],
                      "signing_key": ctx["paths"]["recorder_signing_key"],
                      "checkpoint_dir": ctx["paths"]["recorder_checkpoint_dir"]},
         "api": {"listen": rec["api_listen"], "tls_cert": rec["tls"]["cert_path"],
                 "tls_key": rec["tls"]["key_path"]},
-        "relay": {"listen": rec["relay_listen"]},
+        "relay": {"listen": rec["relay_listen"],
+                  **({"wall_public_key": rec["wall_public_key"]} if rec["wall_public_key"]
+                     else {})},
+        **({"metrics": {"listen": f"{nvr['ip']}:{ctx['monitoring']['metrics_port']}"}}
+           if ctx.get("monitoring") else {}),
         "time": {"sync_check": "chrony"},
+        "events": {**ctx["events"], "onvif": alerts.onvif_sources(ctx)},
         "cameras": [{"id": cam["name"], "role": cam["role"],
                      "rtsp_url": _rtsp_url(cam, ctx["ports"]["rtsp"]),
                      "location": cam["location"], "expected_fps": cam["encoder"]["fps"],
@@ -481,4 +553,57 @@ def crisis_cell_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[s
             "address": f"{cell.vpn_address}/{dept.addressing.vpn_pool.prefixlen}",
             "listen_port": cell.wireguard_port, "private_key": key,
             "interface": WG_INTERFACE, "peers": peers, "paths": dict(PATHS),
-            "sshd": dict(SSHD)}
+            "sshd": dict(SSHD),
+            "wall": _wall(inv, peers, path, reveal_secrets)}
+
+
+def _wall(inv: Inventory, peers: list[dict[str, Any]], vault_path: Path,
+          reveal: Reveal) -> dict[str, Any] | None:
+    """The crisis-cell wall (issue 14 §3): its JSON file as data (recorder/wall/config.py reads
+    it), its token key and TLS pair; None when crisis-cell.yml declares no wall."""
+    cell = inv.crisis_cell
+    if cell is None or cell.wall is None:
+        return None
+    w = cell.wall
+    secrets = read_secrets(reveal, vault_path) if reveal else {}
+    token_key = secrets.get("wall_token_key", REDACTED)
+    if reveal:
+        _check_wall_key(vault_path, token_key, w.public_key)
+    tls = secrets.get("wall_tls") or {"certificate": REDACTED, "private_key": REDACTED}
+    hashes = secrets.get("wall_recipients", {})
+    keys_dir = PATHS["wall_key_dir"]
+    sites = {s.slug: s for s in inv.sites.values()}
+    config = {
+        "name": cell.name, "listen": f"{w.address}:{w.port}",
+        "tls_cert": f"{keys_dir}/wall.crt", "tls_key": f"{keys_dir}/wall.key",
+        "token_key": f"{keys_dir}/token.pem", "journal_key": PATHS["wall_journal_key"],
+        "state_dir": PATHS["wall_state_dir"],
+        "probe_status": f"{PATHS['viewer_state_dir']}/status.json",
+        "communes": [{"slug": p["slug"], "name": p["commune"], "relay": p["live_relay"],
+                      "cameras": [{"id": c.name, "location": c.location,
+                                   "width": c.recording.width, "height": c.recording.height}
+                                  for c in sites[p["slug"]].cameras]} for p in peers],
+        "recipients": [{"id": r.id, "name": r.name, "service": r.service, "unit": r.unit,
+                        "password_hash": hashes.get(r.id, {}).get("password_hash", REDACTED),
+                        "cameras": list(r.cameras)} for r in w.recipients],
+    }
+    return {"user": WALL_USER, "config": config, "token_key": token_key,
+            "tls": {"certificate": tls["certificate"], "private_key": tls["private_key"]}}
+
+
+def _check_wall_key(path: Path, private: object, public: str) -> None:
+    """ACC-3: the NVRs trust crisis-cell.yml wall.public_key — it must be the vault key's."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from recorder.viewtoken import public_key_b64
+
+    try:
+        key = serialization.load_pem_private_key(str(private).encode(), None)
+    except (ValueError, TypeError):
+        key = None
+    if not isinstance(key, Ed25519PrivateKey) or public_key_b64(key) != public:
+        raise BeffroiError(f"ACC-3: {path} wall_token_key is missing or is not the private key "
+                           "of crisis-cell.yml wall.public_key (the NVRs would refuse every "
+                           "token): run scripts/vault-add-wall-secrets.py and copy the public "
+                           "key it prints")

@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 
 from beffroi.escaping import FILTERS, UnsafeValue
-from beffroi.files import RenderedFile, hub_files, site_files
+from beffroi.files import RenderedFile, hub_files, monitoring_files, site_files
 from beffroi.findings import BeffroiError, Severity, UsageError
 from beffroi.intent import Reveal, SiteIntent, crisis_cell_intent, site_intent
 from beffroi.inventory import DEPARTMENT_FILE, Inventory, load_inventory
@@ -27,6 +27,7 @@ from beffroi.vault import REPO_ROOT
 
 TEMPLATE_DIR = REPO_ROOT / "templates"
 CRISIS_CELL = "crisis-cell"
+MONITORING = "monitoring"
 
 
 # One rendered file (where it goes, who owns it, its rule): built by the intent.
@@ -114,14 +115,26 @@ def render_crisis_cell(inv: Inventory, reveal_secrets: Reveal = False) -> dict[O
     """Render the hub's WireGuard configuration (one peer per commune); refuses unless the
     whole department validates (see `crisis_cell_intent`)."""
     hub = crisis_cell_intent(inv, reveal_secrets)
-    out = hub_files(hub)[0]  # the WireGuard hub (its chrony.conf is role common's alone)
-    return {out: _render(out.template, {"hub": hub})}
+    # the WireGuard hub and the wall (its chrony.conf is role common's alone)
+    return {out: _render(out.template, {"hub": hub}) for out in hub_files(hub)
+            if out.role == "crisis_cell"}
+
+
+def render_monitoring(inv: Inventory, reveal_secrets: Reveal = False) -> dict[Output, str]:
+    """Render the monitoring host's files (WireGuard, Prometheus, rules, Alertmanager, daemon
+    arguments); refuses unless the whole department validates."""
+    from beffroi.monitoring import monitoring_intent
+
+    mon = monitoring_intent(inv, reveal_secrets)
+    return {out: _render(out.template, {"monitoring": mon, **out.variables})
+            for out in monitoring_files(mon) if out.role == "monitoring"}  # chrony: role common
 
 
 def render_site_to(inventory: Path, slug: str, out_dir: Path) -> list[Path]:
     """`beffroi render`: write a commune's files (secrets redacted) under OUT_DIR/<slug>/."""
     inv = load_inventory(inventory)
-    rendered = render_crisis_cell(inv) if slug == CRISIS_CELL else render_site(inv, slug)
+    rendered = (render_crisis_cell(inv) if slug == CRISIS_CELL else
+                render_monitoring(inv) if slug == MONITORING else render_site(inv, slug))
     written = []
     try:
         if _exists_not_dir(out_dir):

@@ -26,6 +26,10 @@ CAMERAS = "cameras"                              # NET-3: {camera name: {usernam
 RECORDER_USERS = "recorder_users"                # ACC-5: {account id: {password_hash}}
 RECORDER_TLS = "recorder_tls"                    # NET-2: the NVR API's {certificate, private_key}
 CRISIS_CELL_VIEWER = "crisis_cell_viewer"        # ACC-3: the hub's relay {password, password_hash}
+# Keys of the crisis cell's vault file (vault/crisis-cell.yml), issue 14 §3.
+WALL_TOKEN_KEY = "wall_token_key"      # ACC-3: Ed25519 PEM signing the live-view tokens
+WALL_TLS = "wall_tls"                  # NET-2: the wall's {certificate, private_key}
+WALL_RECIPIENTS = "wall_recipients"    # ACC-5: {account id: {password_hash}}
 TLS_FIELDS = ("certificate", "private_key")
 VIEWER_FIELDS = ("password", "password_hash")
 SWITCH_FIELDS = ("username", "password", "enable_secret")
@@ -41,7 +45,7 @@ ACCOUNT_MAX_LENGTH = 32
 # a path there) are the target's, not the vault's.
 DERIVED_DOCUMENTS = frozenset({"config", "settings"})
 MASK_KEYS = frozenset({"password", "private_key", "signing_key", NUT_PASSWORD, USER_HASH,
-                       "enable_secret", "secret", "relay_password"})
+                       "enable_secret", "secret", "relay_password", "token_key"})
 MASK_MIN_LENGTH = 8  # a shorter value ("", "<vault>") would blank ordinary text
 
 
@@ -75,6 +79,12 @@ def crisis_cell_viewer() -> dict[str, str]:
     """The crisis cell's live-only relay account on one NVR (ACC-3): password and its hash."""
     password = vault.password()
     return {"password": password, USER_HASH: PasswordHasher().hash(password)}
+
+
+def wall_recipient() -> dict[str, str]:
+    """A wall account's first password (told once, in person) and its argon2id hash (ACC-5)."""
+    password = vault.password()
+    return {INITIAL_PASSWORD: password, USER_HASH: PasswordHasher().hash(password)}
 
 
 def redacted(camera_names: Iterable[str], account_ids: Iterable[str]) -> dict[str, Any]:

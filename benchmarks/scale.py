@@ -20,6 +20,8 @@ from pathlib import Path
 # The project's packages first: this folder's recorder.py is not the `recorder` package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import yaml
+
 from beffroi.findings import has_errors
 from beffroi.inventory import SITES_DIR, VAULT_DIR, load_inventory
 from beffroi.render import render_site
@@ -32,6 +34,15 @@ REPO = Path(__file__).resolve().parents[1]
 os.environ["BEFFROI_VAULT_PASSWORD_FILE"] = str(REPO / "lab" / "test-vault-password")
 
 
+def _wall_sees_every_commune(path: Path) -> None:
+    """Moselle's wall recipients may be scoped to Moselle's communes, which a generated
+    department does not have: there each recipient sees every commune ("*")."""
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for person in (doc.get("wall") or {}).get("recipients", []):
+        person["cameras"] = ["*"]
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
 def generate(root: Path, communes: int) -> float:
     """Copy the Moselle defaults and add `communes` sites; returns seconds spent."""
     start = time.perf_counter()
@@ -39,6 +50,7 @@ def generate(root: Path, communes: int) -> float:
     root.mkdir(parents=True)
     for name in ("department.yml", "crisis-cell.yml", "site-template.yml.j2"):
         shutil.copy(src / name, root / name)
+    _wall_sees_every_commune(root / "crisis-cell.yml")
     (root / VAULT_DIR).mkdir()
     shutil.copy(src / VAULT_DIR / "crisis-cell.yml", root / VAULT_DIR / "crisis-cell.yml")
     (root / SITES_DIR).mkdir()

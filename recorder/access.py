@@ -5,6 +5,7 @@ from __future__ import annotations
 from recorder.config import User
 
 LIVE, SEARCH, PLAYBACK, EXPORT, STATUS = "live", "search", "playback", "export", "status"
+PROBE = "probe"  # the crisis cell's health probe: is a live mount up, without watching it
 
 # ACC-2: maire/adjoints see their commune's cameras live and recorded, and export.
 # ACC-3/ACC-4: outside recipients (SDIS, PN, GN...) see live only, never recordings.
@@ -14,8 +15,11 @@ RIGHTS: dict[str, frozenset[str]] = {
     "adjoint": frozenset({LIVE, SEARCH, PLAYBACK, EXPORT, STATUS}),
     "live": frozenset({LIVE, STATUS}),
     "admin": frozenset({STATUS}),
+    # issue 12: a machine account, not a person: no live view, so no live_view journal line
+    "probe": frozenset({PROBE}),
 }
-RULE = {LIVE: "ACC-3", SEARCH: "ACC-4", PLAYBACK: "ACC-4", EXPORT: "ACC-4", STATUS: "ACC-1"}
+RULE = {LIVE: "ACC-3", SEARCH: "ACC-4", PLAYBACK: "ACC-4", EXPORT: "ACC-4", STATUS: "ACC-1",
+        PROBE: "ACC-4"}
 
 
 def allowed(user: User, action: str, camera: str | None = None) -> bool:

@@ -12,7 +12,7 @@ import json
 import os
 import pwd
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from recorder import config as cfgmod
@@ -33,6 +33,7 @@ evidence with a signed manifest (EXP-*), relays live video to the crisis cell (A
 commands:
   run            run the recording service (one supervised ffmpeg per camera, API, purge)
   relay          run the live-only RTSP relay for the crisis cell (gst-rtsp-server)
+  wall           run the crisis-cell live wall (check-wall validates its file)
   check-config   validate a config file (exit 0 valid, 1 invalid); used by Ansible validate:
   verify         check register + journal chains, register against storage, every segment's
                  SHA-256, chain heads against the signed checkpoints (--witness FILE)
@@ -42,6 +43,8 @@ commands:
   redact         EXP-5: blur zones of an export into a marked, re-encoded derivative
   hold           add / list / release legal holds (requisition reference + time range)
   purge          run retention once (age RET-1/RET-2, disk pressure, journal JRN-2)
+  incident       raise an incident by hand (camera, type, comment): routed to the partners
+  events         list recent events and their deliveries; acknowledge one (ack)
   keygen         create the Ed25519 signing key
   hash-password  read a password on stdin, print its argon2id hash (ACC-5)
 """
@@ -70,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("relay", help="run the live-only RTSP relay (crisis cell)")
     with_config(sp)
     sp.add_argument("--log-level", default="INFO")
+    sp = sub.add_parser("wall", help="run the crisis-cell live wall (HTTPS, live only)")
+    sp.add_argument("--config", "-c", required=True, type=Path,
+                    help="wall JSON config (e.g. /etc/beffroi/wall.json)")
+    sp.add_argument("--log-level", default="INFO")
+    sp = sub.add_parser("check-wall", help="validate a wall config file")
+    sp.add_argument("file", type=Path)
     sp = sub.add_parser("check-config", help="validate a config file")
     sp.add_argument("file", type=Path)
     sp = sub.add_parser("verify", help="verify chains, register against storage, checkpoints")
@@ -136,11 +145,57 @@ def _parser() -> argparse.ArgumentParser:
                     help="lift recorder.max_purge_share for this pass (0..1], e.g. after a long "
                          "outage; journaled with --by")
     sp.add_argument("--by", default=getpass.getuser(), help="who runs it (journaled)")
+    _event_args(sub, with_config)
     sp = sub.add_parser("keygen", help="create the Ed25519 signing key")
     sp.add_argument("path", type=Path)
     sp.add_argument("--force", action="store_true", help="replace an existing key")
     sub.add_parser("hash-password", help="read a password on stdin, print an argon2id hash")
     return p
+
+
+def _event_args(sub: argparse._SubParsersAction[_Parser],
+                with_config: Callable[[argparse.ArgumentParser], None]) -> None:
+    """`recorder incident` and `recorder events list|ack` (issue 15)."""
+    from recorder.events.kinds import INCIDENT_TYPES
+
+    sp = sub.add_parser("incident", help="raise an incident by hand (routed to partners)")
+    with_config(sp)
+    sp.add_argument("--camera", required=True, help="camera id")
+    sp.add_argument("--type", required=True, choices=INCIDENT_TYPES, dest="incident_type")
+    sp.add_argument("--comment", required=True, help="what the operator saw (one line)")
+    sp.add_argument("--by", default=getpass.getuser(), help="account id of the operator")
+    sp = sub.add_parser("events", help="recent events; acknowledge one")
+    esub = sp.add_subparsers(dest="events_command", metavar="ACTION", parser_class=_Parser)
+    esub.required = True
+    ep = esub.add_parser("list", help="recent events with deliveries and acknowledgements")
+    with_config(ep)
+    ep.add_argument("--limit", type=int, default=50)
+    ep = esub.add_parser("ack", help="acknowledge an event (journaled)")
+    with_config(ep)
+    ep.add_argument("id", help="event id")
+    ep.add_argument("--by", default=getpass.getuser(), help="account id (journaled)")
+    ep.add_argument("--note", default="", help="one line")
+
+
+def _events(state: State, args: argparse.Namespace) -> int:
+    from recorder.events import incident
+
+    try:
+        if args.command == "incident":
+            event, routes = incident.raise_incident(state, args.camera, args.incident_type,
+                                                    args.comment, args.by)
+            print(f"incident {event.id} raised on {args.camera}: queued for "
+                  f"{', '.join(routes) or 'no route'}")
+            return 0
+        if args.events_command == "ack":
+            entry = incident.acknowledge(state, args.id, args.by, args.note)
+            print(f"{args.id} acknowledged by {args.by} (journal seq {entry['seq']})")
+            return 0
+    except incident.IncidentError as exc:
+        return _err(str(exc))
+    for row in incident.history(state, args.limit):
+        print(json.dumps(row, ensure_ascii=False, sort_keys=True))
+    return 0
 
 
 def _auth_args(sp: argparse.ArgumentParser) -> None:
@@ -186,8 +241,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _wall(args: argparse.Namespace) -> int:
+    """`recorder wall` / `recorder check-wall`: the crisis-cell wall (recorder/wall/)."""
+    from recorder.wall import config as wallconf
+    try:
+        conf = wallconf.load(args.config if args.command == "wall" else args.file)
+    except wallconf.WallConfigError as exc:
+        return _err(str(exc))
+    if args.command == "check-wall":
+        print(f"{conf.source}: valid ({len(conf.file.communes)} communes, "
+              f"{len(conf.file.recipients)} recipients)")
+        return 0
+    from recorder import logs
+    from recorder.wall import app
+    logs.setup(args.log_level)
+    return app.serve(conf)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     cmd = args.command
+    if cmd in ("wall", "check-wall"):
+        return _wall(args)
     if cmd == "check-config":
         conf = cfgmod.load(args.file)
         if conf.signing_key.exists():  # rendered before the key is installed: checked at start
@@ -237,6 +311,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             from recorder.verify import verify_all
             report = verify_all(state, args.witness)
             if report.problem:
+                _verify_failed_event(state, report.problem)
                 return _err(f"verify FAILED: {report.problem}")
             print(f"verify OK: register {report.register_entries} entries, journal "
                   f"{report.journal_entries} entries, {report.segments} segments; "
@@ -266,6 +341,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return 1 if result.alarm or result.alarm_mass_purge else 0
         if cmd == "hold":
             return _hold(state, args)
+        if cmd in ("incident", "events"):
+            return _events(state, args)
         if cmd == "redact":
             from recorder import redact
             user, _ = _authenticate(state, args, "redact")
@@ -294,6 +371,18 @@ def _dispatch(args: argparse.Namespace) -> int:
     finally:
         state.close()
     return _usage(f"unknown command {cmd}")
+
+
+def _verify_failed_event(state: State, problem: str) -> None:
+    """A failed verify is an event too: spooled for the running service to deliver."""
+    from recorder.events import event as ev
+    from recorder.events.router import Emitter
+
+    try:
+        Emitter(state.config, state.journal).emit(ev.make(
+            "verify_failed", state.config.site, f"recorder verify : {problem}"[:300]))
+    except (OSError, RuntimeError) as exc:  # the verdict is printed whatever happens here
+        print(f"recorder: could not raise the verify_failed event: {exc}", file=sys.stderr)
 
 
 def _os_user() -> str:

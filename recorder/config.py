@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from recorder import schema
+from recorder.events.checks import check_events
 from recorder.legal import (
     JOURNAL_MAX_DAYS,
     JOURNAL_MIN_DAYS,
@@ -21,11 +22,20 @@ from recorder.legal import (
     size_rule,
     stream_floor,
 )
-from recorder.schema import ApiTable, Camera, RecorderTable, RelayTable, TimeTable, User
+from recorder.schema import (
+    ApiTable,
+    Camera,
+    EventsTable,
+    MetricsTable,
+    RecorderTable,
+    RelayTable,
+    TimeTable,
+    User,
+)
 
 __all__ = ["Camera", "Config", "ConfigError", "Finding", "Retention", "User", "load", "parse"]
 
-ROLES = ("maire", "adjoint", "live", "admin")
+ROLES = ("maire", "adjoint", "live", "admin", "probe")
 CAMERA_ROLES = ("narrow", "context")
 SYNC_CHECKS = ("chrony", "always", "never")
 # ACC-1: shared/generic account names that do not designate a person.
@@ -136,7 +146,9 @@ class Config:
     cameras: tuple[Camera, ...]
     users: tuple[User, ...]
     retention: Retention
+    events: EventsTable = field(default_factory=EventsTable)  # issue 15: sources, routes
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    metrics: MetricsTable = field(default_factory=MetricsTable)
 
     @property
     def site(self) -> str:
@@ -228,6 +240,11 @@ class Config:
         """(host, port) of the live relay."""
         return _split_listen(self.relay.listen)
 
+    @property
+    def metrics_listen(self) -> tuple[str, int] | None:
+        """(host, port) of the metrics-only listener, or None when there is none."""
+        return _split_listen(self.metrics.listen) if self.metrics.listen else None
+
     def camera(self, camera_id: str) -> Camera:
         """The camera with this id; KeyError if unknown."""
         for cam in self.cameras:
@@ -299,15 +316,40 @@ def parse(data: dict[str, Any], source: str = "<config>") -> Config:
                          else f.api.listen, f.api.tls_cert is not None)
     _api_limit_ranges(r, f.api)
     r.listen(f.relay.listen, "relay.listen")
+    if f.relay.wall_public_key:
+        from recorder.viewtoken import load_public_b64
+
+        try:
+            load_public_b64(f.relay.wall_public_key)
+        except ValueError as exc:
+            r.err("relay.wall_public_key", "ACC-3", f"must be the wall's base64 Ed25519 public "
+                  f"key ({exc}): copy crisis-cell.yml wall.public_key")
+    if f.metrics.listen:
+        _metrics_apart(r, f)
     if f.time.sync_check not in SYNC_CHECKS:
         r.err("time.sync_check", "TIME-1", f"must be one of {', '.join(SYNC_CHECKS)}")
     _cameras(r, f.cameras)
     users = _users(r, f.users, {c.id for c in f.cameras})
+    for key, rule, message in check_events(f.events):
+        r.err(key, rule, message)
+    for i, src in enumerate(f.events.onvif):
+        if src.camera not in {c.id for c in f.cameras}:
+            r.err(f"events.onvif[{i}].camera", "CFG-2", f"unknown camera id {src.camera!r}")
     if r.findings:
         raise ConfigError(source, r.findings)
     return Config(source=source, recorder=f.recorder, api=f.api, relay=f.relay, time=f.time,
-                  cameras=f.cameras, users=users,
-                  retention=Retention(f.recorder.retention_days, source, token=_READ), raw=data)
+                  cameras=f.cameras, users=users, events=f.events,
+                  retention=Retention(f.recorder.retention_days, source, token=_READ), raw=data,
+                  metrics=f.metrics)
+
+
+def _metrics_apart(r: _Rules, f: schema.ConfigFile) -> None:
+    """ACC-4/NET-1: the metrics listener is its own address:port, never the API's (recordings)
+    nor the relay's (live video): the firewall opens it alone to the department's monitoring."""
+    r.listen(f.metrics.listen, "metrics.listen")
+    if f.metrics.listen in (f.api.listen, f.relay.listen):
+        r.err("metrics.listen", "ACC-4", f"{f.metrics.listen} is also the API's or the relay's "
+              "address: the monitoring flow would reach video; give metrics its own port")
 
 
 def _recorder(r: _Rules, rec: RecorderTable) -> None:
@@ -438,6 +480,9 @@ def _users(r: _Rules, items: tuple[User, ...], camera_ids: set[str]) -> tuple[Us
         for c in cams:
             if c != "*" and c not in camera_ids:
                 r.err(f"{p}.cameras", "CFG-2", f"unknown camera id {c!r}")
+        if role == "probe" and list(cams) != ["*"]:
+            r.err(f"{p}.cameras", "ACC-4", "the crisis cell's health probe checks every live "
+                  "mount and watches none: cameras = [\"*\"]")
         if role == "admin" and cams:
             r.err(f"{p}.cameras", "ACC-4",
                   "the admin role configures the recorder and sees no video: cameras = []")

@@ -9,6 +9,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Info, generate_latest
 
+from recorder.relaycounters import RelayCollector
 from recorder.retention import free_percent
 
 STATES = ("starting", "recording", "backoff", "stopped")
@@ -18,9 +19,11 @@ DAY = 86400.0
 class Metrics:
     """All recorder metrics in a private registry (no process-global state)."""
 
-    def __init__(self, storage_root: Path) -> None:
+    def __init__(self, storage_root: Path, state_dir: Path | None = None) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        if state_dir is not None:  # the relay process's counters (probes, views, refusals)
+            r.register(RelayCollector(state_dir))
         self.camera_state = Gauge("recorder_camera_state", "1 for the camera's current state",
                                   ["camera", "state"], registry=r)
         self.last_segment_end = Gauge("recorder_last_segment_end_timestamp_seconds",

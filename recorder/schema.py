@@ -65,6 +65,15 @@ class RelayTable(_Table, frozen=True):
     """[relay]: the live-only RTSP relay (ACC-4)."""
 
     listen: str = "127.0.0.1:8554"
+    # ACC-3/JRN-1: the crisis-cell wall's Ed25519 public key (base64, raw 32 bytes): the relay
+    # admits a person the wall vouches for with a short-lived signed token (recorder/viewtoken)
+    wall_public_key: str = ""
+
+
+class MetricsTable(_Table, frozen=True):
+    """[metrics]: the metrics-only listener the department's monitoring scrapes ("" = none)."""
+
+    listen: str = ""
 
 
 class TimeTable(_Table, frozen=True):
@@ -99,13 +108,76 @@ class User(_Table, frozen=True):
         return "*" in self.cameras or camera_id in self.cameras
 
 
+class EventChannel(_Table, frozen=True):
+    """[[events.routes]] channel: how a partner is reached (recorder/events/channels.py)."""
+
+    type: str                    # webhook | email | syslog | mqtt
+    url: str = ""                # webhook: https://… (http only on loopback, NET-2)
+    host: str = ""               # email / syslog / mqtt server
+    port: int = 0
+    to: tuple[str, ...] = ()     # email recipients
+    sender: str = ""             # email From:
+    topic: str = "beffroi"       # mqtt topic prefix: PREFIX/SITE/KIND
+    tls: bool = False            # STARTTLS (email), TLS (syslog RFC 5425, MQTT over TLS)
+
+
+class EventRoute(_Table, frozen=True):
+    """[[events.routes]]: one partner's route, rendered from the inventory's alerts."""
+
+    id: str
+    partner: str
+    partner_kind: str
+    channel: EventChannel
+    kinds: tuple[str, ...]
+    incident_types: tuple[str, ...] = ()  # lawful for this commune (L251-2), from the intent
+    live_link: bool = False               # ACC-3: lawful recipients only
+    days: tuple[str, ...] = ()            # empty: every day (24/7)
+    start: str = "00:00"
+    end: str = "24:00"
+    rate_per_minute: int = 10
+    dedup_seconds: float = 300.0
+    group_max: int = 100
+
+
+class OnvifSource(_Table, frozen=True):
+    """[[events.onvif]]: a camera whose ONVIF Events service is pulled (PullPoint)."""
+
+    camera: str
+    host: str
+    username: str
+    password: str
+    analytics: tuple[str, ...]  # the site model's CAM-6 allowlist names, e.g. scene_change
+    port: int = 80
+
+
+class EventsTable(_Table, frozen=True):
+    """[events]: event sources and their routes to partners (issue 15)."""
+
+    timezone: str = "Europe/Paris"        # of the routes' hours
+    live_link_base: str = ""              # crisis-cell wall URL; + SITE/CAMERA
+    poll_seconds: float = 1.0
+    down_after_seconds: float = 10.0
+    disk_warn_percent: float = 15.0
+    retry_initial_seconds: float = 1.0
+    retry_max_seconds: float = 300.0
+    tunnel_probe: str = ""                # HOST:PORT in the tunnel, probed for tunnel_down
+    tamper: bool = True                   # keyframes-only frozen/black/scene-change check
+    hold_review_days: int = 90
+    hold_warn_days: int = 7
+    verify_interval_seconds: float = 21600.0
+    routes: tuple[EventRoute, ...] = ()
+    onvif: tuple[OnvifSource, ...] = ()
+
+
 class ConfigFile(_Table, frozen=True):
     """The whole file."""
 
     recorder: RecorderTable
     api: ApiTable = ApiTable()
     relay: RelayTable = RelayTable()
+    metrics: MetricsTable = MetricsTable()
     time: TimeTable = TimeTable()
+    events: EventsTable = EventsTable()
     cameras: tuple[Camera, ...] = ()
     users: tuple[User, ...] = ()
 

@@ -13,7 +13,12 @@ from types import FrameType
 from recorder import checkpoint, clock, retention, timeutil
 from recorder.api import ApiContext, make_server
 from recorder.config import Config
+from recorder.events.dispatcher import Dispatcher
+from recorder.events.onvif import OnvifEvents
+from recorder.events.router import Emitter
+from recorder.events.sources import Watcher
 from recorder.metrics import Metrics
+from recorder.metrics_server import MetricsServer
 from recorder.repair import repair_unindexed
 from recorder.runmarker import RunMarker
 from recorder.state import State, open_state
@@ -47,13 +52,20 @@ class Service:
         self.conf = conf
         self.state = open_state(conf)
         conf.storage_root.mkdir(parents=True, exist_ok=True)
-        self.metrics = Metrics(conf.storage_root)
+        self.metrics = Metrics(conf.storage_root, conf.state_dir)
         self.metrics.seed_gaps(self.state.index.gaps())  # gaps of the last 24 h (beffroi status)
         self.sync = clock.make(conf.sync_check)
         self.stop_event = threading.Event()
         self.alarm = False
         self.recorders: list[CameraRecorder] = []
         self.marker = RunMarker(self.state)
+        # issue 15: events from what the recorder sees, spooled and delivered per partner
+        self.dispatcher = Dispatcher(conf, self.state.journal, self.state.key)
+        self.dispatcher.register_metrics(self.metrics.registry)
+        self.emitter = Emitter(conf, self.state.journal, wake=self.dispatcher.wake)
+        self.watcher = Watcher(self.state, self.emitter, self.camera_status, self.sync)
+        self.onvif = [OnvifEvents(conf.site, src, conf.camera(src.camera).location,
+                                  self.emitter.emit) for src in conf.events.onvif]
 
     def start(self) -> None:
         """Repair, then start recorders, API and purge loop."""
@@ -62,6 +74,8 @@ class Service:
         ctx = ApiContext(st, self.metrics, status_fn=self.camera_status,
                          alarm_fn=lambda: self.alarm)
         self.server = make_server(ctx)
+        listen = self.conf.metrics_listen
+        self.metrics_server = MetricsServer(listen, self.metrics) if listen else None
         unclean = self.marker.start()
         st.journal.append("service_start", {"user": "system", "site": self.conf.site,
                                             "cameras": [c.id for c in self.conf.cameras]})
@@ -85,11 +99,17 @@ class Service:
         self.api_thread = threading.Thread(target=self.server.serve_forever, args=(1.0,),
                                            name="api", daemon=True)
         self.api_thread.start()
+        if self.metrics_server is not None:
+            self.metrics_server.start()
         self.purge_thread = threading.Thread(target=self._purge_loop, name="purge", daemon=True)
         self.purge_thread.start()
         self.checkpoint_thread = threading.Thread(target=self._checkpoint_loop,
                                                   name="checkpoint", daemon=True)
         self.checkpoint_thread.start()
+        self.dispatcher.start()
+        self.watcher.start()
+        for puller in self.onvif:
+            puller.start()
         host, port = self.conf.api_listen
         log.info("recorder started", extra={"site": self.conf.site, "api": f"{host}:{port}"})
 
@@ -137,12 +157,21 @@ class Service:
     def stop(self) -> None:
         """Graceful stop: ffmpeg closes its segments, they are indexed, then the API stops."""
         self.stop_event.set()
+        self.watcher.stop()
+        for puller in self.onvif:
+            puller.stop()
         for rec in self.recorders:
             rec.stop()
         for rec in self.recorders:
             rec.join(timeout=30)
         self.server.shutdown()
         self.server.server_close()
+        self.dispatcher.stop()
+        for thread in (self.watcher, self.dispatcher):
+            if thread.is_alive():
+                thread.join(timeout=10)  # what is not sent stays in the spool
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
         self.state.journal.append("service_stop", {"user": "system"})
         try:
             self.checkpoint_once()

@@ -77,7 +77,8 @@ def validate(
 
 @app.command()
 def render(
-    site: Annotated[str, typer.Option("--site", "-s", help="Commune slug, e.g. evrange.")],
+    site: Annotated[str, typer.Option("--site", "-s", help="Commune slug, e.g. evrange; "
+                                      "crisis-cell or monitoring for those hosts.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
     inventory: InventoryOpt = DEFAULT_INVENTORY,
 ) -> None:

@@ -149,7 +149,7 @@ def _nftables(facts: _Facts, files: list[tuple[Output, str]], notes: list[str],
 def _wireguard(facts: _Facts, ctx: dict[str, Any], notes: list[str], rules: set[str]) -> None:
     wg = ctx["wireguard"]
     found = wgpeers.differences(facts.command(f"wg show {wg['interface']} dump 2>/dev/null"),
-                                wg)
+                                wg, ctx.get("monitoring"))
     if found:
         rules.add("NET-2")
         notes.extend(found)

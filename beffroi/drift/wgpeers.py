@@ -1,7 +1,8 @@
 """WireGuard as loaded (`wg show IF dump`) vs the intent, every field of every peer (NET-2).
 
-The spoke has exactly one peer, the crisis-cell hub: its allowed IPs, endpoint, keepalive and
-preshared key must be the rendered ones, and no other peer may exist. Keys are compared, never
+The spoke's peers are the crisis-cell hub and, when the department declares one, its monitoring
+host: their allowed IPs, endpoint, keepalive and preshared key must be the rendered ones, and no
+other peer may exist. Keys are compared, never
 printed: a peer is named by what it may reach, and a key by "differs".
 """
 
@@ -15,52 +16,64 @@ _PEER = ("public_key", "preshared_key", "endpoint", "allowed_ips", "latest_hands
          "rx", "tx", "keepalive")
 
 
-def intended(wg: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
-    """(interface, hub peer) as `wg show dump` prints them, from the intent's `wireguard`."""
+def intended(wg: dict[str, Any], monitoring: dict[str, Any] | None = None
+             ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """(interface, peers by name) as `wg show dump` prints them, from the intent's `wireguard`
+    (the crisis-cell hub) and `monitoring` (the department's monitoring host, when declared)."""
     hub = wg["hub"]
     iface = {"listen_port": str(wg["listen_port"]), "fwmark": "off"}
     if wg.get("private_key"):
         iface["private_key"] = str(wg["private_key"])
-    peer = {"public_key": str(hub["public_key"]),
-            "preshared_key": str(hub.get("preshared_key") or "(none)"),
-            "endpoint": str(hub["endpoint"]),
-            "allowed_ips": f"{hub['vpn_address']}/32",
-            "keepalive": str(hub.get("keepalive", 25))}
-    return iface, peer
+    peers = {"crisis-cell hub": {
+        "public_key": str(hub["public_key"]),
+        "preshared_key": str(hub.get("preshared_key") or "(none)"),
+        "endpoint": str(hub["endpoint"]),
+        "allowed_ips": f"{hub['vpn_address']}/32",
+        "keepalive": str(hub.get("keepalive", 25))}}
+    if monitoring:
+        peers["monitoring host"] = {
+            "public_key": str(monitoring["public_key"]), "preshared_key": "(none)",
+            "endpoint": str(monitoring["endpoint"]),
+            "allowed_ips": f"{monitoring['vpn_address']}/32", "keepalive": "off"}
+    return iface, peers
 
 
-def differences(dump: str, wg: dict[str, Any]) -> list[str]:
+def differences(dump: str, wg: dict[str, Any], monitoring: dict[str, Any] | None = None
+                ) -> list[str]:
     """What differs, in words without key material; [] when the tunnel is as intended."""
     lines = [line.split("\t") for line in dump.splitlines() if "\t" in line]
     if not lines:
         return [f"WireGuard interface {wg['interface']} is not up"]
     iface = dict(zip(_IFACE, lines[0], strict=False))
-    peers = [dict(zip(_PEER, fields, strict=False)) for fields in lines[1:]]
-    want_iface, want_peer = intended(wg)
+    live = [dict(zip(_PEER, fields, strict=False)) for fields in lines[1:]]
+    want_iface, want_peers = intended(wg, monitoring)
     out = []
     for key, value in want_iface.items():
         if iface.get(key) != value:
             shown = "differs" if key.endswith("_key") else \
                 f"is {iface.get(key)}, intended {value}"
             out.append(f"WireGuard interface {key.replace('_', ' ')} {shown}")
-    hub = [p for p in peers if p.get("public_key") == want_peer["public_key"]]
-    for peer in peers:
-        if peer not in hub:
-            out.append(f"extra WireGuard peer (not the crisis-cell hub), allowed IPs "
+    by_key = {p["public_key"]: name for name, p in want_peers.items()}
+    for peer in live:
+        if peer.get("public_key") not in by_key:
+            out.append(f"extra WireGuard peer (not one the intent declares), allowed IPs "
                        f"{peer.get('allowed_ips', '?')}, endpoint {peer.get('endpoint', '?')}")
-    if not hub:
-        out.append("the crisis-cell hub is not a WireGuard peer")
-        return out
-    for key in ("preshared_key", "endpoint", "allowed_ips", "keepalive"):
-        have, want = hub[0].get(key, ""), want_peer[key]
-        if key == "allowed_ips":
-            have, want = ",".join(sorted(have.split(","))), ",".join(sorted(want.split(",")))
-        if key == "endpoint" and not _literal(want):
-            continue   # a host name: wg prints the address it resolved to
-        if have != want:
-            shown = "differs" if key == "preshared_key" else f"is {have}, intended {want}"
-            out.append(f"hub peer {key.replace('_', ' ')} {shown}")
-    return [f"{what} (redeploy the firewall role: `wg-quick` reloads the rendered peer)"
+    for name, want_peer in want_peers.items():
+        have_peer = next((p for p in live if p.get("public_key") == want_peer["public_key"]),
+                         None)
+        if have_peer is None:
+            out.append(f"the {name} is not a WireGuard peer")
+            continue
+        for key in ("preshared_key", "endpoint", "allowed_ips", "keepalive"):
+            have, want = have_peer.get(key, ""), want_peer[key]
+            if key == "allowed_ips":
+                have, want = ",".join(sorted(have.split(","))), ",".join(sorted(want.split(",")))
+            if key == "endpoint" and not _literal(want):
+                continue   # a host name: wg prints the address it resolved to
+            if have != want:
+                shown = "differs" if key == "preshared_key" else f"is {have}, intended {want}"
+                out.append(f"{name} peer {key.replace('_', ' ')} {shown}")
+    return [f"{what} (redeploy the firewall role: `wg-quick` reloads the rendered peers)"
             for what in out]
 
 

@@ -2,6 +2,7 @@
 
 from beffroi.model.crisis_cell import CrisisCell
 from beffroi.model.department import CostLine, Department, DepartmentFile
+from beffroi.model.monitoring import Monitoring
 from beffroi.model.site import (
     Authorization,
     Camera,
@@ -17,5 +18,6 @@ from beffroi.model.site import (
 
 __all__ = [
     "Authorization", "Camera", "Controller", "CostLine", "CrisisCell", "Department",
-    "DepartmentFile", "Firewall", "Habilitation", "Nvr", "Purpose", "Recipient", "Site", "Switch",
+    "DepartmentFile", "Firewall", "Habilitation", "Monitoring", "Nvr", "Purpose", "Recipient",
+    "Site", "Switch",
 ]

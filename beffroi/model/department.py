@@ -9,9 +9,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from beffroi.model.alerts import DepartmentAlerts
 from beffroi.model.base import Identifier, Label, NtpSource, OptionalText, Port, Strict, Text
 from beffroi.model.dossier import Convention
 from beffroi.model.keys import SshPublicKey
+from beffroi.model.monitoring import Monitoring
 from recorder import legal
 
 
@@ -206,6 +208,9 @@ class Department(Strict):
     costs: Costs
     # The pilot's convention (parties, dates): only the dossiers read it.
     convention: Convention | None = None
+    alerts: DepartmentAlerts = Field(default_factory=DepartmentAlerts)  # issue 15 routing
+    # The department's monitoring host (Prometheus + Alertmanager of the operator's on-call).
+    monitoring: Monitoring | None = None
 
 
 DepartmentFile = Department

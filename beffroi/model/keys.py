@@ -80,3 +80,21 @@ def ssh_public_key(value: str) -> str:
 
 WireGuardPublicKey = Annotated[str, AfterValidator(wireguard_public_key)]
 SshPublicKey = Annotated[str, AfterValidator(ssh_public_key)]
+
+
+def ed25519_public_key(value: str) -> str:
+    """A raw Ed25519 public key in base64 (44 characters): the wall's token key (ACC-3)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    if not isinstance(value, str) or len(value) != 44:
+        raise ValueError("an Ed25519 public key is 44 base64 characters "
+                         "(scripts/vault-add-wall-secrets.py prints it)")
+    try:
+        raw = base64.b64decode(value, validate=True)
+        Ed25519PublicKey.from_public_bytes(raw)
+    except (binascii.Error, ValueError):
+        raise ValueError("not a base64 Ed25519 public key") from None
+    return value
+
+
+Ed25519PublicKeyB64 = Annotated[str, AfterValidator(ed25519_public_key)]

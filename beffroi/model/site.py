@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from beffroi.model.alerts import SiteAlerts
 from beffroi.model.base import (
     AbsolutePath,
     DriverName,
@@ -342,6 +343,7 @@ class Site(Strict):
     notes: OptionalParagraph = ""
     # Cerfa fields and example-data markers that only the dossiers read.
     dossier: SiteDossier = Field(default_factory=SiteDossier)
+    alerts: SiteAlerts = Field(default_factory=SiteAlerts)  # the commune's own alert routes
 
     def ntp_sources(self, department_servers: list[str]) -> list[str]:
         """TIME-1 sources: the site's own list when declared (even empty), else the department's."""

@@ -37,6 +37,8 @@ def vault_files_encrypted(inv: Inventory) -> Iterator[Finding]:
     paths = [inv.vault_file(slug) for slug in sorted(inv.sites)]
     if inv.crisis_cell is not None:
         paths.append(inv.root / VAULT_DIR / "crisis-cell.yml")
+    if inv.department is not None and inv.department.monitoring is not None:
+        paths.append(inv.root / VAULT_DIR / "monitoring.yml")  # its WireGuard private key
     for path in paths:
         problem = _problem(path)
         if problem is not None:

@@ -74,6 +74,7 @@ def test_list_matches_the_model() -> None:
     for slug, site in model.sites.items():
         members = set(data[group_name(slug)]["hosts"])
         expected = {site.firewall.hostname, site.nvr.hostname, site.switch.hostname,
+                    site.workstation.hostname,  # the operator workstation (issue 14 §4)
                     *(f"{slug}-{c.name}" for c in site.cameras)}
         assert members == expected
         assert hostvars[site.nvr.hostname]["ansible_host"] == str(site.nvr.ip)
@@ -250,5 +251,7 @@ def test_the_hub_play_still_renders_its_private_key(tmp_path: Path) -> None:
                   "-e", "ansible_python_interpreter={{ ansible_playbook_python }}",
                   "-e", "hub={{ beffroi_hub }}", tool=str(BIN / "ansible"))
     assert result.returncode == 0, result.stdout + result.stderr
-    (expected,) = render_crisis_cell(load_inventory(INVENTORY), reveal_secrets=True).values()
+    (expected,) = [v for k, v in render_crisis_cell(load_inventory(INVENTORY),
+                                                    reveal_secrets=True).items()
+                   if k.relpath.endswith("/wg-beffroi.conf")]
     assert dest.read_text(encoding="utf-8") == expected

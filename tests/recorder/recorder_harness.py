@@ -87,7 +87,8 @@ def make_config(tmp: Path, cameras: list[tuple[str, str]], *, storage: Path | No
                 sync: str = "always", api_port: int | None = None,
                 relay_port: int | None = None, width: int = 1280, height: int = 720,
                 fps: int = 15, purge_interval: float = 3600,
-                extra: tuple[str, ...] = ()) -> Path:
+                extra: tuple[str, ...] = (), relay_extra: tuple[str, ...] = (),
+                more_users: tuple[tuple[str, str, str, str], ...] = ()) -> Path:
     """Write a recorder config with a maire, an adjoint limited to the first camera, a live
     recipient and an admin; all with PASSWORD. Returns its path."""
     from recorder import keys
@@ -106,7 +107,7 @@ def make_config(tmp: Path, cameras: list[tuple[str, str]], *, storage: Path | No
         f'export_dir = "{tmp / "exports"}"', f'checkpoint_dir = "{tmp / "checkpoints"}"',
         *extra,
         "[api]", f'listen = "127.0.0.1:{api_port or free_port()}"',
-        "[relay]", f'listen = "127.0.0.1:{relay_port or free_port()}"',
+        "[relay]", f'listen = "127.0.0.1:{relay_port or free_port()}"', *relay_extra,
         "[time]", f'sync_check = "{sync}"',
     ]
     for cid, url in cameras:
@@ -116,7 +117,7 @@ def make_config(tmp: Path, cameras: list[tuple[str, str]], *, storage: Path | No
     users = [("mdupont", "Marie Dupont", "maire", '["*"]'),
              ("pbernard", "Paul Bernard", "adjoint", f'["{cameras[0][0]}"]'),
              ("sdis-lmartin", "Luc Martin", "live", '["*"]'),
-             ("admin-jroux", "Jeanne Roux", "admin", "[]")]
+             ("admin-jroux", "Jeanne Roux", "admin", "[]"), *more_users]
     for uid, name, role, cams in users:
         lines += ["[[users]]", f'id = "{uid}"', f'name = "{name}"', f'role = "{role}"',
                   f'password_hash = "{phash}"', f"cameras = {cams}"]

@@ -20,7 +20,7 @@ from beffroi.escaping import FILTERS, UnsafeValue, to_toml, to_yaml
 LINE_BREAKS = ["\n", "\r", "\r\n", "\x0b", "\x0c", "\x85", "\u2028", "\u2029", "\x00", "\t",
                "\x1b", "\u202e", "\u2066", "\ufeff"]
 LINE_FILTERS = sorted(name for name in FILTERS if name not in ("to_toml", "to_yaml", "nft_ports",
-                                                                "nft_addr"))
+                                                                "nft_addr", "to_json", "pem"))
 
 text = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)  # any text but surrogates
 keys = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=10)
@@ -51,6 +51,29 @@ def test_to_toml_round_trips_through_tomllib(doc: dict[str, Any]) -> None:
 @given(documents)
 def test_to_yaml_round_trips_through_safe_load(doc: dict[str, Any]) -> None:
     assert _same(yaml.safe_load(to_yaml(doc)), doc)
+
+
+@given(st.dictionaries(keys, st.recursive(text | st.integers() | st.booleans(),
+                                          lambda inner: st.lists(inner, max_size=3), max_leaves=6),
+                       max_size=4))
+def test_to_json_round_trips(doc: dict[str, Any]) -> None:
+    import json
+
+    from beffroi.escaping import to_json
+
+    assert json.loads(to_json(doc)) == doc
+
+
+def test_pem_filter_passes_a_key_and_refuses_anything_else() -> None:
+    from beffroi import vault
+    from beffroi.escaping import UnsafeValue, pem
+
+    key = vault.ed25519_private_pem()
+    assert pem(key) == key.strip()
+    assert pem("<vault>") == "<vault>"
+    for bad in ("hello", key + "\nExecStart=/bin/sh", key.replace("MC4C", "MC4C\n[Service]")):
+        with pytest.raises(UnsafeValue):
+            pem(bad)
 
 
 def test_to_toml_writes_the_recorder_shape() -> None:

@@ -8,18 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from beffroi.files import hub_files
+from beffroi.files import hub_files, monitoring_files
 from beffroi.intent import crisis_cell_intent, site_intent
 from beffroi.inventory import load_inventory
+from beffroi.monitoring import monitoring_intent
 
 REPO = Path(__file__).resolve().parents[2]
-HOMES = {REPO / "beffroi" / "intent.py", REPO / "beffroi" / "files.py"}
+HOMES = {REPO / "beffroi" / "intent.py", REPO / "beffroi" / "files.py",
+         REPO / "beffroi" / "monitoring.py"}  # the monitoring host's own paths
 READERS = ("beffroi", "network", "plugins", "roles", "playbooks")
 
 
 def _destinations() -> list[str]:
     inv = load_inventory(REPO / "inventories" / "moselle")
-    files = site_intent(inv, "evrange").files + hub_files(crisis_cell_intent(inv))
+    files = site_intent(inv, "evrange").files + hub_files(crisis_cell_intent(inv)) + \
+        monitoring_files(monitoring_intent(inv))
     return sorted({f.dest for f in files if f.dest})
 
 

@@ -45,3 +45,34 @@ def test_viewer_runs_on_a_timer_as_its_own_user(lab: Any) -> None:
     assert hub.service("beffroi-viewer.timer").is_running
     user = hub.check_output("systemctl show beffroi-viewer.service -p User")
     assert user.strip() == "User=beffroi-viewer"
+
+
+def test_viewer_is_a_probe_that_describes_and_never_plays(lab: Any) -> None:
+    """Issue 12: the probe asks each relay with DESCRIBE under the hub's probe account."""
+    hub = lab(HUB)
+    script = hub.file("/usr/local/bin/beffroi-live-view").content_string
+    assert "DESCRIBE" in script and "ffprobe" not in script
+
+
+def test_wall_serves_lawful_recipients_over_tls_and_refuses_recordings(lab: Any) -> None:
+    """Issue 14 §3: the wall runs as its own user, answers over TLS on the cell's address with
+    the security headers, and refuses any recording request (ACC-4)."""
+    hub = lab(HUB)
+    assert hub.service("beffroi-wall").is_running
+    assert hub.service("beffroi-wall").is_enabled
+    assert hub.check_output("systemctl show beffroi-wall.service -p User").strip() \
+        == "User=beffroi-wall"
+    assert hub.socket("tcp://100.64.0.2:8443").is_listening
+    with hub.sudo():
+        conf = hub.file("/etc/beffroi/wall.json")
+        assert (conf.user, conf.group, conf.mode) == ("root", "beffroi-wall", 0o640)
+        key = hub.file("/etc/beffroi/wall-keys/token.pem")
+        assert (key.user, key.mode) == ("beffroi-wall", 0o600)
+    # the site's own certificate, checked (no -k): the CA of the wall is its own certificate
+    login = hub.run("curl -sS -D - --cacert /etc/beffroi/wall-keys/wall.crt "
+                    "--resolve cdc57-hub:8443:100.64.0.2 https://cdc57-hub:8443/login")
+    assert login.rc == 0 and "content-security-policy: default-src 'none'" in login.stdout
+    refused = hub.run("curl -sS -o /dev/null -w '%{http_code}' --cacert "
+                      "/etc/beffroi/wall-keys/wall.crt --resolve cdc57-hub:8443:100.64.0.2 "
+                      "'https://cdc57-hub:8443/api/segments?camera=cam1'")
+    assert refused.stdout == "403"

@@ -45,7 +45,9 @@ def test_wireguard_spoke_is_up_with_its_address(lab: Any) -> None:
     assert "inet 10.58.0.2/22" in fw.check_output("ip -4 address show wg-beffroi")
     with fw.sudo():
         peers = fw.check_output("wg show wg-beffroi allowed-ips")
-    assert peers.split()[-1] == "10.58.0.1/32"
+    # the hub, and the department's monitoring host (issue 15 §3): one /32 each, nothing else
+    assert sorted(line.split()[-1] for line in peers.splitlines()) == ["10.58.0.1/32",
+                                                                       "10.58.3.254/32"]
 
 
 def test_wireguard_runs_in_userspace_without_a_kernel_module(lab: Any) -> None:
