@@ -10,6 +10,7 @@ import typer
 from pydantic import BaseModel
 
 from beffroi import __version__
+from beffroi.cli.deploy import deploy
 from beffroi.cli.dossier import dossier_app
 from beffroi.cli.drift import drift
 from beffroi.cli.drill import drill
@@ -31,6 +32,7 @@ app.add_typer(dossier_app, name="dossier",
                    "crisis-cell, essaimage).")
 app.add_typer(lab_app, name="lab", help="The lab of real hosts (podman systemd containers).")
 app.command("drift")(drift)
+app.command("deploy")(deploy)
 app.command("rollout")(rollout)
 app.command("status")(status)
 app.command("drill")(drill)

@@ -63,22 +63,28 @@ def up(
     name: NameOpt = DEFAULT_LAB,
     inventory: InventoryOpt = Path("inventories/moselle"),
 ) -> None:
-    """Create the lab: VLAN + WAN networks, firewall, NVR, camera test host, crisis cell."""
+    """Create the lab: VLAN + WAN networks, firewall, NVR, camera test host, crisis cell, and
+    the commune's switch and cameras as simulators at their model addresses (fake-switches;
+    ONVIF ipycam + RTSP of a clip pre-encoded at each camera's declared size and rate)."""
     from beffroi.findings import BeffroiError
     from beffroi.inventory import load_inventory
     from beffroi.lab.lifecycle import up as lab_up
     from beffroi.lab.topology import build_topology
 
     try:
-        topo = build_topology(load_inventory(inventory), name, site or list(DEFAULT_SITES))
+        inv = load_inventory(inventory)
+        topo = build_topology(inv, name, site or list(DEFAULT_SITES))
         with _progress(f"lab {name} up") as progress:
-            res = lab_up(topo, progress)
+            res = lab_up(topo, progress, inv=inv)
     except (LabError, BeffroiError) as exc:
         raise _fail(LabError(str(exc))) from None
     console.print(f"[green]✔[/] lab {name} up in {res.seconds:.1f} s "
                   f"(image {res.image_source}; {len(res.created)} object(s) created)")
     _print_hosts(name)
+    if res.simulators:
+        console.print(f"device simulators started: {', '.join(res.simulators)}")
     console.print(f"SSH key: {res.key}")
+    console.print(f"drift endpoints (every device): {res.endpoints}")
     console.print(f"Ansible inventory override: [bold]{res.inventory}[/]")
     groups = " ".join(f"-l commune_{s.replace('-', '_')}" for s in topo.sites[:1])
     # the lab's own configuration (test vault password, lab overrides), never ./ansible.cfg
@@ -99,7 +105,7 @@ def down(name: NameOpt = DEFAULT_LAB) -> None:
         raise _fail(exc) from None
     console.print(f"[green]✔[/] lab {name} down in {res.seconds:.1f} s: "
                   f"{len(res.containers)} container(s), {len(res.networks)} network(s), "
-                  f"{len(res.routes)} host route(s) removed")
+                  f"{len(res.routes)} host route(s), {len(res.simulators)} simulator(s) removed")
 
 
 def _print_json(name: str) -> None:
@@ -118,10 +124,11 @@ def _print_hosts(name: str) -> int:
 
     rows = lab_status(name)
     table = Table(title=f"lab {name} (containers {name}-<host>)")
-    for col in ("host", "kind", "state", "systemd", "SSH", "addresses"):
+    for col in ("host", "kind", "state", "systemd / simulators", "SSH / device", "addresses"):
         table.add_column(col, no_wrap=col != "addresses")
     for r in rows:
-        colour = "green" if r.systemd in ("running", "degraded") else "red"
+        colour = "green" if r.systemd in ("running", "degraded") or (
+            "pid" in r.systemd and "stopped" not in r.systemd) else "red"
         addrs = "\n".join(f"{ip} {net.removeprefix(name + '-')}"
                           for net, ip in r.addresses.items())
         table.add_row(r.hostname, r.kind, r.state, f"[{colour}]{r.systemd}[/]", r.ssh_host,

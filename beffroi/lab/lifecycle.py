@@ -15,7 +15,8 @@ from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
-from beffroi.lab import access, hostroutes, podman
+from beffroi.inventory import Inventory
+from beffroi.lab import access, devices, hostroutes, podman
 from beffroi.lab.errors import LabError
 from beffroi.lab.image import IMAGE_NAME, ensure_image
 from beffroi.lab.paths import cache_dir, state_dir
@@ -33,6 +34,8 @@ class UpResult:
     image_source: str
     created: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    simulators: list[str] = field(default_factory=list)  # device simulators started now
+    endpoints: Path | None = None  # every device of the lab, for `beffroi drift --endpoints`
 
 
 @dataclass
@@ -43,6 +46,7 @@ class DownResult:
     networks: list[str]
     routes: list[IPv4Network]
     seconds: float = 0.0
+    simulators: list[int] = field(default_factory=list)  # pids of the simulators killed
 
 
 @dataclass(frozen=True)
@@ -158,13 +162,18 @@ def _exclusive() -> Iterator[None]:
         yield
 
 
-def up(topo: Topology, progress: Progress, image: str = IMAGE_NAME) -> UpResult:
-    """Create (or complete) the lab; rerunning it changes nothing that is already right."""
+def up(topo: Topology, progress: Progress, image: str = IMAGE_NAME,
+       inv: Inventory | None = None) -> UpResult:
+    """Create (or complete) the lab; rerunning it changes nothing that is already right.
+
+    With the inventory, the commune's switch and cameras are in the lab too (simulators at
+    their model addresses, beffroi/lab/devices.py); without it, only the Linux hosts.
+    """
     with _exclusive():
-        return _up(topo, progress, image)
+        return _up(topo, progress, image, inv)
 
 
-def _up(topo: Topology, progress: Progress, image: str) -> UpResult:
+def _up(topo: Topology, progress: Progress, image: str, inv: Inventory | None) -> UpResult:
     start = time.monotonic()
     podman.require_podman()
     img = ensure_image(progress, name=image)
@@ -192,10 +201,19 @@ def _up(topo: Topology, progress: Progress, image: str) -> UpResult:
         progress(f"routes and SSH key on {host.container}")
         _apply_routes(host)
         access.authorize(host.container, key)
+    sims: list[str] = []
+    if inv is not None and topo.devices:
+        progress("switch and camera containers")
+        created += devices.ensure_containers(topo, image)
+        sims = devices.start(topo, inv, progress)
+    else:
+        topo = Topology(topo.lab, topo.sites, topo.networks, topo.hosts, topo.blackholes)
     progress("waiting for sshd on every host")
     access.wait_for_sshd(topo.hosts)
     inventory = access.write_inventory(topo, state, key)
-    return UpResult(inventory, key, img.source, created, time.monotonic() - start)
+    endpoints = access.write_endpoints(topo, state, key)
+    return UpResult(inventory, key, img.source, created, time.monotonic() - start, sims,
+                    endpoints)
 
 
 def down(lab: str, progress: Progress) -> DownResult:
@@ -206,6 +224,8 @@ def down(lab: str, progress: Progress) -> DownResult:
 
 def _down(lab: str, progress: Progress) -> DownResult:
     start = time.monotonic()
+    progress("stopping the device simulators")
+    killed = devices.stop(lab)
     containers = [c["Names"][0] for c in podman.containers_with_label(podman.LABEL, lab)]
     if containers:
         progress(f"removing {len(containers)} container(s)")
@@ -218,7 +238,7 @@ def _down(lab: str, progress: Progress) -> DownResult:
     routes = hostroutes.remove(state, _other_states(lab))
     if state.is_dir():
         shutil.rmtree(state)
-    return DownResult(containers, networks, routes, time.monotonic() - start)
+    return DownResult(containers, networks, routes, time.monotonic() - start, killed)
 
 
 def _addresses(info: dict[str, Any]) -> dict[str, str]:
@@ -229,13 +249,19 @@ def _addresses(info: dict[str, Any]) -> dict[str, str]:
 def status(lab: str) -> list[HostStatus]:
     """The lab's containers with their addresses and systemd state."""
     rows: list[HostStatus] = []
+    sims = devices.running(lab)
     for entry in podman.containers_with_label(podman.LABEL, lab):
         name = entry["Names"][0]
         info = podman.inspect_container(name)
         labels: dict[str, str] = (info.get("Config") or {}).get("Labels") or {}
         state = str((info.get("State") or {}).get("Status", "?"))
         systemd = "-"
-        if state == "running":
+        kind = labels.get(f"{podman.LABEL}.kind", "?")
+        if kind in ("switch", "camera"):
+            # a device: no systemd, its simulators run on the host in its namespace
+            host = labels.get(f"{podman.LABEL}.host", name)
+            systemd = ", ".join(sims.get(host, [])) or "no simulator"
+        elif state == "running":
             res = podman.exec_in(name, ["systemctl", "is-system-running"], check=False,
                                  timeout=30)
             systemd = res.stdout.strip() or res.stderr.strip() or "?"

@@ -72,6 +72,25 @@ class HostSpec:
 
 
 @dataclass(frozen=True)
+class DeviceSpec:
+    """A network device of the commune played by a simulator (not a systemd host).
+
+    Its container only holds a network namespace at the device's model address; the simulator
+    processes run on the host inside that namespace (beffroi/lab/devices.py), never bound to
+    an outside address.
+    """
+
+    container: str
+    hostname: str  # the inventory host name (evrange-sw, evrange-cam-mairie-narrow)
+    kind: str  # "switch" | "camera"
+    site: str
+    network: str
+    ip: IPv4Address
+    route_via: IPv4Address  # the firewall's address on the device's VLAN
+    camera: str = ""  # the camera's name in the site file (cameras only)
+
+
+@dataclass(frozen=True)
 class Topology:
     """Everything `lab up` creates for one lab."""
 
@@ -80,6 +99,7 @@ class Topology:
     networks: tuple[NetworkSpec, ...]
     hosts: tuple[HostSpec, ...]
     blackholes: tuple[IPv4Network, ...]  # the lab's pools, routed nowhere on the host
+    devices: tuple[DeviceSpec, ...] = ()
 
     def network(self, role: str, site: str | None = None) -> NetworkSpec:
         """The network with that role (and site, for VLANs)."""
@@ -158,6 +178,7 @@ def build_topology(inv: Inventory, lab: str = DEFAULT_LAB,
     wan = NetworkSpec(f"{lab}-wan", "wan", dept.wan_pool, wan_gw)
     networks: list[NetworkSpec] = [wan]
     hosts: list[HostSpec] = []
+    devices: list[DeviceSpec] = []
     for slug in sites:
         site = inv.sites[slug]
         cam_subnet = site.network.camera_vlan.subnet
@@ -183,9 +204,16 @@ def build_topology(inv: Inventory, lab: str = DEFAULT_LAB,
             container_name(lab, camhost), camhost, "camhost", slug,
             (Attachment(cam.name, camhost_ip),), (Route("default", fw.camera_ip),),
             camhost_ip))
+        sw = site.switch
+        devices.append(DeviceSpec(container_name(lab, sw.hostname), sw.hostname, "switch", slug,
+                                  mgmt.name, sw.ip, fw.management_ip))
+        for camera in site.cameras:
+            name = f"{slug}-{camera.name}"  # the inventory's camera host name
+            devices.append(DeviceSpec(container_name(lab, name), name, "camera", slug,
+                                      cam.name, camera.ip, fw.camera_ip, camera.name))
     cc = inv.crisis_cell
     # The crisis cell reaches communes only through the WireGuard tunnels the roles set up.
     hosts.append(HostSpec(container_name(lab, cc.hostname), cc.hostname, "crisis_cell", None,
                           (Attachment(wan.name, cc.wan_address.ip),), (), cc.wan_address.ip))
     blackholes = tuple(dict.fromkeys([dept.pool, dept.wan_pool, dept.vpn_pool]))
-    return Topology(lab, sites, tuple(networks), tuple(hosts), blackholes)
+    return Topology(lab, sites, tuple(networks), tuple(hosts), blackholes, tuple(devices))

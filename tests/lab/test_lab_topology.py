@@ -77,3 +77,21 @@ def test_unknown_site_is_a_clear_error(moselle_model: Inventory) -> None:
 def test_address_walk_reads_strings_and_interfaces() -> None:
     found = set(_addresses({"a": ["10.0.0.1", "not an ip"], "b": ("10.0.0.2",)}))
     assert found == {IPv4Address("10.0.0.1"), IPv4Address("10.0.0.2")}
+
+
+def test_switch_and_cameras_are_lab_devices_at_their_model_addresses(
+        moselle_model: Inventory) -> None:
+    site = moselle_model.sites["evrange"]
+    topo = build_topology(moselle_model, "t", ["evrange"])
+    devices = {d.hostname: d for d in topo.devices}
+    sw = devices[site.switch.hostname]
+    assert (sw.kind, sw.ip, sw.network) == ("switch", site.switch.ip,
+                                            topo.network("management", "evrange").name)
+    assert sw.route_via == site.firewall.management_ip
+    for cam in site.cameras:
+        dev = devices[f"evrange-{cam.name}"]
+        assert (dev.kind, dev.ip, dev.camera) == ("camera", cam.ip, cam.name)
+        assert dev.network == topo.network("camera", "evrange").name
+        assert dev.route_via == site.firewall.camera_ip
+    # devices are not systemd hosts: SSH/systemd checks over topo.hosts never see them
+    assert not {h.hostname for h in topo.hosts} & set(devices)

@@ -26,9 +26,9 @@ FIREWALL: dict[str, tuple[str, str, str]] = {
     "nft-rule-added": ("nft add rule inet beffroi input tcp dport 23 accept", "NET-1",
                        "loaded nftables table inet beffroi differs"),
     "wg-allowed-ips-widened": ("wg set wg-beffroi peer \"$(wg show wg-beffroi peers | head -1)\" "
-                               "allowed-ips 0.0.0.0/0", "NET-2", "hub peer allowed ips is"),
+                               "allowed-ips 0.0.0.0/0", "NET-2", "peer allowed ips is"),
     "wg-endpoint-moved": ("wg set wg-beffroi peer \"$(wg show wg-beffroi peers | head -1)\" "
-                          "endpoint 203.0.113.7:51820", "NET-2", "hub peer endpoint is"),
+                          "endpoint 203.0.113.7:51820", "NET-2", "peer endpoint is"),
     "wg-extra-peer": ("wg set wg-beffroi peer \"$(wg genkey | wg pubkey)\" allowed-ips "
                       "10.57.0.64/27", "NET-2", "extra WireGuard peer"),
 }
