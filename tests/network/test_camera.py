@@ -17,7 +17,7 @@ from typing import Any
 import intruder
 import pytest
 import yaml
-from conftest import SiteUnderTest, write_endpoints
+from network_kit import SiteUnderTest, write_endpoints
 from network_peers import ONVIF_PYTHON, CameraPeer, free_ports, onvif_camera, set_fps_by_hand
 from onvif import ONVIFCamera
 

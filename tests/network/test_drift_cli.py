@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_endpoints
+from network_kit import write_endpoints
 
 
 def test_help_explains_output_and_every_exit_code(cli: Any) -> None:

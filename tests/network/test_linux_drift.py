@@ -19,7 +19,7 @@ from typing import Any
 
 import intruder
 import pytest
-from conftest import REPO, SiteUnderTest, write_endpoints
+from network_kit import REPO, SiteUnderTest, write_endpoints
 
 from beffroi.drift import hostsec
 from beffroi.files import site_files

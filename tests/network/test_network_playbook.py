@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SiteUnderTest, write_endpoints
+from network_kit import REPO, SiteUnderTest, write_endpoints
 from network_peers import ONVIF_PYTHON, fake_switches, onvif_camera
 
 pytestmark = [

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SiteUnderTest, write_endpoints
 from netmiko import ConnectHandler
+from network_kit import SiteUnderTest, write_endpoints
 from network_peers import SwitchPeer, free_ports
 
 from network.endpoints import Endpoint

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import SiteUnderTest
 from ncclient import manager
+from network_kit import SiteUnderTest
 from network_peers import SwitchPeer, fake_switches
 
 from beffroi.render import environment
