@@ -37,6 +37,10 @@ def drift(
     kind: Annotated[list[str] | None, typer.Option(
         "--kind", "-k", help="Only these device kinds: switch, camera, nvr, firewall.")] = None,
     workers: Annotated[int, typer.Option(help="Devices audited in parallel.")] = 16,
+    metrics_file: Annotated[Path | None, typer.Option(
+        "--metrics-file", help="Also write the results as Prometheus series (node-exporter "
+        "textfile, e.g. /var/lib/prometheus/node-exporter/beffroi_drift.prom on the monitoring "
+        "host): DriftFailed / DriftNotRun read them (docs/monitoring.md).")] = None,
 ) -> None:
     """Compare live devices with the rendered intent (the files the roles deploy).
 
@@ -94,6 +98,15 @@ def drift(
         print_error(exc)
         raise typer.Exit(EXIT_USAGE) from None
     code = exit_code(results)
+    if metrics_file is not None:
+        from beffroi.drift.metrics import write_textfile
+
+        try:
+            write_textfile(metrics_file, results)
+        except OSError as exc:
+            err_console.print(f"[red]error:[/] cannot write {metrics_file}: {exc.strerror}",
+                              soft_wrap=True)
+            raise typer.Exit(EXIT_USAGE) from None
     if fmt == "json":
         # `date`: when the audit ran — the dossiers cite it (beffroi/dossiers/evidence.py)
         print(json.dumps({"clean": code == 0, "exit_code": code,

@@ -183,3 +183,56 @@ def test_drift_without_endpoints_refuses_and_contacts_nothing(
     assert res.exit_code == 2, res.output
     assert "--endpoints" in res.output and "--production" in res.output
     assert "nothing was contacted" in res.output and called == []
+
+
+def _series(path: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for fam in text_string_to_metric_families(path.read_text(encoding="utf-8"))
+            for s in fam.samples}
+
+
+def test_drift_results_become_the_series_the_monitoring_alerts_read(
+        cli: Any, tmp_path: Path, fresh_switch: Any) -> None:
+    """DriftFailed / DriftNotRun (beffroi/monitoring_rules.py) read beffroi_drift_in_sync and
+    beffroi_drift_last_run_timestamp_seconds: a factory-fresh switch is drift, so Évrange is
+    not in sync; the communes whose devices were all skipped are not claimed in sync either."""
+    import time
+
+    eps = write_endpoints(tmp_path / "endpoints.yml", {"evrange-sw": {
+        "host": "127.0.0.1", "port": fresh_switch.ports[0], "profile": "fake-switches"}})
+    prom = tmp_path / "textfile" / "beffroi_drift.prom"
+    before = time.time()
+    res = cli(["drift", "--endpoints", str(eps), "--kind", "switch", "--metrics-file",
+               str(prom)])
+    assert res.exit_code == 1
+    series = _series(prom)
+    assert series[("beffroi_drift_in_sync", (("site", "evrange"),))] == 0
+    assert series[("beffroi_drift_devices", (("site", "evrange"), ("status", "drifted")))] == 1
+    assert series[("beffroi_drift_in_sync", (("site", "roussy-le-village"),))] == 0
+    assert series[("beffroi_drift_last_run_timestamp_seconds",
+                   (("site", "evrange"),))] >= before
+
+
+def test_a_commune_whose_audited_devices_all_match_is_in_sync(tmp_path: Path) -> None:
+    from beffroi.drift.metrics import write_textfile
+    from beffroi.drift.report import DeviceDrift, Status
+
+    prom = tmp_path / "drift.prom"
+    write_textfile(prom, [DeviceDrift("evrange", "evrange-sw", "switch", Status.OK),
+                          DeviceDrift("evrange", "evrange-fw", "firewall", Status.SKIPPED),
+                          DeviceDrift("roussy", "roussy-sw", "switch", Status.UNREACHABLE)],
+                   now=1234.0)
+    series = _series(prom)
+    assert series[("beffroi_drift_in_sync", (("site", "evrange"),))] == 1
+    assert series[("beffroi_drift_in_sync", (("site", "roussy"),))] == 0  # incomplete audit
+    assert series[("beffroi_drift_last_run_timestamp_seconds", (("site", "evrange"),))] == 1234
+
+
+def test_an_unwritable_metrics_file_is_a_usage_error(cli: Any, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    eps = write_endpoints(tmp_path / "endpoints.yml", {"elsewhere": {"host": "127.0.0.1"}})
+    res = cli(["drift", "--endpoints", str(eps), "--metrics-file",
+               str(tmp_path / "file" / "drift.prom")])
+    assert res.exit_code == 2 and "cannot write" in res.output and "Traceback" not in res.output
