@@ -79,16 +79,58 @@ def write(state: State) -> dict[str, Any]:
 
 
 def read(path: Path) -> dict[str, Any]:
-    """A checkpoint file; ValueError with a readable reason when it is not one."""
+    """A checkpoint held off the NVR: the JSON `recorder checkpoint --latest` prints, or what
+    the department's Prometheus holds of `recorder_checkpoint_info` — a saved scrape (text
+    exposition) or an HTTP API answer (`/api/v1/query?query=recorder_checkpoint_info{…}`),
+    whose `checkpoint` label is the signed checkpoint itself. ValueError with a readable
+    reason when it is none of these."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ValueError(f"{path}: not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not a checkpoint ({exc})") from None
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError:
+        data = _from_exposition(text)
+    if isinstance(data, dict) and data.get("kind") != KIND and "data" in data:
+        data = _from_api(data)
     if not isinstance(data, dict) or data.get("kind") != KIND:
-        raise ValueError(f"{path}: not a recorder checkpoint")
+        raise ValueError(f"{path}: not a recorder checkpoint (nor a Prometheus scrape or API "
+                         "answer holding recorder_checkpoint_info)")
     return data
+
+
+def _embedded(value: Any) -> Any:
+    try:
+        return json.loads(value) if isinstance(value, str) else None
+    except json.JSONDecodeError:
+        return None
+
+
+def _from_exposition(text: str) -> Any:
+    """The checkpoint label of the last recorder_checkpoint_info sample of a scrape."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found: Any = None
+    try:
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "recorder_checkpoint_info":
+                    found = _embedded(sample.labels.get("checkpoint")) or found
+    except ValueError:
+        return None
+    return found
+
+
+def _from_api(answer: dict[str, Any]) -> Any:
+    """The newest checkpoint among the series of a Prometheus query answer."""
+    result = (answer.get("data") or {}).get("result") or []
+    found = [_embedded((series.get("metric") or {}).get("checkpoint"))
+             for series in result if isinstance(series, dict)]
+    found = [cp for cp in found if isinstance(cp, dict)]
+    return max(found, key=lambda cp: float(cp.get("t", 0))) if found else None
 
 
 def latest(directory: Path) -> dict[str, Any] | None:

@@ -287,3 +287,51 @@ def test_beffroi_verifies_an_export_with_the_vaulted_nvr_key(moselle: Any, tmp_p
     forged = run_beffroi(["verify-export", made.slug, str(exports["forger"]), "-i",
                           str(moselle.root)])
     assert forged.exit_code == 1 and "another key" in forged.output, forged.output
+
+
+def test_what_the_departments_prometheus_keeps_of_a_checkpoint_is_a_witness(
+        recorded: State, tmp_path: Path) -> None:
+    """JRN-2 off the NVR: the recorder_checkpoint_info series the department scrapes carries
+    the signed checkpoint; a saved scrape, or the Prometheus API's answer, is a witness that
+    sees a rolled-back journal like the JSON of `recorder checkpoint --latest`."""
+    import json
+    import shutil
+
+    from recorder import checkpoint
+    from recorder.metrics import Metrics
+
+    conf = recorded.config
+    saved = tmp_path / "saved"
+    shutil.copytree(conf.state_dir, saved / "state")
+    recorded.journal.append("export", {"user": "mdupont", "camera": "cam1"})
+    cp = checkpoint.write(recorded)
+    metrics = Metrics(conf.storage_root)
+    metrics.checkpoint_written(cp)
+    scrape = tmp_path / "department" / "scrape.prom"
+    scrape.parent.mkdir()
+    scrape.write_bytes(metrics.render())
+    label = next(line for line in scrape.read_text().splitlines()
+                 if line.startswith("recorder_checkpoint_info{"))
+    assert '"sig\\":' in label  # the signed checkpoint itself, escaped as a label value
+    # the HTTP API's answer to /api/v1/query?query=recorder_checkpoint_info (its documented
+    # shape), holding an older and the newer checkpoint of this NVR
+    older = {**cp, "t": cp["t"] - 60}
+    api = tmp_path / "department" / "query.json"
+    api.write_text(json.dumps({"status": "success", "data": {"resultType": "vector", "result": [
+        {"metric": {"__name__": "recorder_checkpoint_info", "checkpoint": json.dumps(c)},
+         "value": [c["t"], "1"]} for c in (older, cp)]}}))
+    assert checkpoint.read(scrape) == cp and checkpoint.read(api) == cp
+    assert cli("verify", "--config", conf.source, "--witness", str(scrape)).returncode == 0
+    recorded.close()
+    shutil.rmtree(conf.state_dir)
+    shutil.copytree(saved / "state", conf.state_dir)
+    shutil.rmtree(conf.checkpoint_dir)  # the rollback takes the local checkpoints too
+    for witness in (scrape, api):
+        res = cli("verify", "--config", conf.source, "--witness", str(witness))
+        assert res.returncode == 1 and "witness" in res.stderr and "journal" in res.stderr, \
+            res.stderr
+    garbage = tmp_path / "department" / "other.prom"
+    garbage.write_text("# HELP x y\nx 1\n")
+    res = cli("verify", "--config", conf.source, "--witness", str(garbage))
+    assert res.returncode == 1 and "not a recorder checkpoint" in res.stderr
+    assert "Traceback" not in res.stderr
