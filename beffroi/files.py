@@ -188,6 +188,10 @@ def _hub_base(host: str, wg: str, paths: dict[str, Any], hub: dict[str, Any]
             RenderedFile(host, "crisis_cell", "common/chrony.conf.j2", f"{host}/chrony.conf",
                          paths["chrony_conf"], "TIME-1", "common", validate=CHRONY_CHECK,
                          notify=("Restart chrony",), variables={"chrony_serve_cameras": False}),
+            RenderedFile(host, "crisis_cell", "crisis_cell/wg-quick-dropin.conf.j2",
+                         f"{host}/systemd/wg-quick@{wg}.service.d/beffroi.conf",
+                         f"{paths['systemd_dir']}/wg-quick@{wg}.service.d/beffroi.conf",
+                         "NET-2", "crisis_cell", notify=("Restart WireGuard hub",)),
             RenderedFile(host, "crisis_cell", relpath=f"{host}/sshd_config", **_sshd(hub))]
 
 

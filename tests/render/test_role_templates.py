@@ -48,7 +48,6 @@ def _variables() -> dict[str, Any]:
         "sshd": dict(ctx["sshd"]),
         "crisis_cell_viewer_user": "beffroi-viewer", "crisis_cell_viewer_interval": "1min",
         "crisis_cell_viewer_state_dir": "/var/lib/beffroi-viewer",
-        "__crisis_cell_wg_use_userspace": True,
         "recorder_user": "beffroi-recorder", "recorder_venv": "/opt/beffroi/recorder",
         "recorder_config": "/etc/beffroi/recorder.toml",
         "recorder_state_dir": "/var/lib/beffroi/recorder",
@@ -57,7 +56,7 @@ def _variables() -> dict[str, Any]:
 
 
 UNITS = [("crisis_cell", "beffroi-viewer.service.j2"), ("crisis_cell", "beffroi-viewer.timer.j2"),
-         ("crisis_cell", "wg-quick-dropin.conf.j2"), ("firewall", "wg-quick-dropin.conf.j2"),
+         ("firewall", "wg-quick-dropin.conf.j2"),
          ("recorder", "beffroi-recorder.service.j2"), ("recorder", "beffroi-relay.service.j2")]
 UNIT_LINE = re.compile(r"#[^\n]*|\[[A-Za-z]+\]|[A-Za-z]+=[^\n]*|")
 

@@ -29,10 +29,14 @@ def _defaults(role: Path) -> dict[str, Any]:
 
 
 def _files() -> list[dict[str, Any]]:
-    """Every item of the intent's file list (every host of Évrange and the hub), redacted."""
+    """Every item of the intent's file list (every host of Évrange, the hub and the monitoring
+    host), redacted."""
+    from beffroi.files import monitoring_files
+    from beffroi.monitoring import monitoring_intent
+
     inv = load_inventory(REPO / "inventories" / "moselle")
     return [f.ansible() for f in site_intent(inv, "evrange").files
-            + hub_files(crisis_cell_intent(inv))]
+            + hub_files(crisis_cell_intent(inv)) + monitoring_files(monitoring_intent(inv))]
 
 
 def _expression(text: str) -> str:
