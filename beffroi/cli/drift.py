@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from beffroi.cli.output import console, err_console, print_error
 from beffroi.drift.report import EXIT_USAGE, DeviceDrift, Status, exit_code
@@ -128,6 +129,11 @@ def _print_table(results: list[DeviceDrift], show_diff: bool) -> None:
                       ", ".join(r.rules), r.detail)
     console.print(table)
     for r in results:
+        if r.status in (Status.DRIFTED, Status.UNREACHABLE):
+            # the whole finding on one line of its own: a table cell folds paths mid-word
+            console.print(Text.assemble((r.device, "bold"), f" {r.status.value} "
+                                        f"({', '.join(r.rules) or '-'}): {r.detail}"),
+                          soft_wrap=True, highlight=False)
         if show_diff and r.diff:
             console.print(f"[bold]{r.device}[/] ({r.site}, {r.kind})")
             console.print(r.diff, markup=False, highlight=False, soft_wrap=True)
