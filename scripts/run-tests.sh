@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it (after lint).
-#   1. everything that does not need the lab, two workers;
+#   1. everything that does not need the lab, two workers; then the browser tests, apart;
 #   2. the lab tests (podman systemd containers), one at a time;
 #   3. the Molecule scenarios (scripts/run-molecule.sh), when present.
 # pytest's exit 5 ("no tests collected") is a failure here: a suite that ran nothing is not green.
@@ -27,8 +27,12 @@ run_pytest() {
 }
 
 status=0
-run_pytest "unit, validation, recorder, network, dossiers" -n 2 -m "not lab" -q -p no:cacheprovider \
-  --timeout 600 || status=1
+run_pytest "unit, validation, recorder, network, dossiers" -n 2 -m "not lab and not browser" -q \
+  -p no:cacheprovider --timeout 600 || status=1
+# Playwright's sync API keeps an event loop running in its worker's main thread: the tests that
+# call asyncio.run() (ONVIF, events) must not share a process with it, so the browser runs apart.
+run_pytest "browser (Playwright on Debian's chromium)" -n 2 -m "browser and not lab" -q \
+  -p no:cacheprovider --timeout 600 || status=1
 run_pytest "lab" -m lab -q -p no:cacheprovider --timeout 900 || status=1
 if [ -x scripts/run-molecule.sh ]; then
   # Molecule's labs use the model's real subnets: the demo's lab (`make demo`) must make room.

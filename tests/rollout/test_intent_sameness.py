@@ -40,9 +40,13 @@ def _identity(root: Path, slug: str) -> dict[str, str]:
     doc = yaml.safe_load((root / "sites" / f"{slug}.yml").read_text(encoding="utf-8"))
     values = {str(doc["commune"]): "<commune>", slug.replace("-", "_"): "<slug_>",
               slug: "<slug>"}
+    shared = {str(v) for name in ("department.yml", "crisis-cell.yml")
+              for v in _leaves(yaml.safe_load((root / name).read_text(encoding="utf-8"))).values()}
     for path, value in _leaves(doc).items():
         text = str(value)
-        if IP.fullmatch(text) or KEY.match(text):
+        # a department host a site file names (the crisis cell as an alert relay) is no value
+        # of the commune's own
+        if (IP.fullmatch(text) or KEY.match(text)) and text not in shared:
             values[text] = "<" + ".".join(map(str, path)) + ">"
     return values
 

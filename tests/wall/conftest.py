@@ -23,6 +23,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "test_wall_browser" in str(item.fspath):
             item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
