@@ -5,6 +5,7 @@ during the test, rolled out against one crisis cell with the very commands an en
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -14,7 +15,11 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rollout_kit import beffroi, department
 
-pytestmark = pytest.mark.lab
+# Measured on 2 cores: 517 s (four communes converged, one of them recording for the first
+# time) — too slow for CI's lab job; the lab's owner runs it with BEFFROI_SLOW_LAB=1.
+pytestmark = [pytest.mark.lab,
+              pytest.mark.skipif(os.environ.get("BEFFROI_SLOW_LAB") != "1",
+                                 reason="slow lab test (~9 min): set BEFFROI_SLOW_LAB=1")]
 FOUR = ["evrange", "roussy-le-village", "hettange-grande", "kanfen"]
 
 
