@@ -12,6 +12,7 @@ import json
 import shlex
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -284,3 +285,29 @@ def drift_check(slug: str, inventory: Path, endpoints: Path, expected: int) -> C
     ok = len(devices) == expected and all(d["status"] == "ok" for d in devices)
     return Check(f"beffroi drift clean on all {expected} devices", ok,
                  f"exit {res.returncode}: " + ", ".join(states))
+
+
+# --- the commune console and the crisis-cell wall ----------------------------------------------
+def login_page_check(name: str, url: str, certificate: str) -> Check:
+    """`url` answers over TLS, trusting only the certificate the vault holds (NET-2), with a
+    login form (a password field) after its redirects."""
+    import ssl
+    import urllib.request
+
+    start = time.monotonic()
+    try:
+        tls = ssl.create_default_context(cadata=certificate)
+        # the vault's self-signed certificate is the only anchor (pinned); the tests' lab is
+        # readdressed, so its subjectAltName names the model's address, not the lab's
+        tls.check_hostname = False
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=tls))
+        with opener.open(url, timeout=20) as resp:
+            body = resp.read(200_000).decode("utf-8", "replace")
+            final, status = resp.geturl(), resp.status
+    except (OSError, ValueError, ssl.SSLError) as exc:
+        return Check(name, False, f"{url}: {exc}")
+    form = 'type="password"' in body
+    return Check(name, status == 200 and form,
+                 f"{final} → HTTP {status} in {(time.monotonic() - start) * 1000:.0f} ms, "
+                 f"certificate pinned from the vault, "
+                 + ("login form" if form else "no password field"))

@@ -5,7 +5,10 @@ deploy --site evrange`, `beffroi drift`); then the checks of beffroi/demo_checks
 product's job, each as a line with its figure: both cameras recorded at their declared size and
 rate (CAM-1..3), live video decoded by the crisis cell through WireGuard (ACC-4, NET-2), no
 recording reachable from it (ACC-4), `recorder verify` (REG-1, JRN-1/2), drift clean on the
-five devices, a second deploy changing nothing. Any failing line makes the exit non-zero.
+five devices, a second deploy changing nothing, the commune console and the crisis-cell wall
+answering their login page over TLS (NET-2), and one alert travelling: a camera's stream stops,
+its camera_down reaches the crisis cell's syslog route (beffroi/demo_alert.py). Any failing
+line makes the exit non-zero.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ from rich.console import Console
 from rich.table import Table
 
 from beffroi import demo_checks as dc
+from beffroi.demo_alert import Collector, alert_check, spooled
 from beffroi.deploy import PlayRun, deploy, lab_target
 from beffroi.intent import WG_INTERFACE, site_intent
 from beffroi.inventory import load_inventory
+from beffroi.lab import devices
 from beffroi.lab.access import ENDPOINTS_FILE, KEY_NAME
 from beffroi.lab.paths import state_dir
 from beffroi.lab.topology import DEFAULT_LAB, build_topology
@@ -43,6 +48,7 @@ class Durations:
 
     live_frames: int = 50       # frames the crisis cell decodes per camera
     segment_wait: float = 200   # seconds to wait for new segments at most
+    spool_wait: float = 320     # the route's backoff is capped at 300 s (recorder/schema.py)
 
 
 def _lab_up(slug: str, inventory: Path, log: Path, lab: str) -> tuple[int, float]:
@@ -112,6 +118,7 @@ def run_lab_demo(inventory: Path, slug: str, out: Path, durations: Durations = D
                                                  ensure_ascii=False, indent=2) + "\n",
                                       encoding="utf-8")
     _where(topo, slug)
+    _logins(inv, slug, inventory, ctx_of(inv, slug))
     failed = [c for c in checks if not c.ok]
     if failed:
         console.print(f"[red]{len(failed)} check(s) failed: "
@@ -138,6 +145,11 @@ def _prove(inv: Any, slug: str, topo: Any, inventory: Path, logs: Path,
 
     _wait("waiting for each camera's first closed segment on the NVR", durations.segment_wait,
           enough)
+    route = next(r for r in ctx["events"]["routes"] if r["partner_kind"] == "crisis_cell"
+                 and r["channel"]["type"] == "syslog")
+    # listening from now on, the collector takes what the route spooled while nobody listened
+    collector = Collector(cell, nvr, key, route["channel"]["host"], route["channel"]["port"])
+    collecting = collector.start()
     t0 = time.monotonic()
     before = dc.segments(nvr, key, storage, cams)
     checks += dc.recording_checks(before, ctx["cameras"])
@@ -175,7 +187,77 @@ def _prove(inv: Any, slug: str, topo: Any, inventory: Path, logs: Path,
 
     _wait("waiting for new segments on both cameras", durations.segment_wait, grew)
     checks.append(dc.segments_keep_coming(before, last, cams, time.monotonic() - t0))
+    checks += _web_checks(inv, slug, ctx)
+    try:
+        checks.append(_alert(inv, topo, nvr, key, ctx, route, collector, collecting, durations))
+    finally:
+        collector.stop()
     return checks
+
+
+def _web_checks(inv: Any, slug: str, ctx: dict[str, Any]) -> list[dc.Check]:
+    """The commune console (NVR, management side) and the crisis-cell wall answer their login
+    page over TLS, each certificate pinned from its vault (NET-2)."""
+    from beffroi.vault import read_vault
+
+    site_tls = read_vault(inv.vault_file(slug))["recorder_tls"]["certificate"]
+    out = [dc.login_page_check("commune console login over TLS (NET-2)", _console_url(ctx),
+                               str(site_tls))]
+    wall = inv.crisis_cell.wall
+    if wall is not None:
+        cell_tls = read_vault(inv.vault_file("crisis-cell"))["wall_tls"]["certificate"]
+        out.append(dc.login_page_check("crisis-cell wall login over TLS (ACC-3, NET-2)",
+                                       _wall_url(inv), str(cell_tls)))
+    return out
+
+
+def _console_url(ctx: dict[str, Any]) -> str:
+    return f"https://{ctx['site']['nvr']['ip']}:{ctx['ports']['recorder_api']}/"
+
+
+def _wall_url(inv: Any) -> str:
+    wall = inv.crisis_cell.wall
+    return f"https://{wall.address}:{wall.port}/"
+
+
+def _alert(inv: Any, topo: Any, nvr: Any, key: Path, ctx: dict[str, Any], route: dict[str, Any],
+           collector: Collector, collecting: bool, durations: Durations) -> dc.Check:
+    """One camera's stream stops in the lab; its camera_down reaches the crisis cell."""
+    if not collecting:
+        return dc.Check("alert travels: camera_down to the crisis cell", False, collector.error)
+    spool = f"{ctx['paths']['recorder_state_dir']}/events/spool/{route['id']}"
+    _wait(f"route {route['id']}: the NVR delivering what it spooled", durations.spool_wait,
+          lambda: spooled(nvr, key, spool) == 0)
+    cam = ctx["cameras"][0]["name"]
+    dev = next(d for d in topo.devices if d.camera == cam)
+    with console.status(f"{cam}: stream stopped, waiting for camera_down at the crisis cell"):
+        return alert_check(collector, cam, route["id"],
+                           lambda: devices.stop_one(topo.lab, dev.hostname, "rtsp"),
+                           lambda: devices.start(topo, inv, lambda _: None))
+
+
+def ctx_of(inv: Any, slug: str) -> dict[str, Any]:
+    """The commune's intent (no secrets revealed)."""
+    return site_intent(inv, slug).context()
+
+
+def _logins(inv: Any, slug: str, inventory: Path, ctx: dict[str, Any]) -> None:
+    """Where the console and the wall are, and where their first passwords are (never shown)."""
+    from beffroi.secrets import INITIAL_PASSWORD, RECORDER_USERS, WALL_RECIPIENTS
+
+    site = inv.sites[slug]
+    people = ", ".join(h.id for h in site.habilitations)
+    console.print(f"Commune console: [bold]{_console_url(ctx)}[/] (from the management side) — "
+                  f"accounts {people}; first passwords: ansible-vault view "
+                  f"{inv.vault_file(slug)} → {RECORDER_USERS}.<account>.{INITIAL_PASSWORD}",
+                  soft_wrap=True)
+    wall = inv.crisis_cell.wall
+    if wall is not None:
+        who = ", ".join(r.id for r in wall.recipients)
+        console.print(f"Crisis-cell wall: [bold]{_wall_url(inv)}[/] (recorder wall on "
+                      f"{inv.crisis_cell.hostname}) — accounts {who}; first passwords: "
+                      f"ansible-vault view {inv.vault_file('crisis-cell')} → "
+                      f"{WALL_RECIPIENTS}.<account>.{INITIAL_PASSWORD}", soft_wrap=True)
 
 
 def _live_viewer(inv: Any, slug: str) -> dc.Viewer:

@@ -20,6 +20,10 @@ export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 export BEFFROI_VAULT_PASSWORD_FILE="$PWD/lab/test-vault-password"
 
 QUICK=(common recorder site)
+# Not in ALL: molecule/workstation (evrange-ws) and molecule/monitoring (mf57-supervision) need
+# hosts beffroi/lab/topology.py does not create yet (the lab has no workstation, no monitoring
+# host with its own WireGuard peer); `lab up` refuses their platforms. Run them by name once
+# the topology holds them.
 ALL=(common firewall nvr recorder crisis_cell site)
 if [ $# -eq 0 ] || [ "$1" = all ]; then scenarios=("${ALL[@]}")
 elif [ "$1" = quick ]; then scenarios=("${QUICK[@]}")

@@ -213,6 +213,22 @@ def stop(lab: str) -> list[int]:
     return live
 
 
+def stop_one(lab: str, device: str, role: str) -> int | None:
+    """Kill one simulator of a device (a camera losing its stream); `start` brings it back."""
+    pid_file = _dir(lab) / f"{device}.{role}.pid"
+    pid = _read_pid(pid_file)
+    if pid is None or not _ours(pid):
+        return None
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    while _ours(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _ours(pid):
+        os.kill(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+    return pid
+
+
 def running(lab: str) -> dict[str, list[str]]:
     """device → its simulators as `role pid N` (or `role stopped`), from the state dir."""
     out: dict[str, list[str]] = {}

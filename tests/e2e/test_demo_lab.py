@@ -61,6 +61,21 @@ def test_drift_is_clean_on_all_five_devices_and_redeploy_changes_nothing(
     assert again["ok"] and "changed=0" in str(again["figure"]), again["figure"]
 
 
+def test_a_stopped_stream_raises_camera_down_at_the_crisis_cell_then_camera_back(
+        deployed: Deployed) -> None:
+    """The department's crisis-cell route (RFC 5424 over TLS into the tunnel) takes the alert."""
+    [alert] = _check(deployed, "alert travels")
+    assert alert["ok"], alert["figure"]
+    assert "camera_down received" in str(alert["figure"]), alert["figure"]
+    assert "route cellule-de-crise" in str(alert["figure"]), alert["figure"]
+
+
+def test_console_and_wall_answer_their_login_page_over_tls(deployed: Deployed) -> None:
+    for name in ("commune console login over TLS", "crisis-cell wall login over TLS"):
+        [page] = _check(deployed, name)
+        assert page["ok"] and "login form" in str(page["figure"]), page["figure"]
+
+
 def test_lab_status_shows_the_switch_and_cameras_simulators_running(
         deployed: Deployed) -> None:
     rows = {r.hostname: r for r in status(deployed.topo.lab)}

@@ -5,20 +5,36 @@ during the test, rolled out against one crisis cell with the very commands an en
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rollout_kit import beffroi, department
 
-pytestmark = pytest.mark.lab
+# Measured on 2 cores: 517 s (four communes converged, one of them recording for the first
+# time) — too slow for CI's lab job; the lab's owner runs it with BEFFROI_SLOW_LAB=1.
+pytestmark = [pytest.mark.lab,
+              pytest.mark.skipif(os.environ.get("BEFFROI_SLOW_LAB") != "1",
+                                 reason="slow lab test (~9 min): set BEFFROI_SLOW_LAB=1")]
 FOUR = ["evrange", "roussy-le-village", "hettange-grande", "kanfen"]
+
+
+def _record_arrete(inv: Path, slug: str) -> None:
+    """What the engineer does once the prefect signs (AUTH-1): the arrêté in the site file."""
+    path = inv / "sites" / f"{slug}.yml"
+    site = yaml.safe_load(path.read_text(encoding="utf-8"))
+    site["authorization"].update(arrete_ref="Arrêté préfectoral n° 2026-DCL-VP-0001 (test)",
+                                 issued="2026-10-01", expires="2031-09-30")
+    path.write_text(yaml.safe_dump(site, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def test_four_communes_roll_out_in_waves_against_one_crisis_cell(tmp_path: Path) -> None:
     inv = department(tmp_path / "moselle")  # Kanfen is made by `beffroi site new` here
+    _record_arrete(inv, "kanfen")  # without it AUTH-1 refuses recording, as it should
     up = beffroi("lab", "up", "-i", str(inv), *[a for s in FOUR for a in ("--site", s)])
     assert up.returncode == 0, up.stdout + up.stderr
     try:
