@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -52,16 +53,36 @@ def test_crisis_cell_ssh_and_recorder_api_time_out(lab: Any) -> None:
         assert "timed out" in msg, f"port {port}: expected a silent drop, got: {msg}"
 
 
+def _rtsp(user: str, password: str) -> str:
+    return RELAY.replace("rtsp://", f"rtsp://{quote(user, safe='')}:{quote(password, safe='')}@")
+
+
+def _live_person() -> tuple[str, str]:
+    """Évrange's live-only recipient (the SDIS operator) and the first password the vault holds
+    for them (ACC-3: a person's own account, journaled by name)."""
+    from beffroi.inventory import load_inventory
+    from beffroi.secrets import INITIAL_PASSWORD, RECORDER_USERS
+    from beffroi.vault import read_vault
+
+    inv = load_inventory(Path(__file__).resolve().parents[3] / "inventories" / "moselle")
+    person = next(h for h in inv.sites["evrange"].habilitations if list(h.rights) == ["live"])
+    secrets = read_vault(inv.vault_file("evrange"))
+    return person.id, str(secrets[RECORDER_USERS][person.id][INITIAL_PASSWORD])
+
+
 def test_live_relay_crosses_the_tunnel(lab: Any) -> None:
-    """ffprobe from the hub gets the camera's H.264 through spoke → firewall → NVR relay, with
-    the crisis cell's own account (ACC-3); anonymous viewers are refused."""
+    """ffprobe from the hub gets the camera's H.264 through spoke → firewall → NVR relay with a
+    live-only person's account (ACC-3); anonymous viewers are refused, and the hub's own account
+    is a health probe that may describe but never play (issue 12: no fake live_view)."""
     hub = lab("cdc57-hub")
     with hub.sudo():
         cred = json.loads(hub.check_output("cat /etc/beffroi/viewer.json"))["credentials"]
-    user, password = cred["evrange"]["user"], cred["evrange"]["password"]
-    authed = RELAY.replace("rtsp://", f"rtsp://{quote(user, safe='')}:{quote(password, safe='')}@")
+    probe = _rtsp(cred["evrange"]["user"], cred["evrange"]["password"])
     anonymous = hub.run("ffprobe -v error -rtsp_transport tcp -timeout 8000000 " + RELAY)
     assert anonymous.rc != 0, "ACC-3: the relay must refuse an anonymous viewer"
+    probed = hub.run(f"ffprobe -v error -rtsp_transport tcp -timeout 8000000 '{probe}'")
+    assert probed.rc != 0 and "403" in probed.stderr, "ACC-4: the probe account never plays"
+    authed = _rtsp(*_live_person())
     deadline = time.monotonic() + 60
     last = None
     while time.monotonic() < deadline:
