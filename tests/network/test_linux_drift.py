@@ -210,8 +210,10 @@ def test_drift_reaches_the_firewall_over_ssh_as_in_production(
     try:
         _run_container(name, f"{net}:ip={addr}")
         _converge_like_the_firewall_role(name, site, lab=True)   # root logs in by key
+        # restart, not start: sshd may have come up at boot between the intent's production
+        # sshd_config (root login off) and the lab's, and it reads its config only when it starts
         _podman("exec", "-i", name, "sh", "-c", "mkdir -p /root/.ssh && chmod 700 /root/.ssh && "
-                "cat > /root/.ssh/authorized_keys && systemctl start ssh",
+                "cat > /root/.ssh/authorized_keys && systemctl restart ssh",
                 stdin=key.with_suffix(".pub").read_text())
         eps = write_endpoints(tmp_path / "endpoints.yml", {
             site.ctx["firewall"]["hostname"]: {

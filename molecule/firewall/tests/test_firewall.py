@@ -21,9 +21,14 @@ def test_crisis_cell_may_reach_only_the_live_relay(lab: Any) -> None:
     fw = lab("evrange-fw")
     with fw.sudo():
         forward = fw.check_output("nft list chain inet beffroi forward")
-    from_hub = [line.strip() for line in forward.splitlines() if "10.58.0.1 " in line]
+    lines = [line.strip() for line in forward.splitlines()]
+    from_hub = [line for line in lines if line.startswith("ip saddr 10.58.0.1 ")]
     assert from_hub == ['ip saddr 10.58.0.1 ip daddr 10.57.0.99 tcp dport 8554 accept comment '
                         '"ACC-4: la cellule de crise lit le seul relais en direct, dans le tunnel"']
+    # the other way, only the recorder's alerts leave for the hub (issue 15): never a stream
+    to_hub = [line for line in lines if "ip daddr 10.58.0.1 " in line]
+    assert len(to_hub) == 1 and to_hub[0].startswith("ip saddr 10.57.0.99 ip daddr 10.58.0.1 ")
+    assert "8554" not in to_hub[0] and "NET-2" in to_hub[0]
 
 
 def test_ruleset_file_is_root_only_and_valid(lab: Any) -> None:
