@@ -22,9 +22,11 @@ from beffroi.findings import BeffroiError, has_errors
 from beffroi.safefile import path_problem
 
 DEFAULT_INVENTORY = Path("inventories/moselle")
+# markdown: a docstring's line breaks are the source's, not the terminal's — help rewraps them
 app = typer.Typer(help="Beffroi — a commune's video-protection site declared once, rendered "
                        "once, deployed, audited and documented from the same model.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  rich_markup_mode="markdown")
 site_app = typer.Typer(help="Manage commune sites.", no_args_is_help=True)
 app.add_typer(site_app, name="site")
 app.add_typer(dossier_app, name="dossier",
