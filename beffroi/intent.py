@@ -137,9 +137,9 @@ NVR_SECRETS_HINT = "add it with `scripts/vault-add-nvr-secrets.py INVENTORY SLUG
 def _recorder_tls(slug: str, secrets: dict[str, Any]) -> dict[str, str]:
     """NET-2: where the recorder finds its certificate and key, and their vault content."""
     tls = secrets.get(keys.RECORDER_TLS)
-    if not isinstance(tls, dict) or not {"certificate", "private_key"} <= set(tls):
-        raise BeffroiError(f"vault/{slug}.yml has no recorder_tls (the NVR's TLS certificate "
-                           f"and key, NET-2): {NVR_SECRETS_HINT}")
+    if not isinstance(tls, dict) or not set(keys.TLS_FIELDS) <= set(tls):
+        raise BeffroiError(f"vault/{slug}.yml has no {keys.RECORDER_TLS} (the NVR's TLS "
+                           f"certificate and key, NET-2): {NVR_SECRETS_HINT}")
     return {"cert_path": f"{RECORDER_TLS_DIR}/recorder.crt",
             "key_path": f"{RECORDER_TLS_DIR}/recorder.key",
             # as read (Sealed under Ansible: str() would unseal them)
@@ -153,7 +153,7 @@ def _crisis_cell_viewer(slug: str, cell_hostname: str, cell_name: str,
     password per commune, in the commune's vault. People are vouched for by the wall's tokens."""
     viewer = secrets.get(keys.CRISIS_CELL_VIEWER)
     if not isinstance(viewer, dict) or keys.USER_HASH not in viewer:
-        raise BeffroiError(f"vault/{slug}.yml has no crisis_cell_viewer (the crisis cell's "
+        raise BeffroiError(f"vault/{slug}.yml has no {keys.CRISIS_CELL_VIEWER} (the crisis cell's "
                            f"relay account, ACC-3): {NVR_SECRETS_HINT}")
     return {"id": cell_hostname, "name": cell_name, "role": "probe",
             "password_hash": viewer[keys.USER_HASH], "cameras": ["*"]}
@@ -319,7 +319,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
 def _workstation(site: Site, api_port: int, secrets: dict[str, Any]) -> dict[str, Any]:
     """The operator workstation (seed: « poste d'exploitation », 24" screen): a kiosk showing
     the commune console of its NVR, trusting the NVR's certificate and nothing else (NET-2)."""
-    tls = secrets.get("recorder_tls") or {}
+    tls = secrets.get(keys.RECORDER_TLS) or {}
     origin = f"https://{site.nvr.ip}:{api_port}"
     return {"hostname": site.workstation.hostname, "ip": str(site.workstation.ip),
             "console_url": f"{origin}/", "console_origin": origin,
@@ -514,9 +514,9 @@ def _viewer_password(inv: Inventory, slug: str, reveal: Reveal) -> str:
     """The crisis cell's relay password on this commune's NVR (from the commune's vault)."""
     if not reveal:
         return REDACTED
-    viewer = read_secrets(reveal, inv.vault_file(slug)).get("crisis_cell_viewer")
+    viewer = read_secrets(reveal, inv.vault_file(slug)).get(keys.CRISIS_CELL_VIEWER)
     if not isinstance(viewer, dict) or "password" not in viewer:
-        raise BeffroiError(f"vault/{slug}.yml has no crisis_cell_viewer: {NVR_SECRETS_HINT}")
+        raise BeffroiError(f"vault/{slug}.yml has no {keys.CRISIS_CELL_VIEWER}: {NVR_SECRETS_HINT}")
     return viewer["password"]  # type: ignore[no-any-return]  # Sealed under Ansible
 
 
@@ -566,11 +566,11 @@ def _wall(inv: Inventory, peers: list[dict[str, Any]], vault_path: Path,
         return None
     w = cell.wall
     secrets = read_secrets(reveal, vault_path) if reveal else {}
-    token_key = secrets.get("wall_token_key", REDACTED)
+    token_key = secrets.get(keys.WALL_TOKEN_KEY, REDACTED)
     if reveal:
         _check_wall_key(vault_path, token_key, w.public_key)
-    tls = secrets.get("wall_tls") or {"certificate": REDACTED, "private_key": REDACTED}
-    hashes = secrets.get("wall_recipients", {})
+    tls = secrets.get(keys.WALL_TLS) or dict.fromkeys(keys.TLS_FIELDS, REDACTED)
+    hashes = secrets.get(keys.WALL_RECIPIENTS, {})
     keys_dir = PATHS["wall_key_dir"]
     sites = {s.slug: s for s in inv.sites.values()}
     config = {
@@ -584,7 +584,7 @@ def _wall(inv: Inventory, peers: list[dict[str, Any]], vault_path: Path,
                                    "width": c.recording.width, "height": c.recording.height}
                                   for c in sites[p["slug"]].cameras]} for p in peers],
         "recipients": [{"id": r.id, "name": r.name, "service": r.service, "unit": r.unit,
-                        "password_hash": hashes.get(r.id, {}).get("password_hash", REDACTED),
+                        "password_hash": hashes.get(r.id, {}).get(keys.USER_HASH, REDACTED),
                         "cameras": list(r.cameras)} for r in w.recipients],
     }
     return {"user": WALL_USER, "config": config, "token_key": token_key,
@@ -603,7 +603,7 @@ def _check_wall_key(path: Path, private: object, public: str) -> None:
     except (ValueError, TypeError):
         key = None
     if not isinstance(key, Ed25519PrivateKey) or public_key_b64(key) != public:
-        raise BeffroiError(f"ACC-3: {path} wall_token_key is missing or is not the private key "
-                           "of crisis-cell.yml wall.public_key (the NVRs would refuse every "
-                           "token): run scripts/vault-add-wall-secrets.py and copy the public "
-                           "key it prints")
+        raise BeffroiError(f"ACC-3: {path} {keys.WALL_TOKEN_KEY} is missing or is not the "
+                           "private key of crisis-cell.yml wall.public_key (the NVRs would "
+                           "refuse every token): run scripts/vault-add-wall-secrets.py and copy "
+                           "the public key it prints")
