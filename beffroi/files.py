@@ -150,7 +150,21 @@ def hub_files(hub: dict[str, Any]) -> list[RenderedFile]:
     """The crisis cell hub's files, from its intent (`crisis_cell_intent`). Its chrony file is
     rendered by role common only (from the department's servers; drift does not audit the hub)."""
     host, wg, paths = hub["hostname"], hub["interface"], hub["paths"]
-    return [*_hub_base(host, wg, paths, hub), *_wall_files(hub)]
+    return [*_hub_base(host, wg, paths, hub), *_viewer_files(hub), *_wall_files(hub)]
+
+
+def _viewer_files(hub: dict[str, Any]) -> list[RenderedFile]:
+    """The health probe of the communes' live relays (ACC-4, issue 12): its configuration
+    (the relay passwords, readable by the probe's group only) and its oneshot unit on a timer."""
+    host, paths = hub["hostname"], hub["paths"]
+    common: dict[str, Any] = {"rule": "ACC-4", "role": "crisis_cell",
+                              "notify": ("Run the viewer",)}
+    return [RenderedFile(host, "crisis_cell", "crisis_cell/viewer.json.j2", f"{host}/viewer.json",
+                         paths["viewer_config"], group=hub["viewer"]["user"], mode="0640",
+                         secret=True, **common),
+            *(RenderedFile(host, "crisis_cell", f"crisis_cell/{unit}.j2", f"{host}/systemd/{unit}",
+                           f"{paths['systemd_dir']}/{unit}", **common)
+              for unit in ("beffroi-viewer.service", "beffroi-viewer.timer"))]
 
 
 def _wall_files(hub: dict[str, Any]) -> list[RenderedFile]:

@@ -48,6 +48,8 @@ PATHS = {
     "sshd_config": "/etc/ssh/sshd_config",
     # the crisis cell: its health probe's status, the wall (issue 14 §3)
     "viewer_state_dir": "/var/lib/beffroi-viewer",
+    "viewer_config": "/etc/beffroi/viewer.json",
+    "viewer_program": "/usr/local/bin/beffroi-live-view",
     "wall_venv": "/opt/beffroi/wall",
     "wall_config": "/etc/beffroi/wall.json",
     "wall_key_dir": "/etc/beffroi/wall-keys",
@@ -55,6 +57,9 @@ PATHS = {
     "wall_journal_key": "/var/lib/beffroi/wall-journal-key/journal.pem",
 }
 WALL_USER = "beffroi-wall"
+# ACC-4: the crisis cell's health probe of every live relay (a DESCRIBE, never a view): its
+# account, how often it runs (systemd time span), seconds before a stream counts as down.
+VIEWER = {"user": "beffroi-viewer", "interval": "1min", "timeout": 8}
 KIOSK_USER = "beffroi-kiosk"
 # NET-3: administration over SSH with keys only, members of one group, never root (a lab whose
 # controller connects as root overrides `permit_root_login` in its own configuration only).
@@ -553,8 +558,20 @@ def crisis_cell_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[s
             "address": f"{cell.vpn_address}/{dept.addressing.vpn_pool.prefixlen}",
             "listen_port": cell.wireguard_port, "private_key": key,
             "interface": WG_INTERFACE, "peers": peers, "paths": dict(PATHS),
-            "sshd": dict(SSHD),
+            "sshd": dict(SSHD), "viewer": _viewer(peers),
             "wall": _wall(inv, peers, path, reveal_secrets)}
+
+
+def _viewer(peers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The health probe (ACC-4, issue 12): its viewer.json as data — each commune's live relay
+    mounts, nothing else, and the crisis cell's probe account on each NVR."""
+    config = {"timeout": VIEWER["timeout"], "state_dir": PATHS["viewer_state_dir"],
+              "streams": [{"commune": p["commune"], "slug": p["slug"], "camera": camera,
+                           "url": f"{p['live_relay']}/{camera}"}
+                          for p in peers for camera in p["cameras"]],
+              "credentials": {p["slug"]: {"user": p["relay_user"],
+                                          "password": p["relay_password"]} for p in peers}}
+    return {**VIEWER, "config": config}
 
 
 def _wall(inv: Inventory, peers: list[dict[str, Any]], vault_path: Path,
