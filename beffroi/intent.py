@@ -46,6 +46,10 @@ PATHS = {
     "recorder_checkpoint_dir": "/var/lib/beffroi/checkpoints",
     "systemd_dir": "/etc/systemd/system",
     "sshd_config": "/etc/ssh/sshd_config",
+    # role common's baseline files (journald, security updates, the administrators' sudo)
+    "journald_dropin": "/etc/systemd/journald.conf.d/beffroi.conf",
+    "apt_conf_dir": "/etc/apt/apt.conf.d",
+    "sudoers_admins": "/etc/sudoers.d/beffroi-admins",
     # the crisis cell: its health probe's status, the wall (issue 14 §3)
     "viewer_state_dir": "/var/lib/beffroi-viewer",
     "viewer_config": "/etc/beffroi/viewer.json",
@@ -65,6 +69,17 @@ KIOSK_USER = "beffroi-kiosk"
 # controller connects as root overrides `permit_root_login` in its own configuration only).
 SSHD = {"port": SSH_PORT, "permit_root_login": "no", "admin_group": "beffroi-admins",
         "max_auth_tries": 3, "client_alive_interval": 300}
+# JRN-1: every host keeps its system journal (logins, sudo, configuration changes) on disk,
+# bounded in size and age.
+JOURNALD = {"storage": "persistent", "system_max_use": "1G", "max_retention": "1year"}
+# NET-3: the Debian security archive daily, in apt's own words; never an automatic reboot (an
+# NVR records continuously: a reboot is planned by a person).
+UPGRADES = {"update_package_lists": "1", "unattended_upgrade": "1", "automatic_reboot": "false"}
+
+
+def baseline() -> dict[str, Any]:
+    """Role common's decisions for every Linux host (NET-3, JRN-1), in each host's context."""
+    return {"sshd": dict(SSHD), "journald": dict(JOURNALD), "upgrades": dict(UPGRADES)}
 
 
 @dataclass(frozen=True)
@@ -310,7 +325,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
         },
         "monitoring": monitoring,
         "paths": dict(PATHS),
-        "sshd": dict(SSHD),
+        **baseline(),
         "workstation": _workstation(site, d.recorder_api_port, secrets),
         "services": _services(site),
         "events": alerts.recorder_events(site, dept, cell),  # issue 15: [events] of recorder
@@ -558,7 +573,7 @@ def crisis_cell_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[s
             "address": f"{cell.vpn_address}/{dept.addressing.vpn_pool.prefixlen}",
             "listen_port": cell.wireguard_port, "private_key": key,
             "interface": WG_INTERFACE, "peers": peers, "paths": dict(PATHS),
-            "sshd": dict(SSHD), "viewer": _viewer(peers),
+            **baseline(), "viewer": _viewer(peers),
             "wall": _wall(inv, peers, path, reveal_secrets)}
 
 
