@@ -76,6 +76,9 @@ def site_files(ctx: dict[str, Any]) -> list[RenderedFile]:
         RenderedFile(fw, "firewall", "firewall/nftables.conf.j2", f"{fw}/nftables.conf",
                      paths["nftables_conf"], "NET-1", "firewall", mode="0600",
                      validate=NFT_CHECK, notify=("Reload nftables",)),
+        RenderedFile(fw, "firewall", "firewall/sysctl-forward.conf.j2",
+                     f"{fw}/sysctl.d/60-beffroi-forward.conf", paths["sysctl_forward"], "NET-1",
+                     "firewall"),  # the role applies it when the live setting is off
         RenderedFile(fw, "firewall", "firewall/wg-spoke.conf.j2", f"{fw}/{wg}.conf",
                      f"{paths['wireguard_dir']}/{wg}.conf", "NET-2", "firewall", mode="0600",
                      validate=WG_CHECK, secret=True, notify=("Restart WireGuard spoke",)),
@@ -155,11 +158,11 @@ def _workstation_files(ctx: dict[str, Any]) -> list[RenderedFile]:
     common: dict[str, Any] = {"role": "workstation"}
     return [
         RenderedFile(host, "workstation", "workstation/site-ca.crt.j2", f"{host}/site-ca.crt",
-                     f"/usr/local/share/ca-certificates/{ws['ca_name']}.crt", "NET-2",
+                     f"{ctx['paths']['ca_trust_dir']}/{ws['ca_name']}.crt", "NET-2",
                      notify=("Update CA trust",), **common),
         RenderedFile(host, "workstation", "workstation/chromium-policy.json.j2",
                      f"{host}/chromium-policy.json",
-                     "/etc/chromium/policies/managed/beffroi-kiosk.json", "ACC-2",
+                     ctx["paths"]["chromium_policy"], "ACC-2",
                      notify=("Restart kiosk",), **common),
         RenderedFile(host, "workstation", "workstation/beffroi-kiosk.service.j2",
                      f"{host}/systemd/beffroi-kiosk.service",

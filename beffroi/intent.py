@@ -35,11 +35,13 @@ RECORDER_USER = "beffroi-recorder"
 # Where things live on the Linux hosts: `beffroi/files.py` and the roles read them from here.
 PATHS = {
     "nftables_conf": "/etc/nftables.conf",
+    "sysctl_forward": "/etc/sysctl.d/60-beffroi-forward.conf",  # NET-1: the firewall routes
     "wireguard_dir": "/etc/wireguard",
     "chrony_conf": "/etc/chrony/chrony.conf",
     "nut_dir": "/etc/nut",
     "recorder_config": "/etc/beffroi/recorder.toml",
     "recorder_venv": "/opt/beffroi/recorder",
+    "recorder_wheelhouse": "/opt/beffroi/wheels",   # the wheels the venv installs offline
     "recorder_state_dir": "/var/lib/beffroi/recorder",
     # JRN-2: the key is not kept beside what it signs, nor are the signed checkpoints
     "recorder_signing_key": "/var/lib/beffroi/recorder-key/signing.pem",
@@ -50,11 +52,15 @@ PATHS = {
     "journald_dropin": "/etc/systemd/journald.conf.d/beffroi.conf",
     "apt_conf_dir": "/etc/apt/apt.conf.d",
     "sudoers_admins": "/etc/sudoers.d/beffroi-admins",
+    # the operator workstation's kiosk: the site CA in the system trust store, the browser policy
+    "ca_trust_dir": "/usr/local/share/ca-certificates",
+    "chromium_policy": "/etc/chromium/policies/managed/beffroi-kiosk.json",
     # the crisis cell: its health probe's status, the wall (issue 14 §3)
     "viewer_state_dir": "/var/lib/beffroi-viewer",
     "viewer_config": "/etc/beffroi/viewer.json",
     "viewer_program": "/usr/local/bin/beffroi-live-view",
     "wall_venv": "/opt/beffroi/wall",
+    "wall_wheelhouse": "/opt/beffroi/wall-wheels",
     "wall_config": "/etc/beffroi/wall.json",
     "wall_key_dir": "/etc/beffroi/wall-keys",
     "wall_state_dir": "/var/lib/beffroi/wall",
