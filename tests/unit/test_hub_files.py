@@ -17,6 +17,7 @@ from beffroi.files import RenderedFile, hub_files
 from beffroi.intent import crisis_cell_intent
 from beffroi.inventory import load_inventory
 from beffroi.render import render_crisis_cell
+from beffroi.secrets import REDACTED
 
 REPO = Path(__file__).resolve().parents[2]
 MOSELLE = REPO / "inventories" / "moselle"
@@ -94,3 +95,55 @@ def test_moving_the_viewer_config_moves_its_item_and_the_unit_reading_it(
     assert rendered["crisis_cell/viewer.json.j2"][0].dest == moved
     unit = rendered["crisis_cell/beffroi-viewer.service.j2"][1]
     assert f"--config {moved}\n" in unit
+
+
+def test_ansible_renders_the_hub_items_as_the_renderer_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The role's loops (the viewer's, role common's baseline) through the real inventory plugin
+    and vault: the bytes `beffroi render` writes, relay passwords included."""
+    import os
+    import subprocess
+    import sys
+
+    from beffroi.render import render_file
+
+    out = tmp_path / "out"
+    out.mkdir()
+    loops = [("viewer", "selectattr('notify', 'equalto', ['Run the viewer'])", "hub",
+              "beffroi_hub"),
+             ("journald", "selectattr('template', 'equalto', 'common/journald.conf.j2')",
+              "journald", "item.variables.journald"),
+             ("upgrades", "selectattr('template', 'in', ['common/auto-upgrades.j2', "
+              "'common/unattended-upgrades.j2'])", "upgrades", "item.variables.upgrades"),
+             ("sudoers", "selectattr('template', 'equalto', 'common/sudoers.j2')",
+              "admin_group", "item.variables.admin_group")]
+    tasks = [{"name": name, "ansible.builtin.template": {
+                "src": f"{REPO}/templates/{{{{ item.template }}}}",
+                "dest": f"{out}/{{{{ item.relpath | basename }}}}", "mode": "0600"},
+              "loop": f"{{{{ beffroi_files | {select} | list }}}}",
+              "vars": {var: f"{{{{ {value} }}}}"}, "no_log": True}
+             for name, select, var, value in loops]
+    play = tmp_path / "play.yml"
+    play.write_text(json.dumps([{"hosts": "cdc57-hub", "connection": "local",
+                                 "gather_facts": False, "tasks": tasks}]), encoding="utf-8")
+    env = {**{k: v for k, v in os.environ.items() if k != "ANSIBLE_VAULT_PASSWORD_FILE"},
+           "ANSIBLE_CONFIG": str(REPO / "lab" / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+           "PYTHONPATH": str(REPO)}
+    done = subprocess.run([str(Path(sys.executable).with_name("ansible-playbook")), "-i",
+                           str(MOSELLE), str(play), "-e",
+                           "ansible_python_interpreter={{ ansible_playbook_python }}"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    monkeypatch.setenv("BEFFROI_VAULT_PASSWORD_FILE", str(REPO / "lab" / "test-vault-password"))
+    inv = load_inventory(MOSELLE)
+    hub = crisis_cell_intent(inv, reveal_secrets=True)
+    by_role = {o.relpath: t for o, t in render_crisis_cell(inv, reveal_secrets=True).items()}
+    wanted = {f.relpath.rsplit("/", 1)[-1]: by_role[f.relpath] if f.role == "crisis_cell"
+              else render_file(hub, f)
+              for f in hub_files(hub) if f.template in VIEWER_TEMPLATES
+              or (f.role == "common" and f.template not in ("common/chrony.conf.j2",
+                                                            "common/sshd_config.j2"))}
+    assert len(wanted) == 7 and "credentials" in wanted["viewer.json"]
+    assert REDACTED not in wanted["viewer.json"]  # the real relay passwords, decrypted
+    for name, text in wanted.items():
+        assert (out / name).read_text(encoding="utf-8") == text, name
