@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from beffroi import __version__
 from beffroi.findings import BeffroiError
-from beffroi.intent import PATHS, baseline
+from beffroi.intent import PATHS, WG_INTERFACE, baseline
 from beffroi.inventory import VAULT_DIR, Inventory
 from beffroi.model import Department
 from beffroi.model.monitoring import Monitoring
@@ -37,7 +37,6 @@ MONITORING_PATHS = {
     **{key: PATHS[key] for key in ("wireguard_dir", "chrony_conf", "sshd_config",
                                    "journald_dropin", "apt_conf_dir", "sudoers_admins")},
 }
-WG_INTERFACE = "wg-beffroi"
 RECORDER_JOB = "beffroi-recorder-"        # + slug: one scrape job per NVR
 
 
