@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from recorder import legal
+
+# the floors as the checklist states them, from their one home (recorder/legal.py)
+_NARROW = "×".join(map(str, legal.NARROW_MIN))
+_OTHER = "×".join(map(str, legal.OTHER_MIN))
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -25,7 +31,8 @@ _RULES: tuple[Rule, ...] = (
     Rule("AUTH-4", "Filming the public highway is reserved to public authorities", "CSI R251-1"),
     Rule("AUTH-5", "Each purpose carries its data-protection regime",
          "CNIL (Directive 2016/680 / RGPD)"),
-    Rule("RET-1", "0 < retention_days ≤ min(30, authorization maximum)", "CSI L252-5"),
+    Rule("RET-1", f"0 < retention_days ≤ min({legal.RETENTION_MAX_DAYS}, authorization maximum)",
+         "CSI L252-5"),
     Rule("RET-2", "Oldest non-held segment never older than retention + 1 day", "CSI L252-5"),
     Rule("REG-1", "Register of recordings, destructions, transmissions", "ex-R252-11 (verify)"),
     Rule("REG-2", "Préfet told the go-live date before the first recording", "ex-R252-11 (verify)"),
@@ -36,11 +43,13 @@ _RULES: tuple[Rule, ...] = (
          "CSI R253-3 II 2° a)"),
     Rule("ACC-3", "Recipients outside the commune: listed services only", "CSI L252-3"),
     Rule("ACC-4", "Crisis cell sees live streams only", "seed annexe 1; CSI L252-3"),
-    Rule("ACC-5", "Personal accounts, strong passwords (policy ≥ 12 chars)",
+    Rule("ACC-5",
+         f"Personal accounts, strong passwords (policy ≥ {legal.PASSWORD_MIN_LENGTH} chars)",
          "CNIL mise en demeure 2021"),
-    Rule("CAM-1", "Narrow-field recorded stream ≥ 704×576", "Arrêté du 3 août 2007 art. 2"),
-    Rule("CAM-2", "Every other recorded stream ≥ 352×288", "Arrêté du 3 août 2007 art. 2"),
-    Rule("CAM-3", "Narrow ≥ 12 fps, others ≥ 6 fps, real capture rate",
+    Rule("CAM-1", f"Narrow-field recorded stream ≥ {_NARROW}", "Arrêté du 3 août 2007 art. 2"),
+    Rule("CAM-2", f"Every other recorded stream ≥ {_OTHER}", "Arrêté du 3 août 2007 art. 2"),
+    Rule("CAM-3", f"Narrow ≥ {legal.NARROW_MIN_FPS} fps, others ≥ {legal.OTHER_MIN_FPS} fps, "
+         "real capture rate",
          "Arrêté du 3 août 2007 art. 2, annexe 1 §3"),
     Rule("CAM-4", "Date, time and camera location retrievable at any point",
          "Arrêté du 3 août 2007 art. 2"),

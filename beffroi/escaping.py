@@ -194,6 +194,24 @@ def systemd_word(value: Any) -> str:
     return systemd_value(_word(value, "systemd", "\"'\\;"))
 
 
+# --- apt.conf: `Key "value";`, a value has no escape for `"` and `;` `{` `}` are syntax -----
+
+def apt_word(value: Any) -> str:
+    """One word inside an apt.conf double-quoted value."""
+    return _word(value, "apt.conf", "\"';{}")
+
+
+# --- sudoers: `%group host=(runas) command`; `,` `:` `=` `(` `!` `%` `#` are syntax ---------
+
+def sudoers_word(value: Any) -> str:
+    """A user or group name in a sudoers rule (names only: no sudoers syntax, no quoting)."""
+    text = _word(value, "sudoers")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", text):
+        raise UnsafeValue(f"sudoers: {text!r} is not a plain account or group name (letters, "
+                          "digits, '_', '.', '-'), and sudoers would read the rest as syntax")
+    return text
+
+
 # --- OpenSSH sshd_config: `Keyword argument`, `#` starts a comment -----------------------------
 
 def sshd_word(value: Any) -> str:
@@ -371,6 +389,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "systemd_value": systemd_value, "systemd_word": systemd_word,
     "systemd_comment": _comment("systemd"),
     "sshd_word": sshd_word, "sshd_comment": _comment("sshd_config"),
+    "apt_word": apt_word, "sudoers_word": sudoers_word,
     "nut_word": nut_word, "nut_string": nut_string, "nut_comment": _comment("NUT"),
     "to_toml": to_toml, "toml_comment": _comment("TOML"),
     "to_yaml": to_yaml, "yaml_comment": _comment("YAML"), "to_json": to_json,

@@ -14,6 +14,8 @@ from typing import Any
 NFT_CHECK = "/usr/sbin/nft -c -f %s"
 CHRONY_CHECK = "/usr/sbin/chronyd -p -f %s"
 SSHD_CHECK = "/usr/sbin/sshd -T -f %s"
+APT_CHECK = "/usr/bin/apt-config -c %s dump"
+SUDOERS_CHECK = "/usr/sbin/visudo -cf %s"
 # wg-quick parses it (it wants a NAME.conf path) and the private key must derive a public key.
 WG_CHECK = ("/bin/sh -c 'd=$(mktemp -d) && cp \"$1\" \"$d/wgcheck.conf\" && wg-quick strip "
             "\"$d/wgcheck.conf\" > \"$d/stripped\" && sed -n \"s/^PrivateKey *= *//p\" "
@@ -68,13 +70,15 @@ def site_files(ctx: dict[str, Any]) -> list[RenderedFile]:
     chrony: dict[str, Any] = {"template": "common/chrony.conf.j2", "dest": paths["chrony_conf"],
               "rule": "TIME-1", "role": "common", "validate": CHRONY_CHECK,
               "notify": ("Restart chrony",)}
-    sshd = _sshd(ctx)
     nut: dict[str, Any] = {"rule": "CAM-9", "role": "nvr", "group": "nut", "mode": "0640",
            "notify": ("Restart NUT",)}
     files = [
         RenderedFile(fw, "firewall", "firewall/nftables.conf.j2", f"{fw}/nftables.conf",
                      paths["nftables_conf"], "NET-1", "firewall", mode="0600",
                      validate=NFT_CHECK, notify=("Reload nftables",)),
+        RenderedFile(fw, "firewall", "firewall/sysctl-forward.conf.j2",
+                     f"{fw}/sysctl.d/60-beffroi-forward.conf", paths["sysctl_forward"], "NET-1",
+                     "firewall"),  # the role applies it when the live setting is off
         RenderedFile(fw, "firewall", "firewall/wg-spoke.conf.j2", f"{fw}/{wg}.conf",
                      f"{paths['wireguard_dir']}/{wg}.conf", "NET-2", "firewall", mode="0600",
                      validate=WG_CHECK, secret=True, notify=("Restart WireGuard spoke",)),
@@ -84,7 +88,7 @@ def site_files(ctx: dict[str, Any]) -> list[RenderedFile]:
                      "firewall", notify=("Restart WireGuard spoke",)),
         RenderedFile(fw, "firewall", relpath=f"{fw}/chrony.conf",
                      variables={"chrony_serve_cameras": False}, **chrony),
-        RenderedFile(fw, "firewall", relpath=f"{fw}/sshd_config", **sshd),
+        *_baseline(ctx, fw, "firewall"),
         RenderedFile(nvr, "nvr", "nvr/recorder.toml.j2", f"{nvr}/recorder.toml",
                      paths["recorder_config"], "RET-1", "recorder", group=recorder_group,
                      mode="0640", validate=f"{paths['recorder_venv']}/bin/recorder check-config %s",
@@ -96,7 +100,7 @@ def site_files(ctx: dict[str, Any]) -> list[RenderedFile]:
                              ("beffroi-relay.service", "ACC-4"))),
         RenderedFile(nvr, "nvr", relpath=f"{nvr}/chrony.conf",
                      variables={"chrony_serve_cameras": True}, **chrony),
-        RenderedFile(nvr, "nvr", relpath=f"{nvr}/sshd_config", **sshd),
+        *_baseline(ctx, nvr, "nvr"),
         *(RenderedFile(nvr, "nvr", f"nvr/{name}.j2", f"{nvr}/nut/{name}",
                        f"{paths['nut_dir']}/{name}", secret=name != "ups.conf",
                        validate=UPS_CHECK if name == "ups.conf" else "", **nut)
@@ -120,6 +124,32 @@ def _sshd(ctx: dict[str, Any]) -> dict[str, Any]:
             "notify": ("Reload sshd",), "variables": {"sshd": dict(ctx["sshd"])}}
 
 
+def _baseline(ctx: dict[str, Any], host: str, kind: str, sshd: bool = True
+              ) -> list[RenderedFile]:
+    """Role common's files of a Linux host, from the intent's `baseline()` decisions: sshd
+    (NET-3), the journal kept on disk (JRN-1), daily security updates and never a reboot
+    (NET-3), the administrators' passwordless sudo (NET-3: they have SSH keys only)."""
+    paths, apt = ctx["paths"], ctx["paths"]["apt_conf_dir"]
+    common: dict[str, Any] = {"role": "common"}
+    upgrades: dict[str, Any] = {"rule": "NET-3", "validate": APT_CHECK,
+                                "variables": {"upgrades": dict(ctx["upgrades"])}, **common}
+    return [
+        *([RenderedFile(host, kind, relpath=f"{host}/sshd_config", **_sshd(ctx))] if sshd
+          else []),
+        RenderedFile(host, kind, "common/journald.conf.j2", f"{host}/journald/beffroi.conf",
+                     paths["journald_dropin"], "JRN-1", notify=("Restart journald",),
+                     variables={"journald": dict(ctx["journald"])}, **common),
+        RenderedFile(host, kind, "common/auto-upgrades.j2", f"{host}/apt/20auto-upgrades",
+                     f"{apt}/20auto-upgrades", **upgrades),
+        RenderedFile(host, kind, "common/unattended-upgrades.j2",
+                     f"{host}/apt/52beffroi-unattended-upgrades",
+                     f"{apt}/52beffroi-unattended-upgrades", **upgrades),
+        RenderedFile(host, kind, "common/sudoers.j2", f"{host}/sudoers.d/beffroi-admins",
+                     paths["sudoers_admins"], "NET-3", mode="0440", validate=SUDOERS_CHECK,
+                     variables={"admin_group": ctx["sshd"]["admin_group"]}, **common),
+    ]
+
+
 def _workstation_files(ctx: dict[str, Any]) -> list[RenderedFile]:
     """The operator workstation's kiosk (issue 14 §4): the site's CA in the system trust store,
     the browser's managed policy (the console only), the kiosk unit."""
@@ -128,16 +158,18 @@ def _workstation_files(ctx: dict[str, Any]) -> list[RenderedFile]:
     common: dict[str, Any] = {"role": "workstation"}
     return [
         RenderedFile(host, "workstation", "workstation/site-ca.crt.j2", f"{host}/site-ca.crt",
-                     f"/usr/local/share/ca-certificates/{ws['ca_name']}.crt", "NET-2",
+                     f"{ctx['paths']['ca_trust_dir']}/{ws['ca_name']}.crt", "NET-2",
                      notify=("Update CA trust",), **common),
         RenderedFile(host, "workstation", "workstation/chromium-policy.json.j2",
                      f"{host}/chromium-policy.json",
-                     "/etc/chromium/policies/managed/beffroi-kiosk.json", "ACC-2",
+                     ctx["paths"]["chromium_policy"], "ACC-2",
                      notify=("Restart kiosk",), **common),
         RenderedFile(host, "workstation", "workstation/beffroi-kiosk.service.j2",
                      f"{host}/systemd/beffroi-kiosk.service",
                      f"{ctx['paths']['systemd_dir']}/beffroi-kiosk.service", "ACC-2",
                      notify=("Restart kiosk",), **common),
+        # role common runs there too; its list carries no sshd_config (as before issue 11)
+        *_baseline(ctx, host, "workstation", sshd=False),
     ]
 
 
@@ -150,7 +182,21 @@ def hub_files(hub: dict[str, Any]) -> list[RenderedFile]:
     """The crisis cell hub's files, from its intent (`crisis_cell_intent`). Its chrony file is
     rendered by role common only (from the department's servers; drift does not audit the hub)."""
     host, wg, paths = hub["hostname"], hub["interface"], hub["paths"]
-    return [*_hub_base(host, wg, paths, hub), *_wall_files(hub)]
+    return [*_hub_base(host, wg, paths, hub), *_viewer_files(hub), *_wall_files(hub)]
+
+
+def _viewer_files(hub: dict[str, Any]) -> list[RenderedFile]:
+    """The health probe of the communes' live relays (ACC-4, issue 12): its configuration
+    (the relay passwords, readable by the probe's group only) and its oneshot unit on a timer."""
+    host, paths = hub["hostname"], hub["paths"]
+    common: dict[str, Any] = {"rule": "ACC-4", "role": "crisis_cell",
+                              "notify": ("Run the viewer",)}
+    return [RenderedFile(host, "crisis_cell", "crisis_cell/viewer.json.j2", f"{host}/viewer.json",
+                         paths["viewer_config"], group=hub["viewer"]["user"], mode="0640",
+                         secret=True, **common),
+            *(RenderedFile(host, "crisis_cell", f"crisis_cell/{unit}.j2", f"{host}/systemd/{unit}",
+                           f"{paths['systemd_dir']}/{unit}", **common)
+              for unit in ("beffroi-viewer.service", "beffroi-viewer.timer"))]
 
 
 def _wall_files(hub: dict[str, Any]) -> list[RenderedFile]:
@@ -192,7 +238,7 @@ def _hub_base(host: str, wg: str, paths: dict[str, Any], hub: dict[str, Any]
                          f"{host}/systemd/wg-quick@{wg}.service.d/beffroi.conf",
                          f"{paths['systemd_dir']}/wg-quick@{wg}.service.d/beffroi.conf",
                          "NET-2", "crisis_cell", notify=("Restart WireGuard hub",)),
-            RenderedFile(host, "crisis_cell", relpath=f"{host}/sshd_config", **_sshd(hub))]
+            *_baseline(hub, host, "crisis_cell")]
 
 
 def monitoring_files(mon: dict[str, Any]) -> list[RenderedFile]:
@@ -224,5 +270,5 @@ def monitoring_files(mon: dict[str, Any]) -> list[RenderedFile]:
                               paths["chrony_conf"], "TIME-1", "common", validate=CHRONY_CHECK,
                               notify=("Restart chrony",),
                               variables={"chrony_serve_cameras": False}))
-    files.append(RenderedFile(host, kind, relpath=f"{host}/sshd_config", **_sshd(mon)))
+    files += _baseline(mon, host, kind)
     return files

@@ -35,31 +35,57 @@ RECORDER_USER = "beffroi-recorder"
 # Where things live on the Linux hosts: `beffroi/files.py` and the roles read them from here.
 PATHS = {
     "nftables_conf": "/etc/nftables.conf",
+    "sysctl_forward": "/etc/sysctl.d/60-beffroi-forward.conf",  # NET-1: the firewall routes
     "wireguard_dir": "/etc/wireguard",
     "chrony_conf": "/etc/chrony/chrony.conf",
     "nut_dir": "/etc/nut",
     "recorder_config": "/etc/beffroi/recorder.toml",
     "recorder_venv": "/opt/beffroi/recorder",
+    "recorder_wheelhouse": "/opt/beffroi/wheels",   # the wheels the venv installs offline
     "recorder_state_dir": "/var/lib/beffroi/recorder",
     # JRN-2: the key is not kept beside what it signs, nor are the signed checkpoints
     "recorder_signing_key": "/var/lib/beffroi/recorder-key/signing.pem",
     "recorder_checkpoint_dir": "/var/lib/beffroi/checkpoints",
     "systemd_dir": "/etc/systemd/system",
     "sshd_config": "/etc/ssh/sshd_config",
+    # role common's baseline files (journald, security updates, the administrators' sudo)
+    "journald_dropin": "/etc/systemd/journald.conf.d/beffroi.conf",
+    "apt_conf_dir": "/etc/apt/apt.conf.d",
+    "sudoers_admins": "/etc/sudoers.d/beffroi-admins",
+    # the operator workstation's kiosk: the site CA in the system trust store, the browser policy
+    "ca_trust_dir": "/usr/local/share/ca-certificates",
+    "chromium_policy": "/etc/chromium/policies/managed/beffroi-kiosk.json",
     # the crisis cell: its health probe's status, the wall (issue 14 §3)
     "viewer_state_dir": "/var/lib/beffroi-viewer",
+    "viewer_config": "/etc/beffroi/viewer.json",
+    "viewer_program": "/usr/local/bin/beffroi-live-view",
     "wall_venv": "/opt/beffroi/wall",
+    "wall_wheelhouse": "/opt/beffroi/wall-wheels",
     "wall_config": "/etc/beffroi/wall.json",
     "wall_key_dir": "/etc/beffroi/wall-keys",
     "wall_state_dir": "/var/lib/beffroi/wall",
     "wall_journal_key": "/var/lib/beffroi/wall-journal-key/journal.pem",
 }
 WALL_USER = "beffroi-wall"
+# ACC-4: the crisis cell's health probe of every live relay (a DESCRIBE, never a view): its
+# account, how often it runs (systemd time span), seconds before a stream counts as down.
+VIEWER = {"user": "beffroi-viewer", "interval": "1min", "timeout": 8}
 KIOSK_USER = "beffroi-kiosk"
 # NET-3: administration over SSH with keys only, members of one group, never root (a lab whose
 # controller connects as root overrides `permit_root_login` in its own configuration only).
 SSHD = {"port": SSH_PORT, "permit_root_login": "no", "admin_group": "beffroi-admins",
         "max_auth_tries": 3, "client_alive_interval": 300}
+# JRN-1: every host keeps its system journal (logins, sudo, configuration changes) on disk,
+# bounded in size and age.
+JOURNALD = {"storage": "persistent", "system_max_use": "1G", "max_retention": "1year"}
+# NET-3: the Debian security archive daily, in apt's own words; never an automatic reboot (an
+# NVR records continuously: a reboot is planned by a person).
+UPGRADES = {"update_package_lists": "1", "unattended_upgrade": "1", "automatic_reboot": "false"}
+
+
+def baseline() -> dict[str, Any]:
+    """Role common's decisions for every Linux host (NET-3, JRN-1), in each host's context."""
+    return {"sshd": dict(SSHD), "journald": dict(JOURNALD), "upgrades": dict(UPGRADES)}
 
 
 @dataclass(frozen=True)
@@ -137,9 +163,9 @@ NVR_SECRETS_HINT = "add it with `scripts/vault-add-nvr-secrets.py INVENTORY SLUG
 def _recorder_tls(slug: str, secrets: dict[str, Any]) -> dict[str, str]:
     """NET-2: where the recorder finds its certificate and key, and their vault content."""
     tls = secrets.get(keys.RECORDER_TLS)
-    if not isinstance(tls, dict) or not {"certificate", "private_key"} <= set(tls):
-        raise BeffroiError(f"vault/{slug}.yml has no recorder_tls (the NVR's TLS certificate "
-                           f"and key, NET-2): {NVR_SECRETS_HINT}")
+    if not isinstance(tls, dict) or not set(keys.TLS_FIELDS) <= set(tls):
+        raise BeffroiError(f"vault/{slug}.yml has no {keys.RECORDER_TLS} (the NVR's TLS "
+                           f"certificate and key, NET-2): {NVR_SECRETS_HINT}")
     return {"cert_path": f"{RECORDER_TLS_DIR}/recorder.crt",
             "key_path": f"{RECORDER_TLS_DIR}/recorder.key",
             # as read (Sealed under Ansible: str() would unseal them)
@@ -153,7 +179,7 @@ def _crisis_cell_viewer(slug: str, cell_hostname: str, cell_name: str,
     password per commune, in the commune's vault. People are vouched for by the wall's tokens."""
     viewer = secrets.get(keys.CRISIS_CELL_VIEWER)
     if not isinstance(viewer, dict) or keys.USER_HASH not in viewer:
-        raise BeffroiError(f"vault/{slug}.yml has no crisis_cell_viewer (the crisis cell's "
+        raise BeffroiError(f"vault/{slug}.yml has no {keys.CRISIS_CELL_VIEWER} (the crisis cell's "
                            f"relay account, ACC-3): {NVR_SECRETS_HINT}")
     return {"id": cell_hostname, "name": cell_name, "role": "probe",
             "password_hash": viewer[keys.USER_HASH], "cameras": ["*"]}
@@ -305,7 +331,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
         },
         "monitoring": monitoring,
         "paths": dict(PATHS),
-        "sshd": dict(SSHD),
+        **baseline(),
         "workstation": _workstation(site, d.recorder_api_port, secrets),
         "services": _services(site),
         "events": alerts.recorder_events(site, dept, cell),  # issue 15: [events] of recorder
@@ -319,7 +345,7 @@ def site_intent(inv: Inventory, slug: str, reveal_secrets: Reveal = False) -> Si
 def _workstation(site: Site, api_port: int, secrets: dict[str, Any]) -> dict[str, Any]:
     """The operator workstation (seed: « poste d'exploitation », 24" screen): a kiosk showing
     the commune console of its NVR, trusting the NVR's certificate and nothing else (NET-2)."""
-    tls = secrets.get("recorder_tls") or {}
+    tls = secrets.get(keys.RECORDER_TLS) or {}
     origin = f"https://{site.nvr.ip}:{api_port}"
     return {"hostname": site.workstation.hostname, "ip": str(site.workstation.ip),
             "console_url": f"{origin}/", "console_origin": origin,
@@ -514,9 +540,9 @@ def _viewer_password(inv: Inventory, slug: str, reveal: Reveal) -> str:
     """The crisis cell's relay password on this commune's NVR (from the commune's vault)."""
     if not reveal:
         return REDACTED
-    viewer = read_secrets(reveal, inv.vault_file(slug)).get("crisis_cell_viewer")
+    viewer = read_secrets(reveal, inv.vault_file(slug)).get(keys.CRISIS_CELL_VIEWER)
     if not isinstance(viewer, dict) or "password" not in viewer:
-        raise BeffroiError(f"vault/{slug}.yml has no crisis_cell_viewer: {NVR_SECRETS_HINT}")
+        raise BeffroiError(f"vault/{slug}.yml has no {keys.CRISIS_CELL_VIEWER}: {NVR_SECRETS_HINT}")
     return viewer["password"]  # type: ignore[no-any-return]  # Sealed under Ansible
 
 
@@ -553,8 +579,20 @@ def crisis_cell_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[s
             "address": f"{cell.vpn_address}/{dept.addressing.vpn_pool.prefixlen}",
             "listen_port": cell.wireguard_port, "private_key": key,
             "interface": WG_INTERFACE, "peers": peers, "paths": dict(PATHS),
-            "sshd": dict(SSHD),
+            **baseline(), "viewer": _viewer(peers),
             "wall": _wall(inv, peers, path, reveal_secrets)}
+
+
+def _viewer(peers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The health probe (ACC-4, issue 12): its viewer.json as data — each commune's live relay
+    mounts, nothing else, and the crisis cell's probe account on each NVR."""
+    config = {"timeout": VIEWER["timeout"], "state_dir": PATHS["viewer_state_dir"],
+              "streams": [{"commune": p["commune"], "slug": p["slug"], "camera": camera,
+                           "url": f"{p['live_relay']}/{camera}"}
+                          for p in peers for camera in p["cameras"]],
+              "credentials": {p["slug"]: {"user": p["relay_user"],
+                                          "password": p["relay_password"]} for p in peers}}
+    return {**VIEWER, "config": config}
 
 
 def _wall(inv: Inventory, peers: list[dict[str, Any]], vault_path: Path,
@@ -566,11 +604,11 @@ def _wall(inv: Inventory, peers: list[dict[str, Any]], vault_path: Path,
         return None
     w = cell.wall
     secrets = read_secrets(reveal, vault_path) if reveal else {}
-    token_key = secrets.get("wall_token_key", REDACTED)
+    token_key = secrets.get(keys.WALL_TOKEN_KEY, REDACTED)
     if reveal:
         _check_wall_key(vault_path, token_key, w.public_key)
-    tls = secrets.get("wall_tls") or {"certificate": REDACTED, "private_key": REDACTED}
-    hashes = secrets.get("wall_recipients", {})
+    tls = secrets.get(keys.WALL_TLS) or dict.fromkeys(keys.TLS_FIELDS, REDACTED)
+    hashes = secrets.get(keys.WALL_RECIPIENTS, {})
     keys_dir = PATHS["wall_key_dir"]
     sites = {s.slug: s for s in inv.sites.values()}
     config = {
@@ -584,7 +622,7 @@ def _wall(inv: Inventory, peers: list[dict[str, Any]], vault_path: Path,
                                    "width": c.recording.width, "height": c.recording.height}
                                   for c in sites[p["slug"]].cameras]} for p in peers],
         "recipients": [{"id": r.id, "name": r.name, "service": r.service, "unit": r.unit,
-                        "password_hash": hashes.get(r.id, {}).get("password_hash", REDACTED),
+                        "password_hash": hashes.get(r.id, {}).get(keys.USER_HASH, REDACTED),
                         "cameras": list(r.cameras)} for r in w.recipients],
     }
     return {"user": WALL_USER, "config": config, "token_key": token_key,
@@ -603,7 +641,7 @@ def _check_wall_key(path: Path, private: object, public: str) -> None:
     except (ValueError, TypeError):
         key = None
     if not isinstance(key, Ed25519PrivateKey) or public_key_b64(key) != public:
-        raise BeffroiError(f"ACC-3: {path} wall_token_key is missing or is not the private key "
-                           "of crisis-cell.yml wall.public_key (the NVRs would refuse every "
-                           "token): run scripts/vault-add-wall-secrets.py and copy the public "
-                           "key it prints")
+        raise BeffroiError(f"ACC-3: {path} {keys.WALL_TOKEN_KEY} is missing or is not the "
+                           "private key of crisis-cell.yml wall.public_key (the NVRs would "
+                           "refuse every token): run scripts/vault-add-wall-secrets.py and copy "
+                           "the public key it prints")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from beffroi import __version__
 from beffroi.findings import BeffroiError
-from beffroi.intent import PATHS, SSHD
+from beffroi.intent import PATHS, WG_INTERFACE, baseline
 from beffroi.inventory import VAULT_DIR, Inventory
 from beffroi.model import Department
 from beffroi.model.monitoring import Monitoring
@@ -34,9 +34,9 @@ MONITORING_PATHS = {
     "defaults_dir": "/etc/default",
     "textfile_dir": TEXTFILE_DIR,
     # shared with every Linux host of Beffroi: spelled once, in the intent
-    **{key: PATHS[key] for key in ("wireguard_dir", "chrony_conf", "sshd_config")},
+    **{key: PATHS[key] for key in ("wireguard_dir", "chrony_conf", "sshd_config",
+                                   "journald_dropin", "apt_conf_dir", "sudoers_admins")},
 }
-WG_INTERFACE = "wg-beffroi"
 RECORDER_JOB = "beffroi-recorder-"        # + slug: one scrape job per NVR
 
 
@@ -136,7 +136,7 @@ def monitoring_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[st
             "operator": mon.operator, "wan_address": str(mon.wan_address),
             "wireguard": {"interface": WG_INTERFACE, "listen_port": mon.wireguard_port,
                           "address": f"{mon.vpn_address}/32", "private_key": key},
-            "peers": peers, "paths": dict(MONITORING_PATHS), "sshd": dict(SSHD),
+            "peers": peers, "paths": dict(MONITORING_PATHS), **baseline(),
             "listen": {"prometheus": PROMETHEUS_LISTEN, "alertmanager": ALERTMANAGER_LISTEN,
                        "node_exporter": NODE_EXPORTER_LISTEN},
             "recorder_label": RECORDER_LABEL,

@@ -13,6 +13,9 @@ from beffroi.compliance import RULES, citation
 from beffroi.findings import Finding
 from beffroi.model.base import TEXT_ERROR
 from beffroi.yamlsource import Source, dotted
+from recorder import legal
+
+_RETENTION = f"{legal.RETENTION_MIN_DAYS}..{legal.RETENTION_MAX_DAYS}"  # RET-1, recorder/legal.py
 
 
 def _model_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
@@ -81,7 +84,7 @@ _LEGAL_SITE: tuple[FieldRule, ...] = (
     (("authorization", "purposes", "*", "label"), "AUTH-3", "the item's wording in L251-2"),
     (("authorization", "purposes", "*", "regime"), "AUTH-5",
      "regime is directive_2016_680 (crime prevention) or rgpd (risks, rescue)"),
-    (("authorization", "retention_days"), "RET-1", "a whole number of days, 1..30"),
+    (("authorization", "retention_days"), "RET-1", f"a whole number of days, {_RETENTION}"),
     (("authorization", "max_retention_days"), "RET-1", "the arrêté's maximum, in days"),
     (("authorization", "min_retention_days"), "RET-1", "the arrêté's minimum, in days"),
     (("authorization", "commissioning_notice_sent"), "REG-2", "the notice's date, YYYY-MM-DD"),
@@ -92,7 +95,8 @@ _LEGAL_SITE: tuple[FieldRule, ...] = (
     (("authorization", "recipients", "*", "kind"), "ACC-3",
      "kind is one of sdis, police_nationale, gendarmerie, douanes, police_municipale, "
      "or other with a legal_basis"),
-    (("authorization", "recipients", "*", "retention_days"), "ACC-3", "days, 0..30"),
+    (("authorization", "recipients", "*", "retention_days"), "ACC-3",
+     f"days, 0..{legal.RECIPIENT_MAX_DAYS}"),
     (("authorization", "recipients", "*", "live_only"), "ACC-4", "live_only: true"),
     (("authorization", "recipients", "*", "legal_basis"), "ACC-3",
      "cite the text: {text: code_securite_interieure|…|loi|decret|arrete, article: L252-3, "
@@ -156,8 +160,10 @@ _LEGAL_DEPARTMENT: tuple[FieldRule, ...] = (
     (("time", "ntp_servers"), "TIME-1", "a list of ≥ 2 NTP server addresses"),
     (("time", "ntp_servers", "*"), "TIME-1", "an NTP server's IPv4 address"),
     (("defaults", "retention_days"), "RET-1",
-     "1..30 days: the law caps retention at one month"),
-    (("defaults", "journal_retention_days"), "JRN-2", "180..366 days (default 365)"),
+     f"{_RETENTION} days: the law caps retention at one month"),
+    (("defaults", "journal_retention_days"), "JRN-2",
+     f"{legal.JOURNAL_MIN_DAYS}..{legal.JOURNAL_MAX_DAYS} days "
+     f"(default {legal.JOURNAL_DEFAULT_DAYS})"),
     (("defaults", "admins", "*", "ssh_public_keys"), "ENG-SSH-KEY",
      "a list of OpenSSH public key lines (the .pub file)"),
     (("defaults", "admins", "*", "ssh_public_keys", "*"), "ENG-SSH-KEY",

@@ -77,7 +77,7 @@ _READ = object()
 
 
 def _retention_ok(days: int) -> bool:
-    """RET-1: within the legal 1..30 days."""
+    """RET-1: within the legal bounds (recorder/legal.py)."""
     return RETENTION_MIN_DAYS <= days <= RETENTION_MAX_DAYS
 
 

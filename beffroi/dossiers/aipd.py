@@ -14,6 +14,7 @@ from beffroi.dossiers.prefecture import cameras_by_purpose
 from beffroi.dossiers.render import Document, checked_site, render_document
 from beffroi.inventory import Inventory, today
 from beffroi.model import Site
+from recorder import legal
 
 LEVELS = ("négligeable", "limitée", "importante", "maximale")  # CNIL PIA scale, 1..4
 
@@ -94,10 +95,10 @@ def risks(site: Site, sec: SecurityMeasures) -> list[Risk]:
                               "crise")))
     change_g = Score(3, "une image modifiée perd sa valeur probante", ())
     change_v = Score(4, "fichiers modifiables par qui accède au serveur", _steps(
-        (sec.journal_retention_days >= 365, -1,
+        (sec.journal_retention_days >= legal.JOURNAL_DEFAULT_DAYS, -1,
          f"journal chaîné et signé conservé {sec.journal_retention_days} jours (JRN-1, JRN-2)"),
-        (len(sec.ntp_servers) >= 2, -1, f"horodatage sur {len(sec.ntp_servers)} sources NTP "
-                                        "(TIME-1)"),
+        (len(sec.ntp_servers) >= legal.TIME_MIN_SOURCES, -1,
+         f"horodatage sur {len(sec.ntp_servers)} sources NTP (TIME-1)"),
         (True, -1, "extraction avec manifeste signé, SHA-256 par fichier (EXP-1, EXP-2)")))
     gone_g = Score(3, "sans images, pas de réponse à une réquisition judiciaire", _steps(
         (site.authorization.retention_days <= 7, -1, "durée de conservation courte : l'enjeu "

@@ -17,7 +17,7 @@ EXAMPLE_MARK = "example"  # the inventory tags placeholder values "(example data
 
 @dataclass(frozen=True)
 class StorageSizing:
-    """CAM-9: Σ bitrate × 86400 × retention × 1.2 against the NVR's capacity."""
+    """CAM-9: what the declared retention needs (recorder/legal.py) against the capacity."""
 
     bitrates_kbps: tuple[tuple[str, int], ...]
     total_kbps: int

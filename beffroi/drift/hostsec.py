@@ -14,13 +14,15 @@ local accounts that hold root or sudo (NET-3).
 from __future__ import annotations
 
 import base64
+import posixpath
 import shlex
 from dataclasses import dataclass
 
 from beffroi.intent import PATHS
 
 SSHD_CONFIG = PATHS["sshd_config"]
-SUDOERS_FILE = "beffroi-admins"         # role common's only file in /etc/sudoers.d
+# role common's only file in sudoers.d (one of the intent's files)
+SUDOERS_DIR, SUDOERS_FILE = posixpath.split(PATHS["sudoers_admins"])
 PRIVILEGED_GROUPS = ("sudo", "wheel", "admin", "root")
 # Debian's /etc/sudoers, comments and blank lines aside
 SUDOERS_DEFAULT = frozenset({
@@ -52,10 +54,10 @@ def probe(files: list[FileMode], sshd_config: str) -> str:
         "sshd -T -f $f 2>&1; rm -f $f",
         "echo @@stat@@", f"stat -c '%n|%U|%G|%a' {paths} 2>/dev/null",
         "echo @@passwd@@", "getent passwd", "echo @@group@@", "getent group",
-        "echo @@sudoers_d@@", "ls -1A /etc/sudoers.d 2>/dev/null",
+        "echo @@sudoers_d@@", f"ls -1A {SUDOERS_DIR} 2>/dev/null",
         "echo @@sudoers@@", "grep -v -e '^[[:space:]]*$' -e '^#[^i]' -e '^#$' /etc/sudoers",
         "echo @@sudoers_beffroi@@",
-        f"grep -v -e '^[[:space:]]*$' -e '^#' /etc/sudoers.d/{SUDOERS_FILE} 2>/dev/null",
+        f"grep -v -e '^[[:space:]]*$' -e '^#' {SUDOERS_DIR}/{SUDOERS_FILE} 2>/dev/null",
         "true"])
 
 
@@ -137,11 +139,11 @@ def account_differences(facts: dict[str, list[str]], admins: set[str],
                            f"intent does not grant: gpasswd -d {member} {fields[0]}")
     for name in facts.get("sudoers_d", []):
         if name not in (SUDOERS_FILE, "README"):
-            out.append(f"/etc/sudoers.d/{name} is not Beffroi's (remove it)")
+            out.append(f"{SUDOERS_DIR}/{name} is not Beffroi's (remove it)")
     grant = f"%{admin_group} ALL=(ALL:ALL) NOPASSWD: ALL"   # role common's only line
     for line in facts.get("sudoers_beffroi", []):
         if " ".join(line.split()) != grant:
-            out.append(f"/etc/sudoers.d/{SUDOERS_FILE} grants more than role common's line: "
+            out.append(f"{SUDOERS_DIR}/{SUDOERS_FILE} grants more than role common's line: "
                        f"{line.strip()}")
     for line in facts.get("sudoers", []):
         if " ".join(line.split()) not in {" ".join(d.split()) for d in SUDOERS_DEFAULT}:

@@ -13,7 +13,7 @@ LINK_MARGIN = 0.70     # CAM-8 policy margin
 
 @site_rule("CAM-1")
 def narrow_resolution(c: SiteCheck) -> Iterator[Finding]:
-    """Narrow-field recorded stream ≥ 704×576."""
+    """Narrow-field recorded stream ≥ NARROW_MIN (recorder/legal.py)."""
     for i, cam in enumerate(c.site.cameras):
         r = cam.recording
         if cam.role == "narrow" and (r.width < NARROW_MIN[0] or r.height < NARROW_MIN[1]):
@@ -26,7 +26,7 @@ def narrow_resolution(c: SiteCheck) -> Iterator[Finding]:
 
 @site_rule("CAM-2")
 def other_resolution(c: SiteCheck) -> Iterator[Finding]:
-    """Every other recorded stream ≥ 352×288."""
+    """Every other recorded stream ≥ OTHER_MIN (recorder/legal.py)."""
     for i, cam in enumerate(c.site.cameras):
         r = cam.recording
         if cam.role != "narrow" and (r.width < OTHER_MIN[0] or r.height < OTHER_MIN[1]):
@@ -102,7 +102,7 @@ def bandwidth(c: SiteCheck) -> Iterator[Finding]:
 
 @site_rule("CAM-9")
 def storage_for_retention(c: SiteCheck) -> Iterator[Finding]:
-    """Storage ≥ Σ bitrate × 86400 × retention × 1.2."""
+    """Storage ≥ the declared retention's need (`storage_needed_gb`, recorder/legal.py)."""
     days = c.site.authorization.retention_days
     if days <= 0:
         return

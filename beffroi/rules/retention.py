@@ -11,7 +11,7 @@ from recorder.legal import RETENTION_MAX_DAYS as LEGAL_MAX_DAYS
 
 @site_rule("RET-1")
 def retention_within_bounds(c: SiteCheck) -> Iterator[Finding]:
-    """0 < retention_days ≤ min(30, authorization max), ≥ authorization min."""
+    """0 < retention_days ≤ min(legal maximum, authorization max), ≥ authorization min."""
     auth = c.site.authorization
     days = auth.retention_days
     ceiling = min(LEGAL_MAX_DAYS, auth.max_retention_days or LEGAL_MAX_DAYS)

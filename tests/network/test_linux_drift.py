@@ -79,15 +79,12 @@ def _install_rendered(name: str, site: SiteUnderTest, host: str) -> None:
 
 
 def _harden_like_role_common(name: str, sshd_config: str) -> None:
-    """sshd_config, the administrators' group and sudoers file, as role common leaves them."""
+    """sshd_config and the administrators' group, as role common leaves them (its sudoers file
+    is one of the intent's files: `_install_rendered` put it in place)."""
     _podman("exec", "-i", name, "sh", "-c",
             "mkdir -p /run/sshd && cat > /etc/ssh/sshd_config && chmod 0600 /etc/ssh/sshd_config",
             stdin=sshd_config)
-    group = ADMIN_GROUP
-    _podman("exec", "-i", name, "sh", "-c",
-            f"groupadd -r -f {group} && cat > /etc/sudoers.d/{hostsec.SUDOERS_FILE} && "
-            f"chmod 0440 /etc/sudoers.d/{hostsec.SUDOERS_FILE}",
-            stdin=f"# Managed by Beffroi (role common)\n%{group} ALL=(ALL:ALL) NOPASSWD: ALL\n")
+    _podman("exec", name, "sh", "-c", f"groupadd -r -f {ADMIN_GROUP}")
 
 
 def _converge_like_the_firewall_role(name: str, site: SiteUnderTest, lab: bool = False) -> None:

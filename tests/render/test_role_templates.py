@@ -31,7 +31,9 @@ SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 def _render(role: str, template: str, variables: dict[str, Any]) -> str:
     # the recorder's units are shared templates now (templates/nvr/, rendered from the intent)
     # sshd_config too (templates/common/, one of the intent's files)
-    shared = {"recorder": "nvr", "common": "common", "firewall": "firewall"}
+    # and the crisis cell's viewer units (templates/crisis_cell/, the hub's files)
+    shared = {"recorder": "nvr", "common": "common", "firewall": "firewall",
+              "crisis_cell": "crisis_cell"}
     folder = (REPO / "templates" / shared[role] if role in shared
               else REPO / "roles" / role / "templates")
     env = environment().overlay(loader=jinja2.FileSystemLoader(folder))
@@ -44,10 +46,8 @@ def _variables() -> dict[str, Any]:
     ctx = site_intent(inv, "evrange").context()
     hub = crisis_cell_intent(inv)
     return {
-        "beffroi": ctx, "beffroi_hub": hub,
+        "beffroi": ctx, "beffroi_hub": hub, "hub": hub,
         "sshd": dict(ctx["sshd"]),
-        "crisis_cell_viewer_user": "beffroi-viewer", "crisis_cell_viewer_interval": "1min",
-        "crisis_cell_viewer_state_dir": "/var/lib/beffroi-viewer",
         "recorder_user": "beffroi-recorder", "recorder_venv": "/opt/beffroi/recorder",
         "recorder_config": "/etc/beffroi/recorder.toml",
         "recorder_state_dir": "/var/lib/beffroi/recorder",
@@ -137,8 +137,7 @@ def test_recorder_unit_refuses_a_hostile_variable(name: str, value: str) -> None
 
 
 def test_systemd_specifiers_in_a_value_are_escaped() -> None:
-    text = _render("crisis_cell", "beffroi-viewer.timer.j2",
-                   {**_variables(), "crisis_cell_viewer_interval": "1min"})
+    text = _render("crisis_cell", "beffroi-viewer.timer.j2", _variables())  # intent: 1min
     assert "OnUnitActiveSec=1min" in text
     variables = _variables()
     variables["beffroi"]["site"]["slug"] = "evrange%h"

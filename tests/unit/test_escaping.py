@@ -99,6 +99,8 @@ def test_every_line_filter_refuses_every_line_break(name: str, brk: str) -> None
     ("nft_string", 'a" accept'), ("nft_string", "x" * 129), ("nft_word", "tcp;"),
     ("wg_value", "key # comment"), ("systemd_word", "/srv/a /etc"),
     ("systemd_value", "trailing\\"), ("sshd_word", "no yes"), ("nut_word", "usbhid-ups x"),
+    ("apt_word", '1"; APT::x "1'), ("apt_word", "true;"), ("apt_word", "{"),
+    ("sudoers_word", "admins,root"), ("sudoers_word", "ALL=(ALL)"), ("sudoers_word", "#0"),
 ])
 def test_word_filters_refuse_what_their_syntax_cannot_carry(name: str, value: str) -> None:
     with pytest.raises(UnsafeValue):

@@ -63,3 +63,33 @@ def test_intent_without_vault_shows_the_redacted_shape() -> None:
     assert ctx["nvr"]["signing_key"] == secrets.REDACTED
     assert {u["password_hash"] for u in ctx["recorder"]["users"]} == {secrets.REDACTED}
     assert secrets.vaulted_values(ctx) == []
+
+
+def _vault_key_names() -> dict[str, str]:
+    """The vault's key names as secrets.py spells them (constant value → constant name)."""
+    names = ("WIREGUARD_PRIVATE_KEY", "NVR_SIGNING_KEY", "NUT_PASSWORD", "SWITCH", "CAMERAS",
+             "RECORDER_USERS", "RECORDER_TLS", "CRISIS_CELL_VIEWER", "WALL_TOKEN_KEY",
+             "WALL_TLS", "WALL_RECIPIENTS", "USER_HASH")
+    return {getattr(secrets, n): n for n in names}
+
+
+def test_the_intent_reads_the_vault_by_the_key_names_of_secrets_py_only() -> None:
+    """Issue 11: a vault key name is written once (beffroi/secrets.py); the intent looks keys
+    up (`.get(...)`, `... in vault`) through those constants, never through a literal."""
+    import ast
+
+    vocabulary = _vault_key_names()
+    tree = ast.parse((REPO / "beffroi" / "intent.py").read_text(encoding="utf-8"))
+    literals = []
+    for node in ast.walk(tree):
+        looked_up: list[ast.expr] = []
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr == "get" and node.args:
+            looked_up.append(node.args[0])
+        elif isinstance(node, ast.Compare) and any(isinstance(o, ast.In | ast.NotIn)
+                                                   for o in node.ops):
+            looked_up.append(node.left)
+        literals += [f"line {n.lineno}: {n.value!r} (use secrets.{vocabulary[n.value]})"
+                     for n in looked_up
+                     if isinstance(n, ast.Constant) and n.value in vocabulary]
+    assert literals == []
