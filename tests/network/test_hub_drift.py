@@ -1,0 +1,138 @@
+"""Drift of the crisis-cell hub (`beffroi drift --site crisis-cell`) on a throwaway podman systemd
+container of the lab image, with no network at all (`--network none`).
+
+The container is converged as roles crisis_cell and common leave the hub: every file of the
+hub's intent at its destination with its owner and mode (drift's own rendering, which
+tests/unit checks against the renderer), the viewer's and the wall's accounts, the WireGuard hub
+up (wireguard-go), chrony measuring only, the viewer's timer and the wall running. The wall's
+venv is not built here (offline pip install of the bundled package): a stand-in program at its
+path keeps the unit running. pyinfra reaches it with its podman connector (`@podman/NAME`).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from network_kit import MOSELLE, write_endpoints
+from test_linux_drift import ADMIN_GROUP, _image_exists, _podman, _run_container, _sh
+
+from beffroi.drift.department import HostIntent, host_intent
+from beffroi.inventory import load_inventory
+from beffroi.render import CRISIS_CELL
+
+pytestmark = [
+    pytest.mark.lab, pytest.mark.slow,
+    pytest.mark.skipif(not _image_exists(), reason="lab image not built (beffroi lab)"),
+]
+
+
+@pytest.fixture(scope="module")
+def hub_intent() -> HostIntent:
+    return host_intent(load_inventory(MOSELLE), CRISIS_CELL)
+
+
+def _converge_like_the_crisis_cell_role(name: str, hub: HostIntent) -> None:
+    ctx = hub.ctx
+    users = [ctx["viewer"]["user"], *([ctx["wall"]["user"]] if ctx.get("wall") else [])]
+    paths = ctx["paths"]
+    _sh(name, "until systemctl is-system-running --wait >/dev/null 2>&1 || [ $? -eq 1 ]; "
+              "do sleep 0.2; done; "
+              + "".join(f"useradd -r -M -s /usr/sbin/nologin {u}; " for u in users)
+              + f"usermod -aG {ctx['viewer']['user']} {users[-1]}; "
+              f"groupadd -r -f {ADMIN_GROUP}; mkdir -p /run/sshd "
+              f"{paths['viewer_state_dir']} {paths['wall_state_dir']} {paths['wall_key_dir']}")
+    for out, text in hub.files:
+        _podman("exec", "-i", name, "sh", "-c",
+                f"mkdir -p $(dirname {out.dest}) && cat > {out.dest} && "
+                f"chown {out.owner}:{out.group} {out.dest} && chmod {out.mode} {out.dest}",
+                stdin=text)
+    wg = ctx["interface"]
+    _sh(name, f"printf '#!/bin/sh\\nexec sleep infinity\\n' > {paths['viewer_program']} && "
+              f"chmod 0755 {paths['viewer_program']} && mkdir -p {paths['wall_venv']}/bin && "
+              f"cp {paths['viewer_program']} {paths['wall_venv']}/bin/recorder && "
+              f"printf '[Service]\\nEnvironment=WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go\\n'"
+              f" > /etc/systemd/system/wg-quick@{wg}.service.d/userspace.conf && "
+              "echo 'DAEMON_OPTS=\"-F 1 -x\"' > /etc/default/chrony && "
+              "mkdir -p /etc/systemd/system/chrony.service.d && printf "
+              "'[Unit]\\nConditionCapability=\\n' > "
+              "/etc/systemd/system/chrony.service.d/beffroi.conf && "
+              "systemctl daemon-reload && systemctl restart chrony && "
+              f"systemctl start wg-quick@{wg} beffroi-viewer.timer beffroi-wall")
+
+
+@pytest.fixture
+def hub(hub_intent: HostIntent) -> Iterator[str]:
+    """A running container converged like the crisis-cell hub, with no network; removed after."""
+    name = f"beffroi-drift-hub-{uuid.uuid4().hex[:8]}"
+    _run_container(name, "none")
+    try:
+        _converge_like_the_crisis_cell_role(name, hub_intent)
+        yield name
+    finally:
+        _podman("rm", "-f", "-t", "0", name, check=False)
+
+
+def _drift(cli: Any, tmp_path: Path, hub: HostIntent, container: str) -> tuple[Any, dict[str, Any]]:
+    eps = write_endpoints(tmp_path / "endpoints.yml", {hub.host: {"host": f"@podman/{container}"}})
+    res = cli(["drift", "--site", CRISIS_CELL, "--endpoints", str(eps), "--format", "json",
+               "--inventory", str(MOSELLE)])
+    (dev,) = res.json()["devices"]
+    return res, dict(dev)
+
+
+def test_converged_hub_has_no_drift(hub_intent: HostIntent, hub: str, cli: Any,
+                                    tmp_path: Path) -> None:
+    res, dev = _drift(cli, tmp_path, hub_intent, hub)
+    assert res.exit_code == 0, (dev["detail"], dev["diff"])
+    assert dev["site"] == "crisis-cell" and dev["kind"] == "crisis_cell"
+    assert dev["status"] == "ok" and "peers" in dev["detail"]
+
+
+def test_edited_viewer_config_is_drift_on_acc_4_and_relay_passwords_stay_masked(
+        hub_intent: HostIntent, hub: str, cli: Any, tmp_path: Path) -> None:
+    """A changed timeout and a relay password replaced by a new value: drift, and neither the
+    vaulted nor the new live password is printed."""
+    config, new = hub_intent.ctx["paths"]["viewer_config"], "N3wLiveRelaySecret42"
+    first = hub_intent.ctx["peers"][0]["relay_password"]
+    _sh(hub, f"sed -i 's/\"timeout\": [0-9]*/\"timeout\": 99/; s/{first}/{new}/' {config}")
+    res, dev = _drift(cli, tmp_path, hub_intent, hub)
+    assert res.exit_code == 1 and "ACC-4" in dev["rules"], dev["detail"]
+    assert f"{config} differs" in dev["detail"]
+    assert '-  "timeout": 99,' in dev["diff"] and "<vault>" in dev["diff"]
+    assert new not in res.stdout
+    for peer in hub_intent.ctx["peers"]:
+        assert peer["relay_password"] not in res.stdout
+
+
+def test_extra_wireguard_peer_on_the_hub_is_drift_on_net_2_without_its_key(
+        hub_intent: HostIntent, hub: str, cli: Any, tmp_path: Path) -> None:
+    key = _sh(hub, "wg genkey | wg pubkey").strip()
+    _sh(hub, f"wg set {hub_intent.ctx['interface']} peer {key} allowed-ips 10.57.0.64/27 "
+             "endpoint 203.0.113.8:51820")
+    res, dev = _drift(cli, tmp_path, hub_intent, hub)
+    assert res.exit_code == 1 and "NET-2" in dev["rules"], dev["detail"]
+    assert ("extra WireGuard peer (not a commune's spoke the intent declares), allowed IPs "
+            "10.57.0.64/27") in dev["detail"]
+    assert key not in json.dumps(dev) and hub_intent.ctx["private_key"] not in res.stdout
+
+
+def test_a_commune_spoke_removed_from_the_hub_is_drift_on_net_2(
+        hub_intent: HostIntent, hub: str, cli: Any, tmp_path: Path) -> None:
+    peer = hub_intent.ctx["peers"][0]
+    _sh(hub, f"wg set {hub_intent.ctx['interface']} peer {peer['public_key']} remove")
+    res, dev = _drift(cli, tmp_path, hub_intent, hub)
+    assert res.exit_code == 1 and "NET-2" in dev["rules"]
+    assert f"the spoke of {peer['slug']} is not a WireGuard peer" in dev["detail"]
+
+
+def test_stopped_wall_is_drift_on_acc_4(hub_intent: HostIntent, hub: str, cli: Any,
+                                        tmp_path: Path) -> None:
+    _sh(hub, "systemctl stop beffroi-wall")
+    res, dev = _drift(cli, tmp_path, hub_intent, hub)
+    assert res.exit_code == 1 and "ACC-4" in dev["rules"]
+    assert "service beffroi-wall is inactive" in dev["detail"]
