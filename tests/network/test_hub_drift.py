@@ -1,12 +1,15 @@
-"""Drift of the crisis-cell hub (`beffroi drift --site crisis-cell`) on a throwaway podman systemd
-container of the lab image, with no network at all (`--network none`).
+"""Drift of the crisis-cell hub (`beffroi drift --site crisis-cell`) and of the monitoring host
+(`--site monitoring`) on throwaway podman systemd containers of the lab image, with no network
+at all (`--network none`).
 
 The container is converged as roles crisis_cell and common leave the hub: every file of the
 hub's intent at its destination with its owner and mode (drift's own rendering, which
 tests/unit checks against the renderer), the viewer's and the wall's accounts, the WireGuard hub
 up (wireguard-go), chrony measuring only, the viewer's timer and the wall running. The wall's
 venv is not built here (offline pip install of the bundled package): a stand-in program at its
-path keeps the unit running. pyinfra reaches it with its podman connector (`@podman/NAME`).
+path keeps the unit running. The monitoring host gets its files, its tunnels and chrony (the
+lab image of main has no Prometheus: what is shown there is its files' and peers' drift).
+pyinfra reaches them with its podman connector (`@podman/NAME`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from test_linux_drift import ADMIN_GROUP, _image_exists, _podman, _run_container
 
 from beffroi.drift.department import HostIntent, host_intent
 from beffroi.inventory import load_inventory
-from beffroi.render import CRISIS_CELL
+from beffroi.monitoring import daemon_args
+from beffroi.render import CRISIS_CELL, MONITORING
 
 pytestmark = [
     pytest.mark.lab, pytest.mark.slow,
@@ -36,33 +40,44 @@ def hub_intent() -> HostIntent:
     return host_intent(load_inventory(MOSELLE), CRISIS_CELL)
 
 
-def _converge_like_the_crisis_cell_role(name: str, hub: HostIntent) -> None:
-    ctx = hub.ctx
-    users = [ctx["viewer"]["user"], *([ctx["wall"]["user"]] if ctx.get("wall") else [])]
-    paths = ctx["paths"]
-    _sh(name, "until systemctl is-system-running --wait >/dev/null 2>&1 || [ $? -eq 1 ]; "
-              "do sleep 0.2; done; "
-              + "".join(f"useradd -r -M -s /usr/sbin/nologin {u}; " for u in users)
-              + f"usermod -aG {ctx['viewer']['user']} {users[-1]}; "
-              f"groupadd -r -f {ADMIN_GROUP}; mkdir -p /run/sshd "
-              f"{paths['viewer_state_dir']} {paths['wall_state_dir']} {paths['wall_key_dir']}")
-    for out, text in hub.files:
+def _install(name: str, host: HostIntent) -> None:
+    """Every file of the host's intent at its destination, with its owner and mode."""
+    for out, text in host.files:
         _podman("exec", "-i", name, "sh", "-c",
                 f"mkdir -p $(dirname {out.dest}) && cat > {out.dest} && "
                 f"chown {out.owner}:{out.group} {out.dest} && chmod {out.mode} {out.dest}",
                 stdin=text)
-    wg = ctx["interface"]
+
+
+# wg-quick on wireguard-go (no kernel module in a container), chronyd measuring only
+_USERSPACE_WG_AND_CHRONY = (
+    "mkdir -p /etc/systemd/system/wg-quick@{wg}.service.d && "
+    "printf '[Service]\\nEnvironment=WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go\\n'"
+    " > /etc/systemd/system/wg-quick@{wg}.service.d/userspace.conf && "
+    "echo 'DAEMON_OPTS=\"-F 1 -x\"' > /etc/default/chrony && "
+    "mkdir -p /etc/systemd/system/chrony.service.d && printf "
+    "'[Unit]\\nConditionCapability=\\n' > /etc/systemd/system/chrony.service.d/beffroi.conf && "
+    "systemctl daemon-reload && systemctl restart chrony && systemctl start wg-quick@{wg}")
+
+
+_BOOTED = ("until systemctl is-system-running --wait >/dev/null 2>&1 || [ $? -eq 1 ]; "
+           "do sleep 0.2; done; ")
+
+
+def _converge_like_the_crisis_cell_role(name: str, hub: HostIntent) -> None:
+    ctx = hub.ctx
+    users = [ctx["viewer"]["user"], *([ctx["wall"]["user"]] if ctx.get("wall") else [])]
+    paths = ctx["paths"]
+    _sh(name, _BOOTED + "".join(f"useradd -r -M -s /usr/sbin/nologin {u}; " for u in users)
+              + f"usermod -aG {ctx['viewer']['user']} {users[-1]}; "
+              f"groupadd -r -f {ADMIN_GROUP}; mkdir -p /run/sshd "
+              f"{paths['viewer_state_dir']} {paths['wall_state_dir']} {paths['wall_key_dir']}")
+    _install(name, hub)
     _sh(name, f"printf '#!/bin/sh\\nexec sleep infinity\\n' > {paths['viewer_program']} && "
               f"chmod 0755 {paths['viewer_program']} && mkdir -p {paths['wall_venv']}/bin && "
               f"cp {paths['viewer_program']} {paths['wall_venv']}/bin/recorder && "
-              f"printf '[Service]\\nEnvironment=WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go\\n'"
-              f" > /etc/systemd/system/wg-quick@{wg}.service.d/userspace.conf && "
-              "echo 'DAEMON_OPTS=\"-F 1 -x\"' > /etc/default/chrony && "
-              "mkdir -p /etc/systemd/system/chrony.service.d && printf "
-              "'[Unit]\\nConditionCapability=\\n' > "
-              "/etc/systemd/system/chrony.service.d/beffroi.conf && "
-              "systemctl daemon-reload && systemctl restart chrony && "
-              f"systemctl start wg-quick@{wg} beffroi-viewer.timer beffroi-wall")
+              + _USERSPACE_WG_AND_CHRONY.format(wg=ctx["interface"])
+              + " && systemctl start beffroi-viewer.timer beffroi-wall")
 
 
 @pytest.fixture
@@ -77,9 +92,10 @@ def hub(hub_intent: HostIntent) -> Iterator[str]:
         _podman("rm", "-f", "-t", "0", name, check=False)
 
 
-def _drift(cli: Any, tmp_path: Path, hub: HostIntent, container: str) -> tuple[Any, dict[str, Any]]:
-    eps = write_endpoints(tmp_path / "endpoints.yml", {hub.host: {"host": f"@podman/{container}"}})
-    res = cli(["drift", "--site", CRISIS_CELL, "--endpoints", str(eps), "--format", "json",
+def _drift(cli: Any, tmp_path: Path, host: HostIntent, container: str
+           ) -> tuple[Any, dict[str, Any]]:
+    eps = write_endpoints(tmp_path / "endpoints.yml", {host.host: {"host": f"@podman/{container}"}})
+    res = cli(["drift", "--site", host.site, "--endpoints", str(eps), "--format", "json",
                "--inventory", str(MOSELLE)])
     (dev,) = res.json()["devices"]
     return res, dict(dev)
@@ -136,3 +152,53 @@ def test_stopped_wall_is_drift_on_acc_4(hub_intent: HostIntent, hub: str, cli: A
     res, dev = _drift(cli, tmp_path, hub_intent, hub)
     assert res.exit_code == 1 and "ACC-4" in dev["rules"]
     assert "service beffroi-wall is inactive" in dev["detail"]
+
+
+# --- the monitoring host ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def monitoring_intent() -> HostIntent:
+    return host_intent(load_inventory(MOSELLE), MONITORING)
+
+
+@pytest.fixture
+def monitoring(monitoring_intent: HostIntent) -> Iterator[str]:
+    """A container holding the monitoring host's files, its tunnels up and chrony running."""
+    name = f"beffroi-drift-mon-{uuid.uuid4().hex[:8]}"
+    _run_container(name, "none")
+    try:
+        _sh(name, _BOOTED + f"groupadd -r -f {ADMIN_GROUP}; mkdir -p /run/sshd")
+        _install(name, monitoring_intent)
+        _sh(name, _USERSPACE_WG_AND_CHRONY.format(
+            wg=monitoring_intent.ctx["wireguard"]["interface"]))
+        yield name
+    finally:
+        _podman("rm", "-f", "-t", "0", name, check=False)
+
+
+def test_monitoring_host_files_and_peers_match_but_a_missing_prometheus_is_drift(
+        monitoring_intent: HostIntent, monitoring: str, cli: Any, tmp_path: Path) -> None:
+    """Files, modes, sshd, accounts and the tunnels as intended. Prometheus' stack is not in
+    this image and the handshakes' timer is the role's own file, not installed here: those
+    services (and only they) are drift, each on its rule."""
+    res, dev = _drift(cli, tmp_path, monitoring_intent, monitoring)
+    assert res.exit_code == 1 and dev["site"] == "monitoring" and dev["kind"] == "monitoring"
+    absent = ["beffroi-wg-handshakes.timer", *daemon_args()]
+    assert set(dev["detail"].split("; ")) == {f"service {u} is inactive" for u in absent}, \
+        dev["detail"]
+    assert dev["rules"] == ["ENG-MONITORING", "NET-2"] and dev["diff"] == ""
+
+
+def test_edited_prometheus_config_and_extra_peer_on_the_monitoring_host_are_drift(
+        monitoring_intent: HostIntent, monitoring: str, cli: Any, tmp_path: Path) -> None:
+    conf = monitoring_intent.ctx["paths"]["prometheus_conf"]
+    wg = monitoring_intent.ctx["wireguard"]
+    key = _sh(monitoring, "wg genkey | wg pubkey").strip()
+    _sh(monitoring, f"echo '# scrape elsewhere' >> {conf} && wg set {wg['interface']} peer "
+                    f"{key} allowed-ips 10.57.0.64/27")
+    res, dev = _drift(cli, tmp_path, monitoring_intent, monitoring)
+    assert {"ENG-MONITORING", "NET-2"} <= set(dev["rules"]), dev["detail"]
+    assert f"{conf} differs" in dev["detail"] and "-# scrape elsewhere" in dev["diff"]
+    assert "extra WireGuard peer (not a commune's spoke the intent declares), allowed IPs " \
+        "10.57.0.64/27" in dev["detail"]
+    assert key not in json.dumps(dev) and wg["private_key"] not in res.stdout
