@@ -17,15 +17,13 @@ from contextlib import suppress
 from typing import Any
 
 from beffroi.drift import hostsec, nft, wgpeers
+from beffroi.drift.department import KINDS as HUB_KINDS  # their peers: the communes' spokes
 from beffroi.drift.report import DeviceDrift, Status
 from beffroi.files import NFT_CHECK, WG_CHECK
 from beffroi.lab.overrides import LAB_ADMINS, lab_variant
 from beffroi.render import Output, render_file
 from beffroi.secrets import mask, vaulted_values
 from network.endpoints import Endpoint
-
-# the department's own hosts, whose WireGuard peers are the communes' spokes
-HUB_KINDS = ("crisis_cell", "monitoring")
 
 
 class _Facts:
