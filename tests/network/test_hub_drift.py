@@ -15,13 +15,16 @@ pyinfra reaches them with its podman connector (`@podman/NAME`).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from network_kit import MOSELLE, write_endpoints
+from network_kit import MOSELLE, REPO, write_endpoints
 from test_linux_drift import ADMIN_GROUP, _image_exists, _podman, _run_container, _sh
 
 from beffroi.drift.department import HostIntent, host_intent
@@ -202,3 +205,57 @@ def test_edited_prometheus_config_and_extra_peer_on_the_monitoring_host_are_drif
     assert "extra WireGuard peer (not a commune's spoke the intent declares), allowed IPs " \
         "10.57.0.64/27" in dev["detail"]
     assert key not in json.dumps(dev) and wg["private_key"] not in res.stdout
+
+
+# --- role common itself on the department's hosts ---------------------------------------------
+
+@pytest.mark.parametrize("site", [CRISIS_CELL, MONITORING])
+def test_role_common_leaves_on_a_department_host_the_bytes_drift_expects(
+        site: str, cli: Any, tmp_path: Path) -> None:
+    """Role common, run by Ansible through the real inventory plugin and vault against a
+    throwaway container (an --internal podman network of this test: nothing leaves it), writes
+    the host's sshd_config, chrony.conf, journald, apt and sudoers files byte for byte as drift
+    renders them (a host with no commune: role common's own context), with their modes."""
+    host = host_intent(load_inventory(MOSELLE), site)
+    tag = uuid.uuid4().hex[:8]
+    net, name = f"beffroi-drift-net-{tag}", f"beffroi-drift-common-{tag}"
+    octet = 16 * (int(tag[:2], 16) % 15 + 1)   # a /28 in 10.254.254.0/24, away from lab pools
+    subnet, addr = f"10.254.254.{octet}/28", f"10.254.254.{octet + 2}"
+    key = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    _podman("network", "create", "--internal", "--subnet", subnet, "--label",
+            "beffroi.test=drift", net)
+    try:
+        _run_container(name, f"{net}:ip={addr}")
+        _podman("exec", "-i", name, "sh", "-c", _BOOTED + "mkdir -p /root/.ssh && chmod 700 "
+                "/root/.ssh && cat > /root/.ssh/authorized_keys && systemctl restart ssh",
+                stdin=key.with_suffix(".pub").read_text())
+        play = tmp_path / "common.yml"
+        play.write_text(json.dumps([{"hosts": host.host, "roles": ["common"]}]),
+                        encoding="utf-8")
+        env = {**{k: v for k, v in os.environ.items() if k != "ANSIBLE_VAULT_PASSWORD_FILE"},
+               "ANSIBLE_CONFIG": str(REPO / "lab" / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+               "PYTHONPATH": str(REPO)}
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("ansible-playbook")), str(play), "-l", host.host,
+             "-e", json.dumps({"ansible_host": addr, "ansible_user": "root",
+                               "ansible_ssh_private_key_file": str(key),
+                               "beffroi_lab": f"ddrift-{tag}"})],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+        eps = write_endpoints(tmp_path / "endpoints.yml", {host.host: {
+            "host": addr, "username": "root", "ssh_key": str(key), "check_host_key": False,
+            "lab": True}})
+        res = cli(["drift", "--site", site, "--endpoints", str(eps), "--format", "json",
+                   "--inventory", str(MOSELLE)])
+        (dev,) = res.json()["devices"]
+        for out, _ in host.files:
+            if out.role == "common":
+                assert not any(w in dev["detail"] for w in (
+                    f"{out.dest} differs", f"{out.dest} missing", f"{out.dest} is ")), \
+                    dev["detail"]
+        assert "sshd " not in dev["detail"] and "account " not in dev["detail"], dev["detail"]
+        assert "service chrony" not in dev["detail"]
+    finally:
+        _podman("rm", "-f", "-t", "0", name, check=False)
+        _podman("network", "rm", "-f", net, check=False)
