@@ -63,8 +63,9 @@ _USERSPACE_WG_AND_CHRONY = (
     "systemctl daemon-reload && systemctl restart chrony && systemctl start wg-quick@{wg}")
 
 
-_BOOTED = ("until systemctl is-system-running --wait >/dev/null 2>&1 || [ $? -eq 1 ]; "
-           "do sleep 0.2; done; ")
+# systemd has finished booting (running, or degraded: a unit of the image failed); bounded
+_BOOTED = ("for i in $(seq 300); do s=$(systemctl is-system-running 2>/dev/null); "
+           "[ \"$s\" = running ] || [ \"$s\" = degraded ] && break; sleep 0.2; done; ")
 
 
 def _converge_like_the_crisis_cell_role(name: str, hub: HostIntent) -> None:
