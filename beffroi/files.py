@@ -180,7 +180,8 @@ def files_of(files: list[RenderedFile], host: str) -> list[RenderedFile]:
 
 def hub_files(hub: dict[str, Any]) -> list[RenderedFile]:
     """The crisis cell hub's files, from its intent (`crisis_cell_intent`). Its chrony file is
-    rendered by role common only (from the department's servers; drift does not audit the hub)."""
+    rendered by role common only, from the department's servers (`beffroi/drift/department.py`
+    renders it as role common does)."""
     host, wg, paths = hub["hostname"], hub["interface"], hub["paths"]
     return [*_hub_base(host, wg, paths, hub), *_viewer_files(hub), *_wall_files(hub)]
 

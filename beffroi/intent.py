@@ -580,7 +580,17 @@ def crisis_cell_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[s
             "listen_port": cell.wireguard_port, "private_key": key,
             "interface": WG_INTERFACE, "peers": peers, "paths": dict(PATHS),
             **baseline(), "viewer": _viewer(peers),
-            "wall": _wall(inv, peers, path, reveal_secrets)}
+            "wall": _wall(inv, peers, path, reveal_secrets),
+            "services": {"crisis_cell": hub_services(cell.wall is not None)}}
+
+
+def hub_services(wall: bool) -> list[dict[str, str]]:
+    """Units that must be active on the hub (drift checks them), with the rule each serves:
+    the tunnels, the clock, the probe's timer and, when declared, the wall."""
+    return [{"unit": f"wg-quick@{WG_INTERFACE}", "rule": "NET-2"},
+            {"unit": "chrony", "rule": "TIME-1"},
+            {"unit": "beffroi-viewer.timer", "rule": "ACC-4"},
+            *([{"unit": "beffroi-wall", "rule": "ACC-4"}] if wall else [])]
 
 
 def _viewer(peers: list[dict[str, Any]]) -> dict[str, Any]:

@@ -143,7 +143,17 @@ def monitoring_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[st
             "prometheus": prometheus_config(mon, dept, peers),
             "rules": alert_rules(mon.thresholds),
             "alertmanager": alertmanager_config(mon),
-            "daemon_args": daemon_args()}
+            "daemon_args": daemon_args(),
+            "services": {"monitoring": monitoring_services()}}
+
+
+def monitoring_services() -> list[dict[str, str]]:
+    """Units that must be active on the monitoring host (drift checks them), with their rule:
+    its tunnels and their handshakes' timer, the clock of its alerts, Prometheus' stack."""
+    return [{"unit": f"wg-quick@{WG_INTERFACE}", "rule": "NET-2"},
+            {"unit": "beffroi-wg-handshakes.timer", "rule": "NET-2"},
+            {"unit": "chrony", "rule": "TIME-1"},
+            *({"unit": name, "rule": "ENG-MONITORING"} for name in daemon_args())]
 
 
 def daemon_args() -> dict[str, list[str]]:

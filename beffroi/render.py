@@ -65,6 +65,12 @@ def _render(template: str, variables: dict[str, Any]) -> str:
         raise BeffroiError(f"{template}: {exc}; nothing rendered") from None
 
 
+def render_template(template: str, variables: dict[str, Any]) -> str:
+    """One template with the variables its installing role gives it (drift renders the
+    department hosts' files so)."""
+    return _render(template, variables)
+
+
 def site_outputs(ctx: dict[str, Any]) -> list[Output]:
     """Every file of a commune, from its intent context (the list `beffroi/files.py` builds)."""
     return site_files(ctx)

@@ -21,7 +21,9 @@ _STYLE = {Status.OK: "green", Status.DRIFTED: "red", Status.UNREACHABLE: "yellow
 
 def drift(
     site: Annotated[list[str] | None, typer.Option(
-        "--site", "-s", help="Commune slug (repeatable). Default: every commune.")] = None,
+        "--site", "-s", help="Commune slug, or crisis-cell / monitoring for the department's "
+        "own hosts, as `beffroi render` names them (repeatable). Default: every commune, the "
+        "crisis-cell hub and the monitoring host.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
     show_diff: Annotated[bool, typer.Option(
         "--diff", help="Print the unified diff (- live, + intended) of each drifted device.")]
@@ -36,7 +38,8 @@ def drift(
         "(a real department, from its management network). Without it, and without "
         "--endpoints, drift refuses: nothing is contacted.")] = False,
     kind: Annotated[list[str] | None, typer.Option(
-        "--kind", "-k", help="Only these device kinds: switch, camera, nvr, firewall.")] = None,
+        "--kind", "-k", help="Only these device kinds: switch, camera, nvr, firewall, "
+        "crisis_cell, monitoring.")] = None,
     workers: Annotated[int, typer.Option(help="Devices audited in parallel.")] = 16,
     metrics_file: Annotated[Path | None, typer.Option(
         "--metrics-file", help="Also write the results as Prometheus series (node-exporter "
@@ -51,7 +54,11 @@ def drift(
     fps, CAM-5 masks, TIME-1 NTP) and NET-3 accounts: the vaulted account the only one and
     Administrator, no factory login answering. NVR and firewall, with pyinfra facts over SSH:
     rendered files' content, owner and mode, the whole loaded nftables ruleset, every field of
-    every WireGuard peer, sshd's effective configuration, root and sudo accounts, services. A
+    every WireGuard peer, sshd's effective configuration, root and sudo accounts, services.
+    The crisis-cell hub and the monitoring host (--site crisis-cell, --site monitoring) are
+    checked the same way against their own files (viewer, wall, Prometheus, Alertmanager,
+    wg-quick, sshd, journald, sudoers …), their WireGuard peers every commune's spoke and
+    nothing else. A
     camera whose masks, resolution or fps cannot be read back counts as drifted (fail closed).
     Secrets are masked in every output, new live values included.
 
@@ -68,6 +75,7 @@ def drift(
     reached (the audit is incomplete).
     """
     from beffroi.drift.audit import KINDS, plan, run
+    from beffroi.drift.department import department_sites
     from beffroi.inventory import load_inventory
     from network.endpoints import EndpointsError, load_endpoints
 
@@ -87,10 +95,11 @@ def drift(
         # None (--production): every device at its inventory address; a file must list devices
         eps = load_endpoints(endpoints, required=True) if endpoints is not None else None
         inv = load_inventory(inventory)
-        slugs = site or sorted(inv.sites)
-        if unknown := [s for s in slugs if s not in inv.sites]:
+        known = [*sorted(inv.sites), *department_sites(inv)]
+        slugs = site or known
+        if unknown := [s for s in slugs if s not in known]:
             raise BeffroiError(f"unknown commune(s) {', '.join(unknown)} in {inventory}; "
-                               f"known: {', '.join(sorted(inv.sites))}")
+                               f"known: {', '.join(known)}")
         results = run(plan(inv, slugs, eps, kinds), workers)
     except EndpointsError as exc:
         err_console.print(f"[red]error:[/] {exc}", soft_wrap=True)

@@ -1,7 +1,8 @@
 """Plan and run a drift audit: render each commune once, then check its devices concurrently.
 
 The intent compared is the site's, built once (secrets revealed) and rendered: the very bytes,
-destinations and rule ids the roles deploy from (`beffroi/files.py`).
+destinations and rule ids the roles deploy from (`beffroi/files.py`). The department's own hosts
+(`--site crisis-cell`, `--site monitoring`) are compared with theirs (`department.py`).
 Devices of every selected site go into one thread pool, so sites are audited concurrently and a
 slow or dead device does not hold the others up.
 """
@@ -16,6 +17,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+from beffroi.drift import department
 from beffroi.drift.redact import redact_result
 from beffroi.drift.report import DeviceDrift, Status
 from beffroi.drift.switch import check_switch
@@ -24,7 +26,8 @@ from beffroi.render import Output, refuse_invalid, render_intent
 from beffroi.secrets import vaulted_values
 from network.endpoints import Endpoint, EndpointsError
 
-KINDS = ("switch", "camera", "nvr", "firewall")
+KINDS: tuple[str, ...] = ("switch", "camera", "nvr", "firewall")
+KINDS += department.KINDS   # the crisis-cell hub, the monitoring host
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,12 @@ class Reach:
 
     def endpoint(self, ctx: dict[str, Any], kind: str, device: str) -> Endpoint | None:
         """Where to reach `device`, or None when it is not to be contacted (skipped)."""
+        return self.at(device, lambda: _default_endpoint(ctx, kind, device))
+
+    def at(self, device: str, default: Callable[[], Endpoint]) -> Endpoint | None:
+        """`device`'s endpoint given, or (production) `default()`, its inventory address."""
         if self.given is None:
-            return dataclasses.replace(_default_endpoint(ctx, kind, device),
-                                       known_hosts=self.known_hosts)
+            return dataclasses.replace(default(), known_hosts=self.known_hosts)
         return self.given.get(device)
 
     def allowed(self, endpoint: Endpoint) -> bool:
@@ -96,6 +102,9 @@ def plan(inv: Inventory, slugs: list[str], endpoints: dict[str, Endpoint] | None
         if inv.department is not None else frozenset()
     targets: list[Target] = []
     for slug in slugs:
+        if slug in department.SITES:
+            targets += _department_host(inv, slug, reach, admins, kinds)
+            continue
         refuse_invalid(inv, slug)
         intent = site_intent(inv, slug, reveal_secrets=True)
         ctx = intent.context()
@@ -118,6 +127,24 @@ def plan(inv: Inventory, slugs: list[str], endpoints: dict[str, Endpoint] | None
                                   in_caller=kind in ("nvr", "firewall")
                                   and endpoint.host.startswith("@"), vaulted=vaulted))
     return targets
+
+
+def _department_host(inv: Inventory, site: str, reach: Reach, admins: frozenset[str],
+                     kinds: tuple[str, ...]) -> list[Target]:
+    """The hub or the monitoring host (none when its kind is not audited), reached at its
+    inventory address in production, else only if the endpoints list it."""
+    kind = department.KINDS[department.SITES.index(site)]
+    if kind not in kinds:
+        return []
+    host = department.host_intent(inv, site)
+    endpoint = reach.at(host.host, lambda: Endpoint(host.address))
+    if endpoint is None:
+        return [Target(site, host.host, kind, _skipped(site, host.host, kind))]
+    return [Target(site, host.host, kind,
+                   _checker(site, host.host, kind, host.ctx, host.files,
+                            reach.guard(host.host, endpoint), reach, admins),
+                   in_caller=endpoint.host.startswith("@"),
+                   vaulted=tuple(vaulted_values(host.ctx)))]
 
 
 def _default_endpoint(ctx: dict[str, Any], kind: str, device: str) -> Endpoint:
@@ -149,7 +176,8 @@ def _linux(site: str, device: str, endpoint: Endpoint, **kw: Any) -> DeviceDrift
 
 # kind → the function that contacts the device (the only code that opens a connection)
 CONNECTORS: dict[str, Callable[..., DeviceDrift]] = {
-    "switch": _switch, "camera": _camera, "nvr": _linux, "firewall": _linux}
+    "switch": _switch, "camera": _camera, "nvr": _linux, "firewall": _linux,
+    **dict.fromkeys(department.KINDS, _linux)}
 
 
 def _checker(site: str, device: str, kind: str, ctx: dict[str, Any],

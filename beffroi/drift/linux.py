@@ -1,10 +1,11 @@
-"""Linux hosts (NVR, firewall): pyinfra facts vs the rendered files of the same host.
+"""Linux hosts (NVR, firewall, crisis-cell hub, monitoring host): pyinfra facts vs the rendered
+files of the same host.
 
 Checked: SHA-256 of every rendered file that has a destination (content diff on mismatch, with
 vaulted secrets masked), owner/group/mode of those files, the whole loaded nftables ruleset
-(firewall, `nft.py`), every field of every WireGuard peer (firewall, `wgpeers.py`), sshd's
-effective configuration and the accounts holding root or sudo (`hostsec.py`), and services
-that must run.
+(a host whose files include one, `nft.py`), every field of every WireGuard peer (firewall, hub
+and monitoring host, `wgpeers.py`), sshd's effective configuration and the accounts holding
+root or sudo (`hostsec.py`), and services that must run.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from contextlib import suppress
 from typing import Any
 
 from beffroi.drift import hostsec, nft, wgpeers
+from beffroi.drift.department import KINDS as HUB_KINDS  # their peers: the communes' spokes
 from beffroi.drift.report import DeviceDrift, Status
-from beffroi.files import NFT_CHECK
+from beffroi.files import NFT_CHECK, WG_CHECK
 from beffroi.lab.overrides import LAB_ADMINS, lab_variant
 from beffroi.render import Output, render_file
 from beffroi.secrets import mask, vaulted_values
@@ -70,8 +72,9 @@ class _Facts:
 def check_linux_host(site: str, device: str, kind: str, files: list[tuple[Output, str]],
                      ctx: dict[str, Any], endpoint: Endpoint, admins: frozenset[str] = frozenset()
                      ) -> DeviceDrift:
-    """Compare one NVR or firewall with its rendered files, ruleset, peers, sshd, accounts
-    and services. `admins`: the department's administrators (who may hold sudo)."""
+    """Compare one Linux host with its rendered files, ruleset, peers, sshd, accounts and
+    services. `ctx`: the host's intent (a commune's, or the hub's or monitoring host's own);
+    `admins`: the department's administrators (who may hold sudo)."""
     from pyinfra.facts.files import FileContents, Sha256File
 
     started = time.monotonic()
@@ -104,9 +107,13 @@ def check_linux_host(site: str, device: str, kind: str, files: list[tuple[Output
             diffs.append("".join(difflib.unified_diff(
                 mask(live, secrets).splitlines(True), mask(text, secrets).splitlines(True),
                 f"{device}:{out.dest} (live)", f"{device}:{out.dest} (intended)")))
-        if kind == "firewall":
+        ruleset = any(o.validate == NFT_CHECK for o, _ in files)
+        if ruleset:
             _nftables(facts, files, notes, diffs, rules, result)
+        if kind == "firewall":
             _wireguard(facts, ctx, notes, rules)
+        elif kind in HUB_KINDS:
+            _hub_wireguard(facts, files, ctx, notes, rules)
         _access(facts, files, set(admins) | (LAB_ADMINS if endpoint.lab else set()),
                 ctx["sshd"]["admin_group"], notes, rules)
         _services(facts, kind, ctx, notes, rules)
@@ -119,7 +126,8 @@ def check_linux_host(site: str, device: str, kind: str, files: list[tuple[Output
         result.rules = sorted(rules)
     else:
         result.detail = "files, modes, sshd, accounts, services" + (
-            ", ruleset and peers" if kind == "firewall" else "") + " match the intent"
+            ", ruleset" if ruleset else "") + (
+            ", peers" if kind == "firewall" or kind in HUB_KINDS else "") + " match the intent"
     result.seconds = time.monotonic() - started
     return result
 
@@ -153,6 +161,24 @@ def _wireguard(facts: _Facts, ctx: dict[str, Any], notes: list[str], rules: set[
     if found:
         rules.add("NET-2")
         notes.extend(found)
+
+
+def _hub_wireguard(facts: _Facts, files: list[tuple[Output, str]], ctx: dict[str, Any],
+                   notes: list[str], rules: set[str]) -> None:
+    """The hub's or monitoring host's peers: every commune's spoke, as its rendered WireGuard
+    file says, and nothing else (NET-2)."""
+    out, conf = next(((o, t) for o, t in files if o.validate == WG_CHECK), (None, ""))
+    if out is None:
+        return
+    interface = out.dest.rsplit("/", 1)[-1].removesuffix(".conf")  # wg-quick@NAME reads NAME.conf
+    names = {str(p["public_key"]): f"spoke of {p['slug']}" for p in ctx.get("peers", [])}
+    want_iface, want_peers = wgpeers.rendered_peers(conf, names)
+    found = wgpeers.compare(facts.command(f"wg show {interface} dump 2>/dev/null"), interface,
+                            want_iface, want_peers, "not a commune's spoke the intent declares")
+    if found:
+        rules.add(out.rule)
+        notes.extend(f"{what} (redeploy the host's role: `wg-quick` reloads the rendered peers)"
+                     for what in found)
 
 
 def _access(facts: _Facts, files: list[tuple[Output, str]], admins: set[str], group: str,

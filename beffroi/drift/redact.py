@@ -2,7 +2,8 @@
 
 Vaulted values (known from the intent) are replaced wherever they appear. A live value that
 changed is not known in advance, so every line is also read by its syntax: the value of a
-secret-named setting (`PrivateKey = …`, `password = "…"`, `password: …`), the password of a
+secret-named setting (`PrivateKey = …`, `password = "…"`, `password: …`, JSON's
+`"password": "…"`), the password of a
 URL (`rtsp://user:…@host`), the word after an IOS/Junos secret keyword (`secret 5 …`,
 `community …`, `encrypted-password …`) and NUT's `MONITOR` password are masked.
 """
@@ -17,8 +18,9 @@ from beffroi.secrets import REDACTED, mask
 
 _SECRET_NAME = (r"[\w.-]*(?:password|passwd|secret|private_?key|preshared_?key|psk|token|"
                 r"community|api_?key|credential)[\w.-]*")
-# `name = value`, `name: value`, `name=value` (INI, TOML, YAML, wg, sshd), value not a path
-_ASSIGNMENT = re.compile(rf"(?i)(\b{_SECRET_NAME}\b\s*[:=]\s*)(\"[^\"/][^\"]*\"|'[^'/][^']*'|"
+# `name = value`, `name: value`, `name=value` (INI, TOML, YAML, wg, sshd), `"name": "value"`
+# (JSON), value not a path
+_ASSIGNMENT = re.compile(rf"(?i)(\b{_SECRET_NAME}\b[\"']?\s*[:=]\s*)(\"[^\"/][^\"]*\"|'[^'/][^']*'|"
                          r"[^\s\"'/][^\s,;]*)")
 # names that look secret but hold none: sudoers tags (`NOPASSWD: ALL`)
 _NOT_SECRETS = frozenset({"nopasswd", "passwd"})
@@ -43,7 +45,7 @@ def redact(text: str, vaulted: Iterable[str] = ()) -> str:
 
 
 def _assignment(m: re.Match[str]) -> str:
-    name = m.group(1).rstrip(" \t:=").lower()
+    name = m.group(1).rstrip(" \t:=\"'").lower()
     if name in _NOT_SECRETS:
         return m.group(0)
     return m.group(1) + _masked(m.group(2))

@@ -2,7 +2,8 @@
 
 The spoke's peers are the crisis-cell hub and, when the department declares one, its monitoring
 host: their allowed IPs, endpoint, keepalive and preshared key must be the rendered ones, and no
-other peer may exist. Keys are compared, never
+other peer may exist. The hub's and the monitoring host's peers are every commune's spoke and
+nothing else, read from their rendered WireGuard file (`rendered_peers`). Keys are compared, never
 printed: a peer is named by what it may reach, and a key by "differs".
 """
 
@@ -40,13 +41,54 @@ def intended(wg: dict[str, Any], monitoring: dict[str, Any] | None = None
 
 def differences(dump: str, wg: dict[str, Any], monitoring: dict[str, Any] | None = None
                 ) -> list[str]:
-    """What differs, in words without key material; [] when the tunnel is as intended."""
+    """What differs on a commune firewall, in words without key material; [] when the tunnel
+    is as intended."""
+    want_iface, want_peers = intended(wg, monitoring)
+    found = compare(dump, wg["interface"], want_iface, want_peers,
+                    "neither the crisis-cell hub nor a monitoring host the intent declares")
+    return [f"{what} (redeploy the firewall role: `wg-quick` reloads the rendered peers)"
+            for what in found]
+
+
+def rendered_peers(conf: str, names: dict[str, str]
+                   ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """(interface, peers by name) as `wg show dump` prints them, from a rendered WireGuard file
+    in plain `wg` syntax (the hub's, the monitoring host's); `names`: public key → name."""
+    sections: list[tuple[str, dict[str, str]]] = []
+    for raw in conf.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line.startswith("[") and line.endswith("]"):
+            sections.append((line[1:-1].lower(), {}))
+        elif "=" in line and sections:
+            key, value = (part.strip() for part in line.split("=", 1))
+            sections[-1][1][key.lower()] = value
+    iface: dict[str, str] = {"fwmark": "off"}
+    peers: dict[str, dict[str, str]] = {}
+    for kind, fields in sections:
+        if kind == "interface":
+            iface["listen_port"] = fields.get("listenport", "0")
+            if fields.get("privatekey"):
+                iface["private_key"] = fields["privatekey"]
+        elif kind == "peer" and "publickey" in fields:
+            key = fields["publickey"]
+            peers[names.get(key, f"peer allowed {fields.get('allowedips', '?')}")] = {
+                "public_key": key, "preshared_key": fields.get("presharedkey", "(none)"),
+                "endpoint": fields.get("endpoint", "(none)"),
+                "allowed_ips": ",".join(a.strip() for a in
+                                        fields.get("allowedips", "").split(",") if a.strip()),
+                "keepalive": fields.get("persistentkeepalive", "off")}
+    return iface, peers
+
+
+def compare(dump: str, interface: str, want_iface: dict[str, str],
+            want_peers: dict[str, dict[str, str]], extra: str) -> list[str]:
+    """`wg show IF dump` vs the intended interface and peers; `extra` says what an unknown
+    peer is not (e.g. "not a commune's spoke the intent declares")."""
     lines = [line.split("\t") for line in dump.splitlines() if "\t" in line]
     if not lines:
-        return [f"WireGuard interface {wg['interface']} is not up"]
+        return [f"WireGuard interface {interface} is not up"]
     iface = dict(zip(_IFACE, lines[0], strict=False))
     live = [dict(zip(_PEER, fields, strict=False)) for fields in lines[1:]]
-    want_iface, want_peers = intended(wg, monitoring)
     out = []
     for key, value in want_iface.items():
         if iface.get(key) != value:
@@ -56,8 +98,7 @@ def differences(dump: str, wg: dict[str, Any], monitoring: dict[str, Any] | None
     by_key = {p["public_key"]: name for name, p in want_peers.items()}
     for peer in live:
         if peer.get("public_key") not in by_key:
-            out.append(f"extra WireGuard peer (neither the crisis-cell hub nor a monitoring host "
-                       f"the intent declares), allowed IPs "
+            out.append(f"extra WireGuard peer ({extra}), allowed IPs "
                        f"{peer.get('allowed_ips', '?')}, endpoint {peer.get('endpoint', '?')}")
     for name, want_peer in want_peers.items():
         have_peer = next((p for p in live if p.get("public_key") == want_peer["public_key"]),
@@ -74,8 +115,7 @@ def differences(dump: str, wg: dict[str, Any], monitoring: dict[str, Any] | None
             if have != want:
                 shown = "differs" if key == "preshared_key" else f"is {have}, intended {want}"
                 out.append(f"{name} peer {key.replace('_', ' ')} {shown}")
-    return [f"{what} (redeploy the firewall role: `wg-quick` reloads the rendered peers)"
-            for what in out]
+    return out
 
 
 def _literal(endpoint: str) -> bool:

@@ -20,8 +20,13 @@ def test_lab_endpoints_list_all_five_devices_with_the_switch_simulator_profile(
     topo = build_topology(moselle_model, "t", ["evrange"])
     key = tmp_path / "id_ed25519"
     data = yaml.safe_load(write_endpoints(topo, tmp_path, key).read_text())
+    # the department's own hosts too (`beffroi drift --site crisis-cell / monitoring`)
+    department = {h.hostname for h in topo.hosts if h.kind in ("crisis_cell", "monitoring")}
+    assert moselle_model.crisis_cell is not None
+    assert moselle_model.crisis_cell.hostname in department
     assert set(data) == {site.firewall.hostname, site.nvr.hostname, site.switch.hostname,
-                         *(f"evrange-{c.name}" for c in site.cameras)}
+                         *(f"evrange-{c.name}" for c in site.cameras), *department}
+    assert data[moselle_model.crisis_cell.hostname]["lab"] is True  # its lab's sshd, no other
     assert data[site.switch.hostname] == {"host": str(site.switch.ip), "port": 22,
                                           "profile": "fake-switches"}
     assert data[site.nvr.hostname]["ssh_key"] == str(key)

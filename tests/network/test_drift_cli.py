@@ -40,9 +40,12 @@ def test_devices_missing_from_the_endpoints_file_are_skipped_and_clean(
     res = cli(["drift", "--endpoints", str(eps), "--format", "json"])
     assert res.exit_code == 0
     devices = res.json()["devices"]
-    assert {d["site"] for d in devices} == {"evrange", "hettange-grande", "roussy-le-village"}
+    # a department-wide audit: every commune and the department's own hosts
+    assert {d["site"] for d in devices} == {"evrange", "hettange-grande", "roussy-le-village",
+                                            "crisis-cell", "monitoring"}
     assert {d["status"] for d in devices} == {"skipped"}
-    assert {d["kind"] for d in devices} == {"switch", "camera", "nvr", "firewall"}
+    assert {d["kind"] for d in devices} == {"switch", "camera", "nvr", "firewall",
+                                            "crisis_cell", "monitoring"}
 
 
 def test_lab_inventory_override_directory_is_read_as_endpoints(tmp_path: Path) -> None:

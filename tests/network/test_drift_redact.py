@@ -19,6 +19,8 @@ NEW = "Fr3shly-Changed-42"
     f"  password: {NEW}", f'-set system login user x authentication encrypted-password "{NEW}"',
     f"-set snmp community {NEW} authorization read-write",
     f"-ntp authentication-key 1 md5 {NEW} 7", f"api_key={NEW}",
+    # JSON (the hub's viewer.json and wall.json): the key is quoted
+    f'-      "password": "{NEW}"', f'-  "password_hash": "{NEW}",', f"-  'token': '{NEW}'",
 ])
 def test_a_secret_value_is_masked_by_its_syntax_even_when_no_vault_knows_it(line: str) -> None:
     assert NEW not in redact(line) and "<vault>" in redact(line)
@@ -28,6 +30,7 @@ def test_a_secret_value_is_masked_by_its_syntax_even_when_no_vault_knows_it(line
     "PublicKey = 5puJKb6n5+4Q5MeRbm/RkESlKlhfxsz5nCgflkzkOSM=", "Endpoint = 100.64.0.2:51820",
     'signing_key = "/var/lib/beffroi/recorder-key/signing.pem"', "%sudo ALL=(ALL) NOPASSWD: ALL",
     "interface GigabitEthernet1/0/1", "sshd permitrootlogin is yes, intended no",
+    '  "token_key": "/etc/beffroi/wall-keys/token.pem",',
 ])
 def test_what_is_not_secret_stays_readable(line: str) -> None:
     assert redact(line) == line
