@@ -105,7 +105,7 @@ def site_files(ctx: dict[str, Any]) -> list[RenderedFile]:
                      f"{sw}/running-config.{ctx['switch']['platform']}", rule="NET-1",
                      secret=True),  # pushed over the switch's API, no destination path
     ]
-    files += _workstation_files(ctx)
+    files += _workstation_files(ctx, chrony, sshd)
     files += [RenderedFile(f"{ctx['site']['slug']}-{cam['name']}", "camera",
                            "camera/camera.yml.j2", f"cameras/{cam['name']}.yml",
                            secret=True)  # applied over ONVIF
@@ -120,13 +120,18 @@ def _sshd(ctx: dict[str, Any]) -> dict[str, Any]:
             "notify": ("Reload sshd",), "variables": {"sshd": dict(ctx["sshd"])}}
 
 
-def _workstation_files(ctx: dict[str, Any]) -> list[RenderedFile]:
+def _workstation_files(ctx: dict[str, Any], chrony: dict[str, Any], sshd: dict[str, Any]
+                       ) -> list[RenderedFile]:
     """The operator workstation's kiosk (issue 14 §4): the site's CA in the system trust store,
-    the browser's managed policy (the console only), the kiosk unit."""
+    the browser's managed policy (the console only), the kiosk unit; role common's chrony.conf
+    and sshd_config, as on every Linux host of the commune."""
     ws = ctx["workstation"]
     host = ws["hostname"]
     common: dict[str, Any] = {"role": "workstation"}
     return [
+        RenderedFile(host, "workstation", relpath=f"{host}/chrony.conf",
+                     variables={"chrony_serve_cameras": False}, **chrony),
+        RenderedFile(host, "workstation", relpath=f"{host}/sshd_config", **sshd),
         RenderedFile(host, "workstation", "workstation/site-ca.crt.j2", f"{host}/site-ca.crt",
                      f"/usr/local/share/ca-certificates/{ws['ca_name']}.crt", "NET-2",
                      notify=("Update CA trust",), **common),
