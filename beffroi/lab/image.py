@@ -36,7 +36,7 @@ PACKAGES: tuple[str, ...] = (
     "netcat-openbsd", "sqlite3", "python3-apt",
     "acl",  # Ansible `become_user` to an unprivileged user (recorder) sets ACLs on temp files
     # role workstation (the kiosk) and role monitoring (Debian's Prometheus stack)
-    "chromium", "cage", "libnss3-tools", "fonts-dejavu-core",
+    "chromium", "cage", "xwayland", "libnss3-tools", "fonts-dejavu-core",
     "prometheus", "prometheus-alertmanager", "prometheus-node-exporter",
 )
 
