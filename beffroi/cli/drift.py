@@ -36,7 +36,8 @@ def drift(
         "(a real department, from its management network). Without it, and without "
         "--endpoints, drift refuses: nothing is contacted.")] = False,
     kind: Annotated[list[str] | None, typer.Option(
-        "--kind", "-k", help="Only these device kinds: switch, camera, nvr, firewall.")] = None,
+        "--kind", "-k",
+        help="Only these device kinds: switch, camera, nvr, firewall, workstation.")] = None,
     workers: Annotated[int, typer.Option(help="Devices audited in parallel.")] = 16,
     metrics_file: Annotated[Path | None, typer.Option(
         "--metrics-file", help="Also write the results as Prometheus series (node-exporter "

@@ -1,4 +1,4 @@
-"""Linux hosts (NVR, firewall): pyinfra facts vs the rendered files of the same host.
+"""Linux hosts (NVR, firewall, workstation): pyinfra facts vs the rendered files of the same host.
 
 Checked: SHA-256 of every rendered file that has a destination (content diff on mismatch, with
 vaulted secrets masked), owner/group/mode of those files, the whole loaded nftables ruleset
@@ -70,8 +70,8 @@ class _Facts:
 def check_linux_host(site: str, device: str, kind: str, files: list[tuple[Output, str]],
                      ctx: dict[str, Any], endpoint: Endpoint, admins: frozenset[str] = frozenset()
                      ) -> DeviceDrift:
-    """Compare one NVR or firewall with its rendered files, ruleset, peers, sshd, accounts
-    and services. `admins`: the department's administrators (who may hold sudo)."""
+    """Compare one NVR, firewall or workstation with its rendered files, ruleset, peers, sshd,
+    accounts and services. `admins`: the department's administrators (who may hold sudo)."""
     from pyinfra.facts.files import FileContents, Sha256File
 
     started = time.monotonic()

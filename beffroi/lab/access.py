@@ -119,11 +119,12 @@ def write_endpoints(topo: Topology, state: Path, key: Path) -> Path:
     """Every audited device of the lab for `beffroi drift --endpoints` (network/endpoints.py).
 
     Linux hosts over SSH with the lab key, the switch and cameras at their model addresses (the
-    switch with the simulator's profile). The crisis cell is not a drift target.
+    switch with the simulator's profile). The crisis cell and the monitoring host are not drift
+    targets (no site intent lists their files).
     """
     data: dict[str, dict[str, object]] = {}
     for host in topo.hosts:
-        if host.kind in ("firewall", "nvr"):
+        if host.kind in ("firewall", "nvr", "workstation"):
             # `lab`: drift applies the lab's own settings (beffroi/lab/overrides.py)
             data[host.hostname] = {"host": str(host.ssh_ip), "username": "root",
                                    "ssh_key": str(key), "check_host_key": False, "lab": True}

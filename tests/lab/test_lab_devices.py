@@ -14,14 +14,14 @@ from beffroi.lab.access import write_endpoints, write_inventory
 from beffroi.lab.topology import build_topology
 
 
-def test_lab_endpoints_list_all_five_devices_with_the_switch_simulator_profile(
+def test_lab_endpoints_list_every_audited_device_with_the_switch_simulator_profile(
         moselle_model: Inventory, tmp_path: Path) -> None:
     site = moselle_model.sites["evrange"]
     topo = build_topology(moselle_model, "t", ["evrange"])
     key = tmp_path / "id_ed25519"
     data = yaml.safe_load(write_endpoints(topo, tmp_path, key).read_text())
     assert set(data) == {site.firewall.hostname, site.nvr.hostname, site.switch.hostname,
-                         *(f"evrange-{c.name}" for c in site.cameras)}
+                         site.workstation.hostname, *(f"evrange-{c.name}" for c in site.cameras)}
     assert data[site.switch.hostname] == {"host": str(site.switch.ip), "port": 22,
                                           "profile": "fake-switches"}
     assert data[site.nvr.hostname]["ssh_key"] == str(key)

@@ -42,7 +42,7 @@ def test_devices_missing_from_the_endpoints_file_are_skipped_and_clean(
     devices = res.json()["devices"]
     assert {d["site"] for d in devices} == {"evrange", "hettange-grande", "roussy-le-village"}
     assert {d["status"] for d in devices} == {"skipped"}
-    assert {d["kind"] for d in devices} == {"switch", "camera", "nvr", "firewall"}
+    assert {d["kind"] for d in devices} == {"switch", "camera", "nvr", "firewall", "workstation"}
 
 
 def test_lab_inventory_override_directory_is_read_as_endpoints(tmp_path: Path) -> None:
