@@ -5,7 +5,8 @@ deploy --site evrange`, `beffroi drift`); then the checks of beffroi/demo_checks
 product's job, each as a line with its figure: both cameras recorded at their declared size and
 rate (CAM-1..3), live video decoded by the crisis cell through WireGuard (ACC-4, NET-2), no
 recording reachable from it (ACC-4), `recorder verify` (REG-1, JRN-1/2), drift clean on the
-five devices, a second deploy changing nothing, the commune console and the crisis-cell wall
+commune's six devices (firewall, NVR, workstation, switch, two cameras), a second deploy
+changing nothing, the commune console and the crisis-cell wall
 answering their login page over TLS (NET-2), and one alert travelling: a camera's stream stops,
 its camera_down reaches the crisis cell's syslog route (beffroi/demo_alert.py). Any failing
 line makes the exit non-zero.
@@ -29,7 +30,7 @@ from rich.table import Table
 
 from beffroi import demo_checks as dc
 from beffroi.demo_alert import Collector, alert_check, spooled
-from beffroi.deploy import PlayRun, deploy, lab_target
+from beffroi.deploy import DEPLOY_ORDER, PlayRun, deploy, lab_target
 from beffroi.intent import WG_INTERFACE, site_intent
 from beffroi.inventory import load_inventory
 from beffroi.lab import devices
@@ -165,9 +166,10 @@ def _prove(inv: Any, slug: str, topo: Any, inventory: Path, logs: Path,
     with console.status("recorder verify on the NVR (every segment's SHA-256)"):
         checks.append(dc.verify_check(nvr, key, ctx["paths"]["recorder_venv"],
                                       ctx["paths"]["recorder_config"], ctx["recorder"]["user"]))
-    with console.status("beffroi drift on the five devices"):
+    with console.status("beffroi drift on the commune's devices"):
+        # firewall, NVR, workstation, switch and the cameras
         checks.append(dc.drift_check(slug, inventory, state_dir(lab) / ENDPOINTS_FILE,
-                                     2 + 1 + len(cams)))
+                                     3 + 1 + len(cams)))
     second = deploy(slug, lab_target(inventory, lab, slug), logs / "deploy-2", console,
                     label="second beffroi deploy")
     changed = sum(r.changed for r in second)
@@ -175,7 +177,7 @@ def _prove(inv: Any, slug: str, topo: Any, inventory: Path, logs: Path,
                       if r.changed)
     checks.append(dc.Check(
         "second deploy changes nothing (idempotence)",
-        all(r.rc == 0 for r in second) and changed == 0 and len(second) == 3,
+        all(r.rc == 0 for r in second) and changed == 0 and len(second) == len(DEPLOY_ORDER),
         f"changed={changed} over {len(second)} plays in "
         f"{sum(r.seconds for r in second):.0f} s" + (f" ({where})" if where else "")))
     last: dict[str, Any] = {}

@@ -1,8 +1,11 @@
 """`beffroi deploy`: a commune converged the way an engineer would, one play after the other.
 
 The plays, in order (DEPLOY_ORDER): the Linux hosts (playbooks/site.yml: firewall and NVR), the
-network devices (playbooks/network.yml: switch, then cameras), the crisis cell
-(playbooks/crisis_cell.yml: WireGuard hub and live viewer). Each is `ansible-playbook` run as a
+network devices (playbooks/network.yml: switch, then cameras), the operator workstation
+(playbooks/workstation.yml: the kiosk at the NVR's console), the crisis cell
+(playbooks/crisis_cell.yml: WireGuard hub and live viewer), the department's monitoring host
+(playbooks/monitoring.yml: Prometheus through its own tunnels to the firewalls, which
+site.yml has given its peer). Each is `ansible-playbook` run as a
 subprocess, its output to a log file while a spinner shows the current task; its PLAY RECAP is
 read back per host. The first play that fails stops the deploy.
 
@@ -30,11 +33,14 @@ from beffroi.vault import LAB_ANSIBLE_CONFIG, LAB_VAULT_PASSWORD_FILE, REPO_ROOT
 BIN = Path(sys.executable).parent
 LAB_OVERLAY = REPO_ROOT / "lab" / "inventory"  # lab overrides (group_vars), lab only
 PRODUCTION_CONFIG = REPO_ROOT / "ansible.cfg"
-# (name, playbook, limited to the commune's group) — Linux hosts, switch + cameras, crisis cell
+# (name, playbook, limited to the commune's group): the commune's own hosts first (the kiosk
+# after the NVR it shows), then the department's hosts that reach it through its firewall
 DEPLOY_ORDER: tuple[tuple[str, str, bool], ...] = (
     ("Linux hosts (firewall, NVR)", "playbooks/site.yml", True),
     ("switch and cameras", "playbooks/network.yml", True),
+    ("operator workstation", "playbooks/workstation.yml", True),
     ("crisis cell", "playbooks/crisis_cell.yml", False),
+    ("department monitoring", "playbooks/monitoring.yml", False),
 )
 _RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)"
                     r"(?:\s+skipped=(\d+))?")

@@ -109,7 +109,7 @@ def site_files(ctx: dict[str, Any]) -> list[RenderedFile]:
                      f"{sw}/running-config.{ctx['switch']['platform']}", rule="NET-1",
                      secret=True),  # pushed over the switch's API, no destination path
     ]
-    files += _workstation_files(ctx)
+    files += _workstation_files(ctx, chrony)
     files += [RenderedFile(f"{ctx['site']['slug']}-{cam['name']}", "camera",
                            "camera/camera.yml.j2", f"cameras/{cam['name']}.yml",
                            secret=True)  # applied over ONVIF
@@ -124,8 +124,7 @@ def _sshd(ctx: dict[str, Any]) -> dict[str, Any]:
             "notify": ("Reload sshd",), "variables": {"sshd": dict(ctx["sshd"])}}
 
 
-def _baseline(ctx: dict[str, Any], host: str, kind: str, sshd: bool = True
-              ) -> list[RenderedFile]:
+def _baseline(ctx: dict[str, Any], host: str, kind: str) -> list[RenderedFile]:
     """Role common's files of a Linux host, from the intent's `baseline()` decisions: sshd
     (NET-3), the journal kept on disk (JRN-1), daily security updates and never a reboot
     (NET-3), the administrators' passwordless sudo (NET-3: they have SSH keys only)."""
@@ -134,8 +133,7 @@ def _baseline(ctx: dict[str, Any], host: str, kind: str, sshd: bool = True
     upgrades: dict[str, Any] = {"rule": "NET-3", "validate": APT_CHECK,
                                 "variables": {"upgrades": dict(ctx["upgrades"])}, **common}
     return [
-        *([RenderedFile(host, kind, relpath=f"{host}/sshd_config", **_sshd(ctx))] if sshd
-          else []),
+        RenderedFile(host, kind, relpath=f"{host}/sshd_config", **_sshd(ctx)),
         RenderedFile(host, kind, "common/journald.conf.j2", f"{host}/journald/beffroi.conf",
                      paths["journald_dropin"], "JRN-1", notify=("Restart journald",),
                      variables={"journald": dict(ctx["journald"])}, **common),
@@ -150,13 +148,16 @@ def _baseline(ctx: dict[str, Any], host: str, kind: str, sshd: bool = True
     ]
 
 
-def _workstation_files(ctx: dict[str, Any]) -> list[RenderedFile]:
+def _workstation_files(ctx: dict[str, Any], chrony: dict[str, Any]) -> list[RenderedFile]:
     """The operator workstation's kiosk (issue 14 §4): the site's CA in the system trust store,
-    the browser's managed policy (the console only), the kiosk unit."""
+    the browser's managed policy (the console only), the kiosk unit; role common's chrony.conf
+    and baseline (sshd_config, journald, apt, sudoers), as on every Linux host of the commune."""
     ws = ctx["workstation"]
     host = ws["hostname"]
     common: dict[str, Any] = {"role": "workstation"}
     return [
+        RenderedFile(host, "workstation", relpath=f"{host}/chrony.conf",
+                     variables={"chrony_serve_cameras": False}, **chrony),
         RenderedFile(host, "workstation", "workstation/site-ca.crt.j2", f"{host}/site-ca.crt",
                      f"{ctx['paths']['ca_trust_dir']}/{ws['ca_name']}.crt", "NET-2",
                      notify=("Update CA trust",), **common),
@@ -168,8 +169,7 @@ def _workstation_files(ctx: dict[str, Any]) -> list[RenderedFile]:
                      f"{host}/systemd/beffroi-kiosk.service",
                      f"{ctx['paths']['systemd_dir']}/beffroi-kiosk.service", "ACC-2",
                      notify=("Restart kiosk",), **common),
-        # role common runs there too; its list carries no sshd_config (as before issue 11)
-        *_baseline(ctx, host, "workstation", sshd=False),
+        *_baseline(ctx, host, "workstation"),   # role common runs there too
     ]
 
 

@@ -8,8 +8,11 @@
 #                                        firewall, nvr and crisis_cell too), ~5 min instead of ~8
 #   scripts/run-molecule.sh nvr site     those scenarios
 #
-# Measured on 2 cores (all six: 7 min 43 s): common 64 s, firewall 38 s, nvr 76 s, recorder 63 s,
-# crisis_cell 36 s, site 186 s (lab up, converge, idempotence, 10 isolation tests, lab down).
+# Measured on 2 cores (the first six: 7 min 43 s): common 64 s, firewall 38 s, nvr 76 s,
+# recorder 63 s, crisis_cell 36 s, site 186 s (lab up, converge, idempotence, 10 isolation
+# tests, lab down); then (2026-12-01, machine shared) workstation 100 s (kiosk: cage +
+# chromium headless at the console), monitoring 309 s (firewall + NVR + monitoring host,
+# Prometheus through the tunnel, RecorderDown fired by Alertmanager).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -20,11 +23,7 @@ export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 export BEFFROI_VAULT_PASSWORD_FILE="$PWD/lab/test-vault-password"
 
 QUICK=(common recorder site)
-# Not in ALL: molecule/workstation (evrange-ws) and molecule/monitoring (mf57-supervision) need
-# hosts beffroi/lab/topology.py does not create yet (the lab has no workstation, no monitoring
-# host with its own WireGuard peer); `lab up` refuses their platforms. Run them by name once
-# the topology holds them.
-ALL=(common firewall nvr recorder crisis_cell site)
+ALL=(common firewall nvr recorder crisis_cell site workstation monitoring)
 if [ $# -eq 0 ] || [ "$1" = all ]; then scenarios=("${ALL[@]}")
 elif [ "$1" = quick ]; then scenarios=("${QUICK[@]}")
 else scenarios=("$@"); fi

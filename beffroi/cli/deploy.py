@@ -1,4 +1,5 @@
-"""`beffroi deploy --site SLUG`: converge a commune — Linux hosts, switch, cameras, crisis cell."""
+"""`beffroi deploy --site SLUG`: converge a commune — Linux hosts, switch, cameras, operator
+workstation — then the department's crisis cell and monitoring host."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ def deploy(
         "--logs", help="Folder of the plays' logs (default out/deploy/<slug>).")] = None,
 ) -> None:
     """Run the plays in order — Linux hosts (playbooks/site.yml), switch and cameras
-    (playbooks/network.yml), crisis cell (playbooks/crisis_cell.yml) — with progress, then a
-    recap per play. Stops at the first failing play.
+    (playbooks/network.yml), operator workstation (playbooks/workstation.yml), crisis cell
+    (playbooks/crisis_cell.yml), department monitoring (playbooks/monitoring.yml) — with
+    progress, then a recap per play. Stops at the first failing play.
 
     Exit codes: 0 every play succeeded; 1 a play failed (see its log); 2 usage error or refused
     (lab not up, unknown site).

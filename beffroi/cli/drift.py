@@ -39,7 +39,7 @@ def drift(
         "--endpoints, drift refuses: nothing is contacted.")] = False,
     kind: Annotated[list[str] | None, typer.Option(
         "--kind", "-k", help="Only these device kinds: switch, camera, nvr, firewall, "
-        "crisis_cell, monitoring.")] = None,
+        "workstation, crisis_cell, monitoring.")] = None,
     workers: Annotated[int, typer.Option(help="Devices audited in parallel.")] = 16,
     metrics_file: Annotated[Path | None, typer.Option(
         "--metrics-file", help="Also write the results as Prometheus series (node-exporter "

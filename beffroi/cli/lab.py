@@ -43,7 +43,7 @@ def image(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="debootstrap again even if "
                                           "the tarball is cached.")] = False,
 ) -> None:
-    """Build (debootstrap) or import the lab image localhost/beffroi-lab:bookworm."""
+    """Build (debootstrap) or import the lab image localhost/beffroi-lab:bookworm-<recipe>."""
     from beffroi.lab.image import ensure_image
 
     try:

@@ -26,7 +26,9 @@ from beffroi.render import Output, refuse_invalid, render_intent
 from beffroi.secrets import vaulted_values
 from network.endpoints import Endpoint, EndpointsError
 
-KINDS: tuple[str, ...] = ("switch", "camera", "nvr", "firewall")
+# A commune's devices (from its intent), then the department's own hosts (from theirs)
+KINDS: tuple[str, ...] = ("switch", "camera", "nvr", "firewall", "workstation")
+LINUX_KINDS: tuple[str, ...] = ("nvr", "firewall", "workstation")
 KINDS += department.KINDS   # the crisis-cell hub, the monitoring host
 
 
@@ -124,7 +126,7 @@ def plan(inv: Inventory, slugs: list[str], endpoints: dict[str, Endpoint] | None
             targets.append(Target(slug, device, kind,
                                   _checker(slug, device, kind, ctx, files,
                                            reach.guard(device, endpoint), reach, admins),
-                                  in_caller=kind in ("nvr", "firewall")
+                                  in_caller=kind in LINUX_KINDS
                                   and endpoint.host.startswith("@"), vaulted=vaulted))
     return targets
 
@@ -156,6 +158,8 @@ def _default_endpoint(ctx: dict[str, Any], kind: str, device: str) -> Endpoint:
         return Endpoint(cam["ip"], cam["onvif_port"])
     if kind == "nvr":
         return Endpoint(ctx["nvr"]["ip"])
+    if kind == "workstation":
+        return Endpoint(ctx["workstation"]["ip"])
     return Endpoint(ctx["firewall"]["management_ip"])
 
 
@@ -177,7 +181,7 @@ def _linux(site: str, device: str, endpoint: Endpoint, **kw: Any) -> DeviceDrift
 # kind → the function that contacts the device (the only code that opens a connection)
 CONNECTORS: dict[str, Callable[..., DeviceDrift]] = {
     "switch": _switch, "camera": _camera, "nvr": _linux, "firewall": _linux,
-    **dict.fromkeys(department.KINDS, _linux)}
+    "workstation": _linux, **dict.fromkeys(department.KINDS, _linux)}
 
 
 def _checker(site: str, device: str, kind: str, ctx: dict[str, Any],

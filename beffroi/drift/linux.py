@@ -1,5 +1,5 @@
-"""Linux hosts (NVR, firewall, crisis-cell hub, monitoring host): pyinfra facts vs the rendered
-files of the same host.
+"""Linux hosts (NVR, firewall, workstation, crisis-cell hub, monitoring host): pyinfra facts vs
+the rendered files of the same host.
 
 Checked: SHA-256 of every rendered file that has a destination (content diff on mismatch, with
 vaulted secrets masked), owner/group/mode of those files, the whole loaded nftables ruleset

@@ -124,7 +124,7 @@ def write_endpoints(topo: Topology, state: Path, key: Path) -> Path:
     """
     data: dict[str, dict[str, object]] = {}
     for host in topo.hosts:
-        if host.kind in ("firewall", "nvr", "crisis_cell", "monitoring"):
+        if host.kind in ("firewall", "nvr", "workstation", "crisis_cell", "monitoring"):
             # `lab`: drift applies the lab's own settings (beffroi/lab/overrides.py)
             data[host.hostname] = {"host": str(host.ssh_ip), "username": "root",
                                    "ssh_key": str(key), "check_host_key": False, "lab": True}

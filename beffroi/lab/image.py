@@ -21,7 +21,6 @@ from beffroi.lab import podman
 from beffroi.lab.errors import LabError
 from beffroi.lab.paths import cache_dir
 
-IMAGE_NAME = "localhost/beffroi-lab:bookworm"
 SUITE = "bookworm"
 RECIPE_LABEL = "beffroi.lab.recipe"
 SOURCES_LIST = Path("/etc/apt/sources.list.d/debian.sources")
@@ -36,6 +35,9 @@ PACKAGES: tuple[str, ...] = (
     "gstreamer1.0-plugins-bad", "unattended-upgrades", "ca-certificates", "curl",
     "netcat-openbsd", "sqlite3", "python3-apt",
     "acl",  # Ansible `become_user` to an unprivileged user (recorder) sets ACLs on temp files
+    # role workstation (the kiosk) and role monitoring (Debian's Prometheus stack)
+    "chromium", "cage", "xwayland", "libnss3-tools", "fonts-dejavu-core",
+    "prometheus", "prometheus-alertmanager", "prometheus-node-exporter",
 )
 
 # Per-container SSH host keys: the image ships none, this unit makes them at first boot.
@@ -90,7 +92,7 @@ path-include=/usr/share/doc/*/copyright
 path-exclude=/usr/share/man/*
 path-exclude=/usr/share/info/*
 """
-RECIPE_VERSION = "7"
+RECIPE_VERSION = "8"
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,11 @@ def recipe_hash() -> str:
     blob = "\n".join([RECIPE_VERSION, SUITE, *PACKAGES, _KEYGEN_UNIT, _SOURCES, *_MASKED_UNITS,
                       _DPKG_NODOC, _CHRONY_DROPIN])
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+# One tag per recipe: worktrees (or branches) with different recipes share one podman store,
+# and a shared tag would make each `lab up` re-import or rebuild the image the other one uses.
+IMAGE_NAME = f"localhost/beffroi-lab:{SUITE}-{recipe_hash()}"
 
 
 def tarball_path() -> Path:

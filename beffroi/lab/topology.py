@@ -56,7 +56,7 @@ class HostSpec:
 
     container: str
     hostname: str  # the inventory host name (and the container's hostname)
-    kind: str  # "firewall" | "nvr" | "camhost" | "crisis_cell"
+    kind: str  # "firewall" | "nvr" | "camhost" | "workstation" | "crisis_cell" | "monitoring"
     site: str | None
     attachments: tuple[Attachment, ...]
     routes: tuple[Route, ...]
@@ -161,7 +161,8 @@ def container_name(lab: str, hostname: str) -> str:
 
 def build_topology(inv: Inventory, lab: str = DEFAULT_LAB,
                    slugs: Iterable[str] = DEFAULT_SITES) -> Topology:
-    """The lab for these communes (plus the crisis cell), addressed from the model."""
+    """The lab for these communes (plus the crisis cell and the department's monitoring host),
+    addressed from the model."""
     sites = tuple(dict.fromkeys(slugs))
     unknown = [s for s in sites if s not in inv.sites]
     if unknown:
@@ -204,6 +205,11 @@ def build_topology(inv: Inventory, lab: str = DEFAULT_LAB,
             container_name(lab, camhost), camhost, "camhost", slug,
             (Attachment(cam.name, camhost_ip),), (Route("default", fw.camera_ip),),
             camhost_ip))
+        ws = site.workstation
+        # The operator workstation (issue 14 §4) reaches its NVR's console on the same VLAN.
+        hosts.append(HostSpec(
+            container_name(lab, ws.hostname), ws.hostname, "workstation", slug,
+            (Attachment(mgmt.name, ws.ip),), (Route("default", fw.management_ip),), ws.ip))
         sw = site.switch
         devices.append(DeviceSpec(container_name(lab, sw.hostname), sw.hostname, "switch", slug,
                                   mgmt.name, sw.ip, fw.management_ip))
@@ -215,5 +221,11 @@ def build_topology(inv: Inventory, lab: str = DEFAULT_LAB,
     # The crisis cell reaches communes only through the WireGuard tunnels the roles set up.
     hosts.append(HostSpec(container_name(lab, cc.hostname), cc.hostname, "crisis_cell", None,
                           (Attachment(wan.name, cc.wan_address.ip),), (), cc.wan_address.ip))
+    mon = inv.department.monitoring
+    if mon is not None:
+        # Like the hub: on the WAN only, NVRs reached through its own tunnels (issue 15 §3).
+        hosts.append(HostSpec(container_name(lab, mon.hostname), mon.hostname, "monitoring",
+                              None, (Attachment(wan.name, mon.wan_address.ip),), (),
+                              mon.wan_address.ip))
     blackholes = tuple(dict.fromkeys([dept.pool, dept.wan_pool, dept.vpn_pool]))
     return Topology(lab, sites, tuple(networks), tuple(hosts), blackholes, tuple(devices))

@@ -53,9 +53,10 @@ def test_crisis_cell_sees_live_video_but_no_recording(deployed: Deployed) -> Non
     assert api["ok"] and relay["ok"], (api, relay)
 
 
-def test_drift_is_clean_on_all_five_devices_and_redeploy_changes_nothing(
+def test_drift_is_clean_on_all_six_devices_and_redeploy_changes_nothing(
         deployed: Deployed) -> None:
-    [drift] = _check(deployed, "beffroi drift clean on all 5 devices")
+    # firewall, NVR, operator workstation, switch, two cameras
+    [drift] = _check(deployed, "beffroi drift clean on all 6 devices")
     assert drift["ok"] and "skipped" not in str(drift["figure"]), drift["figure"]
     [again] = _check(deployed, "second deploy changes nothing")
     assert again["ok"] and "changed=0" in str(again["figure"]), again["figure"]

@@ -80,3 +80,21 @@ def test_demoted_camera_account_is_reported_by_drift_on_net_3(deployed: Deployed
     assert dev["status"] == "drifted" and "NET-3" in dev["rules"], dev
     assert f"-accounts: {creds[0]} (User)" in dev["diff"], dev["diff"]
     assert creds[1] not in json.dumps(devices)  # the secret is never printed
+
+
+# Empties the kiosk browser's blocklist (the policy file is JSON: rewritten, not sed-edited).
+WIDEN_KIOSK_POLICY = ("python3 -c 'import json, sys; p = sys.argv[1]; d = json.load(open(p)); "
+                      'd["URLBlocklist"] = []; open(p, "w").write(json.dumps(d, indent=2))\'')
+
+
+def test_a_widened_kiosk_policy_on_the_lab_workstation_is_reported_by_drift(
+        deployed: Deployed) -> None:
+    # the kiosk's browser limited to the console (ACC-2): an allowlist of "*" is an intrusion
+    ws = deployed.model.sites[SLUG].workstation.hostname
+    [clean] = _drift(deployed, "workstation")
+    assert clean["status"] == "ok", clean
+    policy = "/etc/chromium/policies/managed/beffroi-kiosk.json"
+    _inject(deployed, ws, f"{WIDEN_KIOSK_POLICY} {policy}")
+    [dev] = _drift(deployed, "workstation")
+    assert dev["device"] == ws and dev["status"] == "drifted" and "ACC-2" in dev["rules"], dev
+    assert f"{policy} differs" in dev["detail"], dev["detail"]

@@ -12,10 +12,23 @@ from beffroi.deploy import DEPLOY_ORDER
 BEFFROI = REPO / ".venv" / "bin" / "beffroi"
 
 
-def test_deploy_runs_linux_hosts_then_switch_and_cameras_then_crisis_cell() -> None:
-    assert [p for _, p, _ in DEPLOY_ORDER] == ["playbooks/site.yml", "playbooks/network.yml",
-                                              "playbooks/crisis_cell.yml"]
+def test_deploy_runs_the_communes_hosts_then_the_departments() -> None:
+    assert [p for _, p, _ in DEPLOY_ORDER] == [
+        "playbooks/site.yml", "playbooks/network.yml", "playbooks/workstation.yml",
+        "playbooks/crisis_cell.yml", "playbooks/monitoring.yml"]
     assert all((REPO / p).is_file() for _, p, _ in DEPLOY_ORDER)
+    # a commune's deploy touches only its own hosts, and the department's shared ones
+    limited = {p: lim for _, p, lim in DEPLOY_ORDER}
+    assert limited == {"playbooks/site.yml": True, "playbooks/network.yml": True,
+                       "playbooks/workstation.yml": True, "playbooks/crisis_cell.yml": False,
+                       "playbooks/monitoring.yml": False}
+
+
+def test_every_host_playbook_is_deployed() -> None:
+    # a playbook of playbooks/ that converges hosts and that deploy never runs is a host kind
+    # `beffroi deploy` silently leaves unconfigured
+    plays = {str(p.relative_to(REPO)) for p in (REPO / "playbooks").glob("*.yml")}
+    assert {p for _, p, _ in DEPLOY_ORDER} == plays - {"playbooks/essaimage.yml"}
 
 
 def _deploy(*args: str) -> subprocess.CompletedProcess[str]:

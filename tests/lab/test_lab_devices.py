@@ -14,7 +14,7 @@ from beffroi.lab.access import write_endpoints, write_inventory
 from beffroi.lab.topology import build_topology
 
 
-def test_lab_endpoints_list_all_five_devices_with_the_switch_simulator_profile(
+def test_lab_endpoints_list_every_audited_device_with_the_switch_simulator_profile(
         moselle_model: Inventory, tmp_path: Path) -> None:
     site = moselle_model.sites["evrange"]
     topo = build_topology(moselle_model, "t", ["evrange"])
@@ -25,6 +25,7 @@ def test_lab_endpoints_list_all_five_devices_with_the_switch_simulator_profile(
     assert moselle_model.crisis_cell is not None
     assert moselle_model.crisis_cell.hostname in department
     assert set(data) == {site.firewall.hostname, site.nvr.hostname, site.switch.hostname,
+                         site.workstation.hostname,
                          *(f"evrange-{c.name}" for c in site.cameras), *department}
     assert data[moselle_model.crisis_cell.hostname]["lab"] is True  # its lab's sshd, no other
     assert data[site.switch.hostname] == {"host": str(site.switch.ip), "port": 22,

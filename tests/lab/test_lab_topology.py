@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from ipaddress import IPv4Address
 
 import pytest
 
 from beffroi.inventory import Inventory
 from beffroi.lab.errors import LabError
-from beffroi.lab.topology import _addresses, build_topology
+from beffroi.lab.topology import Attachment, Route, _addresses, build_topology
 
 
 def test_firewall_has_the_model_address_on_each_of_its_three_networks(
@@ -65,7 +66,9 @@ def test_two_communes_share_one_wan_and_one_crisis_cell(moselle_model: Inventory
     topo = build_topology(moselle_model, "t", ["evrange", "hettange-grande"])
     assert [n.role for n in topo.networks].count("wan") == 1
     assert [h.kind for h in topo.hosts].count("crisis_cell") == 1
-    assert len({h.container for h in topo.hosts}) == len(topo.hosts) == 7
+    assert [h.kind for h in topo.hosts].count("monitoring") == 1
+    # per commune: firewall, NVR, camera-VLAN test host, workstation; plus hub and monitoring
+    assert len({h.container for h in topo.hosts}) == len(topo.hosts) == 10
     assert all(h.container.startswith("t-") for h in topo.hosts)
 
 
@@ -95,3 +98,36 @@ def test_switch_and_cameras_are_lab_devices_at_their_model_addresses(
         assert dev.route_via == site.firewall.camera_ip
     # devices are not systemd hosts: SSH/systemd checks over topo.hosts never see them
     assert not {h.hostname for h in topo.hosts} & set(devices)
+
+
+def test_workstation_sits_on_the_management_vlan_behind_the_firewall(
+        moselle_model: Inventory) -> None:
+    site = moselle_model.sites["evrange"]
+    topo = build_topology(moselle_model, "t", ["evrange"])
+    ws = topo.host(site.workstation.hostname)
+    assert (ws.kind, ws.site, ws.ssh_ip) == ("workstation", "evrange", site.workstation.ip)
+    assert ws.attachments == (Attachment(topo.network("management", "evrange").name,
+                                         site.workstation.ip),)
+    assert ws.routes == (Route("default", site.firewall.management_ip),)
+    assert not ws.forwarding
+
+
+def test_monitoring_host_is_on_the_wan_only_like_the_crisis_cell(
+        moselle_model: Inventory) -> None:
+    dept = moselle_model.department
+    assert dept is not None and dept.monitoring is not None
+    topo = build_topology(moselle_model, "t", ["evrange"])
+    mon = topo.host(dept.monitoring.hostname)
+    assert (mon.kind, mon.site, mon.ssh_ip) == ("monitoring", None, dept.monitoring.wan_address.ip)
+    # no route into a commune: it reaches the NVRs only through its own WireGuard tunnels
+    assert mon.attachments == (Attachment(topo.network("wan").name,
+                                          dept.monitoring.wan_address.ip),)
+    assert mon.routes == ()
+
+
+def test_lab_without_a_monitoring_host_has_none(moselle_model: Inventory) -> None:
+    dept = moselle_model.department
+    assert dept is not None
+    bare = replace(moselle_model, department=dept.model_copy(update={"monitoring": None}))
+    topo = build_topology(bare, "t", ["evrange"])
+    assert "monitoring" not in {h.kind for h in topo.hosts}

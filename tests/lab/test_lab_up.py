@@ -88,7 +88,11 @@ def test_addresses_are_the_model_addresses(evrange_lab: Lab, moselle_model: Inve
                                              str(site.network.wan_address.ip)},
         f"{LAB}-{site.nvr.hostname}": {str(site.nvr.ip)},
         f"{LAB}-{cc.hostname}": {str(cc.wan_address.ip)},
+        f"{LAB}-{site.workstation.hostname}": {str(site.workstation.ip)},
     }
+    dept = moselle_model.department
+    assert dept is not None and dept.monitoring is not None
+    expected[f"{LAB}-{dept.monitoring.hostname}"] = {str(dept.monitoring.wan_address.ip)}
     for container, addrs in expected.items():
         assert _addresses(container) == addrs, container
     camhost = _addresses(f"{LAB}-evrange-camhost")
@@ -156,11 +160,14 @@ def test_ansible_inventory_override_points_at_the_lab(evrange_lab: Lab) -> None:
 def test_ansible_pings_the_commune_and_crisis_cell_over_ssh(evrange_lab: Lab) -> None:
     inv = evrange_lab.first_up.inventory
     res = subprocess.run([".venv/bin/ansible", "-i", str(evrange_lab.inventory), "-i", str(inv),
-                          "firewall:nvr:crisis_cell", "-l", "commune_evrange:crisis_cell",
+                          "firewall:nvr:workstation:crisis_cell:monitoring",
+                          "-l", "commune_evrange:crisis_cell:monitoring",
                           "-m", "ansible.builtin.ping", "-o"], capture_output=True, text=True,
                          timeout=180, check=False, env=_lab_env())
     assert res.returncode == 0, res.stdout + res.stderr
-    for host in ("evrange-fw", "evrange-nvr", "cdc57-hub"):
+    # the workstation and the monitoring host by their groups (playbooks/workstation.yml and
+    # monitoring.yml target them), reached at their lab addresses
+    for host in ("evrange-fw", "evrange-nvr", "evrange-ws", "cdc57-hub", "mf57-supervision"):
         assert f"{host} | SUCCESS" in res.stdout
 
 

@@ -44,7 +44,7 @@ def test_devices_missing_from_the_endpoints_file_are_skipped_and_clean(
     assert {d["site"] for d in devices} == {"evrange", "hettange-grande", "roussy-le-village",
                                             "crisis-cell", "monitoring"}
     assert {d["status"] for d in devices} == {"skipped"}
-    assert {d["kind"] for d in devices} == {"switch", "camera", "nvr", "firewall",
+    assert {d["kind"] for d in devices} == {"switch", "camera", "nvr", "firewall", "workstation",
                                             "crisis_cell", "monitoring"}
 
 

@@ -25,11 +25,12 @@ from beffroi.drift import hostsec
 from beffroi.files import site_files
 from beffroi.intent import SSHD, site_intent
 from beffroi.inventory import load_inventory
+from beffroi.lab.image import IMAGE_NAME
 from beffroi.lab.overrides import lab_variant
 from beffroi.render import render_file, render_site
 from beffroi.secrets import vaulted_values
 
-IMAGE = "localhost/beffroi-lab:bookworm"
+IMAGE = IMAGE_NAME  # the lab image of this recipe (tagged by its hash)
 ADMIN_GROUP = SSHD["admin_group"]  # the intent's NET-3 decision
 ENV = {**os.environ, "CONTAINERS_CONF": str(REPO / "lab" / "containers.conf")}
 
