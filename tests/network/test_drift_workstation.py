@@ -41,7 +41,9 @@ def test_drift_reaches_the_workstation_at_its_inventory_address_with_its_files(
     assert kind == "workstation" and endpoint.host == str(ws.ip)
     assert set(templates) == {"workstation/site-ca.crt.j2", "workstation/chromium-policy.json.j2",
                               "workstation/beffroi-kiosk.service.j2", "common/chrony.conf.j2",
-                              "common/sshd_config.j2"}
+                              "common/sshd_config.j2", "common/journald.conf.j2",
+                              "common/auto-upgrades.j2", "common/unattended-upgrades.j2",
+                              "common/sudoers.j2"}
     assert inv.department is not None and inv.department.monitoring is not None
     assert inv.department.monitoring.hostname not in {d for d, _, _ in calls}
 

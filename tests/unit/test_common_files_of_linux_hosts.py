@@ -1,5 +1,6 @@
 """Role common runs on every Linux host of a commune (firewall, NVR, operator workstation) and
-installs its sshd_config (NET-3) and chrony.conf (TIME-1) from the host's own file list: a host
+installs its sshd_config (NET-3), chrony.conf (TIME-1), journald drop-in (JRN-1), unattended
+upgrades (NET-3) and administrators' sudoers (NET-3) from the host's own file list: a host
 without them cannot be converged (issue 14 §4: the workstation is a device of the site too)."""
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from beffroi.intent import site_intent
 from beffroi.inventory import load_inventory
 
 REPO = Path(__file__).resolve().parents[2]
-COMMON = {"common/sshd_config.j2": "NET-3", "common/chrony.conf.j2": "TIME-1"}
+COMMON = {"common/sshd_config.j2": "NET-3", "common/chrony.conf.j2": "TIME-1",
+          "common/journald.conf.j2": "JRN-1", "common/auto-upgrades.j2": "NET-3",
+          "common/unattended-upgrades.j2": "NET-3", "common/sudoers.j2": "NET-3"}
 
 
 @pytest.mark.parametrize("kind", ["firewall", "nvr", "workstation"])
