@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,10 @@ def _record_arrete(inv: Path, slug: str) -> None:
 def test_four_communes_roll_out_in_waves_against_one_crisis_cell(tmp_path: Path) -> None:
     inv = department(tmp_path / "moselle")  # Kanfen is made by `beffroi site new` here
     _record_arrete(inv, "kanfen")  # without it AUTH-1 refuses recording, as it should
+    start = time.monotonic()
     up = beffroi("lab", "up", "-i", str(inv), *[a for s in FOUR for a in ("--site", s)])
     assert up.returncode == 0, up.stdout + up.stderr
+    print(f"lab up of {len(FOUR)} communes: {time.monotonic() - start:.0f} s")
     try:
         one = beffroi("rollout", "-i", str(inv), "--site", "evrange", "--fresh",
                       "--state", str(tmp_path / "one/state.json"), "-f", "json")
@@ -48,6 +51,9 @@ def test_four_communes_roll_out_in_waves_against_one_crisis_cell(tmp_path: Path)
         assert [r["commune"] for r in report["communes"]] == FOUR
         assert {r["result"] for r in report["communes"]} == {"ok"}
         single = json.loads(one.stdout)["seconds"]
+        for label, data in (("1 commune", json.loads(one.stdout)), ("4 communes", report)):
+            print(f"{label}: " + ", ".join(f"{r['commune']} (wave {r['wave']}) "
+                                           f"{r['seconds']} s" for r in data["communes"]))
         print(f"rollout: 1 commune {single} s, 4 communes {report['seconds']} s "
               f"(speed-up {4 * single / report['seconds']:.2f})")
     finally:
