@@ -112,7 +112,7 @@ def host_veth(host: HostSpec, ip: str) -> str:
     res = podman.exec_in(host.container, ["sh", "-c",
                                           "for i in /sys/class/net/*; do n=${i##*/}; "
                                           f"ip -o -4 addr show dev $n | grep -q ' {ip}/' && "
-                                          "cat $i/iflink; done"], timeout=30)
+                                          "cat $i/iflink; done; true"], timeout=30)
     index = res.stdout.strip()
     if not index.isdigit():
         raise RuntimeError(f"no interface with {ip} in {host.container}")
