@@ -16,8 +16,9 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rollout_kit import beffroi, department
 
-# Measured on 2 cores: 517 s (four communes converged, one of them recording for the first
-# time) — too slow for CI's lab job; the lab's owner runs it with BEFFROI_SLOW_LAB=1.
+# Measured on 2 cores: 524 s (lab up 18 s; Évrange alone 178 s; the 3 + 1 rollout 323 s) —
+# too slow for CI's lab job (docs/essaimage.md, "Measured"); the lab's owner runs it with
+# BEFFROI_SLOW_LAB=1.
 pytestmark = [pytest.mark.lab,
               pytest.mark.skipif(os.environ.get("BEFFROI_SLOW_LAB") != "1",
                                  reason="slow lab test (~9 min): set BEFFROI_SLOW_LAB=1")]
