@@ -75,10 +75,16 @@ class Lab:
         """Per camera: segment files and their bytes on the NVR."""
         return probe.segments(self.nvr, self.storage, self.cams)
 
-    def grew(self, before: dict[str, dict[str, Any]], key: str) -> dict[str, int]:
-        """Per camera, how much `key` (count or bytes) grew since `before`."""
+    def since(self, before: dict[str, dict[str, Any]]) -> dict[str, tuple[int, int]]:
+        """Per camera since `before`: (new segment files, bytes written). Counted from the
+        newest segment then, so a purge of old ones (disk pressure, retention) changes nothing."""
         now = self.segments()
-        return {c: int(now[c][key]) - int(before[c][key]) for c in self.cams}
+        out = {}
+        for c in self.cams:
+            last, size = before[c]["newest"], int(before[c]["newest_bytes"])
+            later = [(n, b) for n, b in now[c]["tail"] if n >= last]
+            out[c] = (sum(1 for n, _ in later if n > last), sum(b for _, b in later) - size)
+        return out
 
     def register(self) -> list[tuple[int, str, str]]:
         """The register's entries (seq, hash, kind)."""
@@ -125,7 +131,7 @@ def _replug(host: HostSpec) -> None:
 
 def _recording_check(r: DrillReport, lab: Lab, before: dict[str, dict[str, Any]],
                      what: str) -> None:
-    grown = lab.grew(before, "bytes")
+    grown = {c: written for c, (_, written) in lab.since(before).items()}
     r.check(f"{what}: every camera's segments grew", all(n > 0 for n in grown.values()),
             ", ".join(f"{c} +{n // 1024} KiB" for c, n in grown.items()))
 
@@ -153,7 +159,7 @@ def nvr_restart(r: DrillReport) -> None:
     r.check("recorder unit active again", back is not None)
     if back is not None:
         r.recovery["recorder back after the restart"] = round(time.monotonic() - start, 1)
-    first = _wait(lambda: all(n > 0 for n in lab.grew(before, "count").values()),
+    first = _wait(lambda: all(new > 0 for new, _ in lab.since(before).values()),
                   lab.t.recover)
     r.check("a new segment on every camera", first is not None,
             ", ".join(f"{c} {s['count']} files" for c, s in lab.segments().items()))

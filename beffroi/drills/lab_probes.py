@@ -17,14 +17,15 @@ import json, pathlib, sys
 root = pathlib.Path(sys.argv[1])
 out = {}
 for cam in sys.argv[2:]:
-    segs = sorted((root / cam).glob("*.ts"))
-    size = 0
-    for p in segs:
+    segs = sorted((root / cam).glob("*.ts"))  # names sort by start time
+    tail = []
+    for p in segs[-8:]:
         try:
-            size += p.stat().st_size
+            tail.append([p.name, p.stat().st_size])
         except FileNotFoundError:  # purged between the listing and the stat
             pass
-    out[cam] = {"count": len(segs), "bytes": size, "newest": segs[-1].name if segs else ""}
+    out[cam] = {"count": len(segs), "newest": tail[-1][0] if tail else "",
+                "newest_bytes": tail[-1][1] if tail else 0, "tail": tail}
 print(json.dumps(out))
 """
 
@@ -72,7 +73,7 @@ def _python(container: str, script: str, *args: str, stdin: str = "",
 
 
 def segments(nvr: HostSpec, storage: str, cameras: list[str]) -> dict[str, dict[str, Any]]:
-    """Per camera: how many segment files, their total bytes, the newest one's name."""
+    """Per camera: how many segment files, the newest one (name, bytes) and the last few."""
     data: dict[str, dict[str, Any]] = _python(nvr.container, _SEGMENTS, storage, *cameras)
     return data
 
