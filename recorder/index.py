@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS segments (
   purge_reason TEXT
 );
 CREATE INDEX IF NOT EXISTS segments_cam_start ON segments(camera, start);
+-- last_segment(): a camera's latest end without scanning its whole history
+CREATE INDEX IF NOT EXISTS segments_cam_end ON segments(camera, "end");
 CREATE TABLE IF NOT EXISTS gaps (
   id INTEGER PRIMARY KEY,
   camera TEXT NOT NULL,
@@ -200,6 +202,28 @@ class Index:
             row = self._db.execute(f'SELECT {_SEG_COLS} FROM segments WHERE camera=? '
                                    'ORDER BY "end" DESC LIMIT 1', (camera,)).fetchone()
         return _seg(row) if row else None
+
+    def segments_after(self, seg_id: int) -> list[Segment]:
+        """Segments of every camera indexed after the row `seg_id` (present or purged), in
+        index order: what a poller has not seen yet, read by primary key (no scan)."""
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_SEG_COLS} FROM segments WHERE id > ? ORDER BY id",
+                                    (seg_id,)).fetchall()
+        return [_seg(r) for r in rows]
+
+    def gaps_after(self, gap_id: int) -> list[tuple[int, Gap]]:
+        """(row id, gap) of every camera's gaps recorded after the row `gap_id`, in order."""
+        with self._lock:
+            rows = self._db.execute('SELECT id, camera, start, "end", reason FROM gaps '
+                                    "WHERE id > ? ORDER BY id", (gap_id,)).fetchall()
+        return [(int(r[0]), Gap(str(r[1]), float(r[2]), float(r[3]), str(r[4]))) for r in rows]
+
+    def last_ids(self) -> tuple[int, int]:
+        """(largest segment row id, largest gap row id), 0 when empty: a poller's baseline."""
+        with self._lock:
+            seg = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM segments").fetchone()[0]
+            gap = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM gaps").fetchone()[0]
+        return int(seg), int(gap)
 
     def mark_purged(self, seg_id: int, at: float, reason: str) -> None:
         """Record that a segment's file was destroyed."""
