@@ -256,6 +256,26 @@ def camera_return(server: RtspServer, index: Index, storage: Path, cams: list[st
     return out
 
 
+def seed_history(index_path: Path, cams: list[str], days: float, segment_seconds: int) -> int:
+    """Index rows (no files, no register entries) for `days` of past recording of every
+    camera, inside retention: the index a site has after weeks, which the idle loops (purge,
+    event watcher) read. Returns the number of rows."""
+    import sqlite3
+
+    now = time.time() - 2 * segment_seconds
+    per_cam = int(days * 86400 / segment_seconds)
+    rows = [(c, now - (k + 1) * segment_seconds, now - k * segment_seconds,
+             f"{c}/history-{k}.ts", 32_000_000, "0" * 64, 1, 0, "history")
+            for c in cams for k in range(per_cam, 0, -1)]
+    Index(index_path).close()  # the recorder's own schema
+    db = sqlite3.connect(index_path)
+    with db:
+        db.executemany('INSERT INTO segments (camera, start, "end", path, size, sha256, valid, '
+                       "repaired, run) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    db.close()
+    return len(rows)
+
+
 def load() -> str:
     """The 1/5/15-minute load averages, for the record."""
     return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
@@ -332,6 +352,9 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=None,
                     help="also merge the figures into this benchmarks.json (read by the "
                          "compact-system dossier, e.g. out/evrange/evidence/benchmarks.json)")
+    ap.add_argument("--history-days", type=float, default=0,
+                    help="seed the recorder's index with this many days of past segments "
+                         "(< retention_days 15): the idle loops' cost on a site's real index")
     ap.add_argument("--cpu-only", action="store_true",
                     help="only first bytes, the CPU window and the camera return (no 5 min "
                          "continuity, no kill -9): for repeated runs on a shared machine")
@@ -386,6 +409,11 @@ def main() -> int:
         cfg = make_config(rdir, cams, segment_seconds=args.segment_seconds, width=args.width,
                           height=args.height, fps=args.fps, purge_interval=30)
         conf = config.load(cfg)
+        if args.history_days:
+            rows = seed_history(conf.index_path, [c for c, _ in cams], args.history_days,
+                                args.segment_seconds)
+            print(f"index seeded with {rows} rows ({args.history_days:g} days of {n} cameras)",
+                  flush=True)
         rec = RecorderProcess(cfg, rdir / "recorder.log")
         rec.start()
         assert rec.proc is not None
