@@ -34,7 +34,7 @@ SCENE_THRESHOLD = 40.0  # mean |Δ| over this between keyframes: an abrupt chang
 TIMEOUT = 30.0
 KEYFRAMES = 3   # keyframes decoded per segment: two steps say frozen, three frames say black
 WINDOW = 10.0   # at most this many seconds of a segment are read to find them (long GOPs)
-BATCH = 32      # segments per ffmpeg process at most
+BATCH = 8       # segments per ffmpeg at most: each open 1080p input holds ~13 MB until the end
 PROBE_BYTES = 32768
 
 
