@@ -2,11 +2,14 @@
 
 Measures, in one run (all on 127.0.0.1):
   1. CPU seconds of N bare `ffmpeg -c copy -f segment` processes (the recorder's exact ffmpeg
-     command line) and of `recorder run` (its own process + its ffmpeg children), both running
-     on the same streams in the same window (this machine is shared: background load then hits
-     both alike); PSS memory (/proc/PID/smaps_rollup) of each side running alone;
+     command line) and of `recorder run` (its own process, its recording ffmpeg children and
+     every short-lived child it reaped in the window: the tampering check's decode, ffprobe,
+     chronyc), both running on the same streams in the same window (this machine is shared:
+     background load then hits both alike); PSS memory (/proc/PID/smaps_rollup) of each side
+     running alone; the SHA-256 floor from the bytes actually sealed in the window;
   2. recorded seconds / wall seconds while the recorder runs (>= 5 min by default);
-  3. time from camera return to the first new recorded frame (all cameras dropped, restored);
+  3. time from camera return to the first bytes of video on disk, the new file's creation
+     and the first new recorded frame in the index (all cameras dropped 5 s, restored);
   4. video lost on kill -9 of the recorder's whole process group (recorder + ffmpeg);
   5. the recorder's RSS and threads under 32 concurrent bad logins and 300 half-open
      connections (benchmarks/recorder_attack.py; alone with --attack-only).
@@ -15,7 +18,8 @@ The load average is printed at the start and the end (the machine is shared).
 Prints the ratios against the targets of issue 3. Not a test: nothing asserts.
 
 usage: .venv/bin/python benchmarks/recorder.py [--streams 16] [--seconds 60]
-       [--continuity-seconds 300] [--segment-seconds 60]
+       [--continuity-seconds 300] [--segment-seconds 60] [--cpu-only] [--history-days 14]
+--cpu-only: 1 and 3 only (repeat it: medians and spread on a shared machine).
 """
 
 from __future__ import annotations
