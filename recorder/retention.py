@@ -105,7 +105,7 @@ def purge(state: State, now: float, free_fn: Callable[[], float] | None = None,
     measure = free_fn or (lambda: free_percent(conf.storage_root))
     result = PurgeResult(now=now)
     holds = state.index.holds()
-    unheld, unheld_bytes, _ = state.index.unheld()
+    unheld, unheld_bytes = state.index.unheld()
     budget = share * unheld_bytes
     cutoff = now - days * DAY
     expired: list[Segment] = []
@@ -200,5 +200,5 @@ def release_hold(state: State, hold_id: int, by: str, reason: str | None = None)
 
 def oldest_unheld_age(state: State, now: float) -> float:
     """Age in seconds of the oldest non-held segment's end (RET-2 metric); 0 if none."""
-    earliest = state.index.unheld()[2]
+    earliest = state.index.unheld_earliest()
     return 0.0 if earliest is None else max(0.0, now - earliest)

@@ -245,8 +245,8 @@ def test_unheld_totals_are_those_of_every_present_segment_no_active_hold_covers(
     _index_history(state, 1000)
     holds = state.index.holds()
     unheld = [s for s in state.index.segments() if not is_held(s, holds)]
-    assert state.index.unheld() == (len(unheld), sum(s.size for s in unheld),
-                                    min(s.start for s in unheld))
+    assert state.index.unheld() == (len(unheld), sum(s.size for s in unheld))
+    assert state.index.unheld_earliest() == min(s.start for s in unheld)
 
 
 def test_a_purge_pass_never_loads_the_whole_index(state: State,
@@ -265,6 +265,17 @@ def test_a_purge_pass_never_loads_the_whole_index(state: State,
         return rows  # type: ignore[return-value]
 
     monkeypatch.setattr(state.index, "segments", spy)
-    result = retention.purge(state, NOW, free_fn=lambda: 50.0)
-    assert retention.oldest_unheld_age(state, NOW) > 13 * DAY
+    statements: list[str] = []
+    state.index._db.set_trace_callback(statements.append)
+    try:
+        result = retention.purge(state, NOW, free_fn=lambda: 50.0)
+        assert retention.oldest_unheld_age(state, NOW) > 13 * DAY
+    finally:
+        state.index._db.set_trace_callback(None)
     assert not result.destroyed_age and max(listed, default=0) == 0
+    # and SQLite reads the present rows by index, not the table's whole history
+    plans = [row[-1] for sql in statements if sql.lstrip().upper().startswith("SELECT")
+             and "FROM segments" in sql
+             for row in state.index._db.execute("EXPLAIN QUERY PLAN " + sql)]
+    assert plans and not [p for p in plans if p.startswith("SCAN segments")
+                          or p.startswith("SCAN s")], plans
