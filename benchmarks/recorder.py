@@ -423,11 +423,12 @@ def main() -> int:
         assert rec.proc is not None
         pid = rec.proc.pid
         time.sleep(args.warmup)
-        # steady state: start the CPU window just after the second segment boundary (segments
-        # are cut on the wall clock; a run's first segment is indexed at its second boundary),
-        # so the window holds whole segments only, each hashed once
+        # steady state: start the CPU window half a segment after the second boundary
+        # (segments are cut on the wall clock; a run's first segment is indexed at its second
+        # boundary), so the window holds whole boundaries only: each segment sealed, hashed
+        # and analysed (tampering check, seconds after the boundary) inside it, once
         seg = args.segment_seconds
-        time.sleep(seg - time.time() % seg + seg + 3)
+        time.sleep(seg - time.time() % seg + seg + seg / 2)
         w0 = time.time()
         # CPU: both sides in the same window, so other load on the machine hits both alike
         cpu = cpu_window({"bare": bare_pids}, {"recorder": pid}, args.seconds)
