@@ -64,11 +64,15 @@ def cpu_seconds(pid: int) -> float:
 
 
 def pss_kib(pid: int) -> int:
-    """Proportional set size of one process (shared libraries split among their users)."""
-    with open(f"/proc/{pid}/smaps_rollup") as fh:
-        for line in fh:
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
+    """Proportional set size of one process (shared libraries split among their users); 0 for
+    one that exited meanwhile (a short-lived child: the tampering check's ffmpeg)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     return 0
 
 
