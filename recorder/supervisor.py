@@ -26,9 +26,7 @@ from recorder.writer import SegmentWriter
 
 log = logging.getLogger("recorder.supervisor")
 STABLE_RUN = 10.0  # a run that lasted this long resets the backoff
-PROBE_INTERVAL = 0.1  # seconds between TCP probes of a camera that refuses connections:
-# its return is seen within 0.1 s (issue 10 §5; was 0.25), a refused SYN costs ~nothing
-PROBE_TIMEOUT = 0.25  # a camera that does not answer at all is probed at this pace
+PROBE_INTERVAL = 0.25  # seconds between TCP probes of a camera that is down
 
 
 def new_run_id() -> str:
@@ -130,7 +128,7 @@ class CameraRecorder(threading.Thread):
         url = urlsplit(self.camera.rtsp_url)
         port = url.port or (322 if url.scheme == "rtsps" else 554)
         try:
-            with socket.create_connection((url.hostname or "", port), timeout=PROBE_TIMEOUT):
+            with socket.create_connection((url.hostname or "", port), timeout=PROBE_INTERVAL):
                 return True
         except OSError:
             return False

@@ -1,6 +1,6 @@
 """A camera that comes back is recorded again at once: while it refuses connections the
-supervisor probes it every PROBE_INTERVAL (issue 10 §5: first bytes on disk sooner after a
-camera returns), and starts ffmpeg on the first probe that connects, not after its backoff."""
+supervisor probes it every PROBE_INTERVAL and starts ffmpeg on the first probe that connects,
+not after its backoff (issue 10 §5: the time to first bytes after a camera returns)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from recorder.state import open_state
 from recorder.writer import SegmentWriter
 
 
-def test_a_refusing_camera_is_probed_every_tenth_of_a_second_until_it_answers(
+def test_a_refusing_camera_is_probed_until_it_answers_then_recorded_at_once(
         tmp_path: Path) -> None:
     port = free_port()
     st = open_state(config.load(make_config(tmp_path, [("cam1",
@@ -48,7 +48,7 @@ def test_a_refusing_camera_is_probed_every_tenth_of_a_second_until_it_answers(
         worker.join(10)
         assert result == [True]  # it was down, it answered: record now, not after 30 s
         assert probes == [False, False, False, True]
-        assert supervisor.PROBE_INTERVAL <= 0.1 and set(waits) == {supervisor.PROBE_INTERVAL}
+        assert set(waits) == {supervisor.PROBE_INTERVAL}
     finally:
         for s in listener:
             s.close()
