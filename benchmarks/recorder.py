@@ -25,8 +25,10 @@ usage: .venv/bin/python benchmarks/recorder.py [--streams 16] [--seconds 60]
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -375,6 +377,7 @@ def main() -> int:
     clip = encode_clip(cache / f"bench-{args.width}x{args.height}-{args.fps}-{args.kbps}.h264",
                        args.width, args.height, args.fps, 20, args.kbps)
     tmp = Path(tempfile.mkdtemp(prefix="beffroi-bench-"))
+    atexit.register(shutil.rmtree, tmp, True)  # a run records gigabytes: never left behind
     server = RtspServer(clip, args.fps, mounts=n)
     server.start()
     print(f"# {n} streams {args.width}x{args.height}@{args.fps} {args.kbps} kbit/s, "
