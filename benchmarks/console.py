@@ -9,7 +9,9 @@ usage: PYTHONPATH=. .venv/bin/python benchmarks/console.py
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -139,6 +141,7 @@ def live_latency(tmp: Path) -> list[float]:
 
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="beffroi-console-bench-"))
+    atexit.register(shutil.rmtree, tmp, True)  # a run records gigabytes: never left behind
     console, server, proc = start_console(tmp)
     assert proc.proc is not None
     pid = proc.proc.pid
@@ -225,7 +228,9 @@ def main() -> None:
     finally:
         proc.cleanup()
         server.stop()
-    latency = live_latency(Path(tempfile.mkdtemp(prefix="beffroi-console-latency-")))
+    latency_dir = Path(tempfile.mkdtemp(prefix="beffroi-console-latency-"))
+    atexit.register(shutil.rmtree, latency_dir, True)
+    latency = live_latency(latency_dir)
     med = statistics.median
     print("live grid opened -> both cameras' first frame (goal <= 1500 ms):")
     print(f"  cold (grid starts the pulls: RTSP set-up + first keyframe): "

@@ -2,11 +2,14 @@
 
 Measures, in one run (all on 127.0.0.1):
   1. CPU seconds of N bare `ffmpeg -c copy -f segment` processes (the recorder's exact ffmpeg
-     command line) and of `recorder run` (its own process + its ffmpeg children), both running
-     on the same streams in the same window (this machine is shared: background load then hits
-     both alike); PSS memory (/proc/PID/smaps_rollup) of each side running alone;
+     command line) and of `recorder run` (its own process, its recording ffmpeg children and
+     every short-lived child it reaped in the window: the tampering check's decode, ffprobe,
+     chronyc), both running on the same streams in the same window (this machine is shared:
+     background load then hits both alike); PSS memory (/proc/PID/smaps_rollup) of each side
+     running alone; the SHA-256 floor from the bytes actually sealed in the window;
   2. recorded seconds / wall seconds while the recorder runs (>= 5 min by default);
-  3. time from camera return to the first new recorded frame (all cameras dropped, restored);
+  3. time from camera return to the first bytes of video on disk, the new file's creation
+     and the first new recorded frame in the index (all cameras dropped 5 s, restored);
   4. video lost on kill -9 of the recorder's whole process group (recorder + ffmpeg);
   5. the recorder's RSS and threads under 32 concurrent bad logins and 300 half-open
      connections (benchmarks/recorder_attack.py; alone with --attack-only).
@@ -15,14 +18,17 @@ The load average is printed at the start and the end (the machine is shared).
 Prints the ratios against the targets of issue 3. Not a test: nothing asserts.
 
 usage: .venv/bin/python benchmarks/recorder.py [--streams 16] [--seconds 60]
-       [--continuity-seconds 300] [--segment-seconds 60]
+       [--continuity-seconds 300] [--segment-seconds 60] [--cpu-only] [--history-days 14]
+--cpu-only: 1 and 3 only (repeat it: medians and spread on a shared machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -45,19 +51,30 @@ from recorder.index import Index  # noqa: E402
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of one process, in seconds."""
+def cpu_fields(pid: int) -> tuple[float, float]:
+    """(utime + stime, cutime + cstime) of one process, in seconds: its own CPU and that of
+    its children it has reaped (short-lived ones: tampering decode, ffprobe, chronyc)."""
     with open(f"/proc/{pid}/stat") as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return ((int(fields[11]) + int(fields[12])) / TICK,
+            (int(fields[13]) + int(fields[14])) / TICK)
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of one process, in seconds."""
+    return cpu_fields(pid)[0]
 
 
 def pss_kib(pid: int) -> int:
-    """Proportional set size of one process (shared libraries split among their users)."""
-    with open(f"/proc/{pid}/smaps_rollup") as fh:
-        for line in fh:
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
+    """Proportional set size of one process (shared libraries split among their users); 0 for
+    one that exited meanwhile (a short-lived child: the tampering check's ffmpeg)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     return 0
 
 
@@ -121,9 +138,26 @@ def pss_mean(pids_fn: Callable[[], list[int]], seconds: float) -> float:
     return statistics.mean(samples)
 
 
-def cpu_window(sets: dict[str, Callable[[], list[int]]], seconds: float) -> dict[str, float]:
-    """CPU seconds of several process sets over the same window (same background load)."""
+def tree_cpu(root: int) -> dict[str, float]:
+    """CPU seconds so far of a process tree, split: the root's own threads, its live children
+    (the recording ffmpeg), and every child it has reaped (counted in the root's cutime: a
+    child that starts and ends inside a window is seen only there)."""
+    own, reaped = cpu_fields(root)
+    live = 0.0
+    for kid in children(root):
+        with contextlib.suppress(OSError, IndexError, ValueError):  # exited meanwhile
+            mine, its_reaped = cpu_fields(kid)
+            live += mine + its_reaped
+    return {"own": own, "live": live, "reaped": reaped}
+
+
+def cpu_window(sets: dict[str, Callable[[], list[int]]], roots: dict[str, int],
+               seconds: float) -> dict[str, float]:
+    """CPU seconds over the same window (same background load) of several fixed process sets
+    (without children) and of whole process trees (`roots`: own + live + reaped children;
+    a child alive at the start and reaped inside the window counts once, by the difference)."""
     first = {name: {p: cpu_seconds(p) for p in fn()} for name, fn in sets.items()}
+    first_tree = {name: tree_cpu(pid) for name, pid in roots.items()}
     time.sleep(seconds)
     out = {}
     for name, pids in first.items():
@@ -132,6 +166,11 @@ def cpu_window(sets: dict[str, Callable[[], list[int]]], seconds: float) -> dict
             with contextlib.suppress(OSError):  # a process that exited mid-window
                 total += cpu_seconds(p) - c0
         out[name] = total
+    for name, pid in roots.items():
+        now = tree_cpu(pid)
+        for part, value in now.items():
+            out[f"{name}.{part}"] = value - first_tree[name][part]
+        out[name] = sum(now.values()) - sum(first_tree[name].values())
     return out
 
 
@@ -185,6 +224,66 @@ def first_bytes(server: RtspServer, out: Path, probe_bytes: int | None) -> float
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=15)
     return took
+
+
+def camera_return(server: RtspServer, index: Index, storage: Path, cams: list[str],
+                  segment_seconds: int) -> dict[str, list[float]]:
+    """Drop every camera for 5 s, bring them back; seconds from their return to (per camera)
+    the first new file with video bytes on disk ("data"), that file's creation ("file") and
+    the first recorded frame of the new run in the index ("index")."""
+    runs_before = {c: {s.run for s in index.segments(c, present_only=False)} for c in cams}
+    known = {c: set(os.listdir(storage / c)) for c in cams}
+    server.stop()
+    time.sleep(5)
+    server.start()
+    t_back = time.time()
+    data: dict[str, float] = {}
+    deadline = time.monotonic() + 30
+    while len(data) < len(cams) and time.monotonic() < deadline:
+        for c in cams:
+            if c in data:
+                continue
+            for name in set(os.listdir(storage / c)) - known[c]:
+                with contextlib.suppress(FileNotFoundError):
+                    if (storage / c / name).stat().st_size > 0:
+                        data[c] = time.time() - t_back
+        time.sleep(0.01)
+
+    def all_resumed() -> bool:
+        return all(any(s.run not in runs_before[c]
+                       for s in index.segments(c, present_only=False)) for c in cams)
+
+    # a run's first segment is indexed once its second boundary confirms its UTC origin
+    deadline = time.monotonic() + 2 * segment_seconds + 20
+    while not all_resumed() and time.monotonic() < deadline:
+        time.sleep(1)
+    out: dict[str, list[float]] = {"index": [], "file": [], "data": list(data.values())}
+    for c in cams:
+        new = [s for s in index.segments(c, present_only=False) if s.run not in runs_before[c]]
+        if new:
+            out["index"].append(new[0].start - t_back)
+            out["file"].append(birth_time(storage / new[0].path) - t_back)
+    return out
+
+
+def seed_history(index_path: Path, cams: list[str], days: float, segment_seconds: int) -> int:
+    """Index rows (no files, no register entries) for `days` of past recording of every
+    camera, inside retention: the index a site has after weeks, which the idle loops (purge,
+    event watcher) read. Returns the number of rows."""
+    import sqlite3
+
+    now = time.time() - 2 * segment_seconds
+    per_cam = int(days * 86400 / segment_seconds)
+    rows = [(c, now - (k + 1) * segment_seconds, now - k * segment_seconds,
+             f"{c}/history-{k}.ts", 32_000_000, "0" * 64, 1, 0, "history")
+            for c in cams for k in range(per_cam, 0, -1)]
+    Index(index_path).close()  # the recorder's own schema
+    db = sqlite3.connect(index_path)
+    with db:
+        db.executemany('INSERT INTO segments (camera, start, "end", path, size, sha256, valid, '
+                       "repaired, run) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    db.close()
+    return len(rows)
 
 
 def load() -> str:
@@ -263,6 +362,12 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=None,
                     help="also merge the figures into this benchmarks.json (read by the "
                          "compact-system dossier, e.g. out/evrange/evidence/benchmarks.json)")
+    ap.add_argument("--history-days", type=float, default=0,
+                    help="seed the recorder's index with this many days of past segments "
+                         "(< retention_days 15): the idle loops' cost on a site's real index")
+    ap.add_argument("--cpu-only", action="store_true",
+                    help="only first bytes, the CPU window and the camera return (no 5 min "
+                         "continuity, no kill -9): for repeated runs on a shared machine")
     ap.add_argument("--attack-only", action="store_true",
                     help="only the hostile-API memory measurement (issue 10 §4)")
     args = ap.parse_args()
@@ -272,6 +377,7 @@ def main() -> int:
     clip = encode_clip(cache / f"bench-{args.width}x{args.height}-{args.fps}-{args.kbps}.h264",
                        args.width, args.height, args.fps, 20, args.kbps)
     tmp = Path(tempfile.mkdtemp(prefix="beffroi-bench-"))
+    atexit.register(shutil.rmtree, tmp, True)  # a run records gigabytes: never left behind
     server = RtspServer(clip, args.fps, mounts=n)
     server.start()
     print(f"# {n} streams {args.width}x{args.height}@{args.fps} {args.kbps} kbit/s, "
@@ -314,86 +420,93 @@ def main() -> int:
         cfg = make_config(rdir, cams, segment_seconds=args.segment_seconds, width=args.width,
                           height=args.height, fps=args.fps, purge_interval=30)
         conf = config.load(cfg)
+        if args.history_days:
+            rows = seed_history(conf.index_path, [c for c, _ in cams], args.history_days,
+                                args.segment_seconds)
+            print(f"index seeded with {rows} rows ({args.history_days:g} days of {n} cameras)",
+                  flush=True)
         rec = RecorderProcess(cfg, rdir / "recorder.log")
         rec.start()
         assert rec.proc is not None
         pid = rec.proc.pid
         time.sleep(args.warmup)
-        # steady state: start the CPU window just after the second segment boundary (segments
-        # are cut on the wall clock; a run's first segment is indexed at its second boundary),
-        # so the window holds whole segments only, each hashed once
+        # steady state: start the CPU window half a segment after the second boundary
+        # (segments are cut on the wall clock; a run's first segment is indexed at its second
+        # boundary), so the window holds whole boundaries only: each segment sealed, hashed
+        # and analysed (tampering check, seconds after the boundary) inside it, once
         seg = args.segment_seconds
-        time.sleep(seg - time.time() % seg + seg + 3)
+        time.sleep(seg - time.time() % seg + seg + seg / 2)
         w0 = time.time()
         # CPU: both sides in the same window, so other load on the machine hits both alike
-        cpu = cpu_window({"bare": bare_pids, "recorder": lambda: [pid, *children(pid)],
-                          "python": lambda: [pid]}, args.seconds)
+        cpu = cpu_window({"bare": bare_pids}, {"recorder": pid}, args.seconds)
         for p in bare_procs:
             p.send_signal(signal.SIGINT)
         for p in bare_procs:
             p.wait(timeout=30)
         rec_pss = pss_mean(lambda: [pid, *children(pid)], 20)  # memory: recorder alone
         own_pss = pss_kib(pid) / 1024
-        bare_cpu, rec_cpu, own_cpu = cpu["bare"], cpu["recorder"], cpu["python"]
+        bare_cpu, rec_cpu, own_cpu = cpu["bare"], cpu["recorder"], cpu["recorder.own"]
+        live_cpu, reaped_cpu = cpu["recorder.live"], cpu["recorder.reaped"]
         print(f"bare ffmpeg x{n}: CPU {bare_cpu:.2f}s over {args.seconds:.0f}s "
               f"({100 * bare_cpu / args.seconds / n:.2f}% of a core per stream), "
               f"PSS {bare_pss:.1f} MiB ({bare_pss / n:.1f} MiB/stream)", flush=True)
         print(f"recorder x{n}: CPU {rec_cpu:.2f}s over the same {args.seconds:.0f}s (python "
-              f"supervisor {own_cpu:.2f}s, ffmpeg children {rec_cpu - own_cpu:.2f}s), PSS "
+              f"supervisor {own_cpu:.2f}s, recording ffmpeg {live_cpu:.2f}s, short-lived "
+              f"children (tampering check decode, ffprobe, chronyc) {reaped_cpu:.2f}s), PSS "
               f"{rec_pss:.1f} MiB ({rec_pss / n:.1f} MiB/stream; python process "
               f"{own_pss:.1f} MiB)", flush=True)
+        index = Index(conf.index_path)
+        # bytes the recorder sealed inside the window (what it hashed there), not the nominal rate
+        hashed = sum(s.size for c, _ in cams for s in index.segments(c, present_only=False)
+                     if w0 - 1 <= s.end < w0 + args.seconds - 1.5)  # sealed ~1 s after its end
         hash_rate = sha256_rate()
-        stream_bytes = n * args.kbps * 1000 / 8 * args.seconds
-        hash_cpu = stream_bytes / hash_rate
-        print(f"  SHA-256 of every recorded byte (EXP-1/REG-1) alone ~ "
+        hash_cpu = hashed / hash_rate
+        print(f"  SHA-256 of the {hashed / 1e6:.0f} MB sealed in the window (EXP-1/REG-1) alone ~ "
               f"{hash_cpu:.2f}s CPU ({hash_rate / 1e9:.2f} GB/s here) = "
               f"{100 * hash_cpu / bare_cpu:.1f}% of bare ffmpeg: the floor of the ratio",
               flush=True)
-        remaining = args.continuity_seconds - (time.time() - w0)
-        if remaining > 0:
-            time.sleep(remaining)
-        w1 = time.time()
-        time.sleep(args.segment_seconds + 10)  # let the segment covering w1 close and be hashed
-        index = Index(conf.index_path)
-        ratio = recorded_ratio(index, [c for c, _ in cams], w0, w1)
-        print(f"recorded/wall over {w1 - w0:.0f}s x {n} cameras: {100 * ratio:.3f}%",
-              flush=True)
-        over = export_overshoot(index, [c for c, _ in cams], w0, w1)
-        if over:
-            print(f"export of a 30 s range with {args.segment_seconds} s segments carries "
-                  f"{statistics.mean(over):.1f} s more on average (max {max(over):.1f} s) "
-                  "beyond the asked range: stated in the manifest, players stop at the range",
+        cams_ids = [c for c, _ in cams]
+        if not args.cpu_only:
+            remaining = args.continuity_seconds - (time.time() - w0)
+            if remaining > 0:
+                time.sleep(remaining)
+            w1 = time.time()
+            time.sleep(args.segment_seconds + 10)  # the segment covering w1 closes, is hashed
+            ratio = recorded_ratio(index, cams_ids, w0, w1)
+            print(f"recorded/wall over {w1 - w0:.0f}s x {n} cameras: {100 * ratio:.3f}%",
                   flush=True)
+            over = export_overshoot(index, cams_ids, w0, w1)
+            if over:
+                print(f"export of a 30 s range with {args.segment_seconds} s segments carries "
+                      f"{statistics.mean(over):.1f} s more on average (max {max(over):.1f} s) "
+                      "beyond the asked range: stated in the manifest, players stop at the "
+                      "range", flush=True)
 
-        # camera loss and return
-        runs_before = {c: {s.run for s in index.segments(c, present_only=False)}
-                       for c, _ in cams}
-        server.stop()
-        time.sleep(5)
-        server.start()
-        t_back = time.time()
-
-        def all_resumed() -> bool:
-            return all(any(s.run not in runs_before[c]
-                           for s in index.segments(c, present_only=False)) for c, _ in cams)
-
-        # a run's first segment is indexed once its second boundary confirms its UTC origin
-        deadline = time.monotonic() + 2 * args.segment_seconds + 20
-        while not all_resumed() and time.monotonic() < deadline:
-            time.sleep(1)
-        resume, resume_file = [], []
-        for c, _ in cams:
-            new = [s for s in index.segments(c, present_only=False)
-                   if s.run not in runs_before[c]]
-            if new:
-                resume.append(new[0].start - t_back)
-                first = conf.storage_root / new[0].path
-                resume_file.append(birth_time(first) - t_back)
+        back = camera_return(server, index, conf.storage_root, cams_ids, args.segment_seconds)
+        resume, resume_file, resume_data = back["index"], back["file"], back["data"]
         print(f"resume after camera return (first recorded frame, index): median "
               f"{statistics.median(resume):.2f}s, max {max(resume):.2f}s "
               f"({len(resume)}/{n} cameras resumed)", flush=True)
         print(f"resume after camera return (first new segment file created): median "
               f"{statistics.median(resume_file):.2f}s, max {max(resume_file):.2f}s", flush=True)
+        print(f"resume after camera return (first bytes of video on disk): median "
+              f"{statistics.median(resume_data):.2f}s, max {max(resume_data):.2f}s", flush=True)
+        cpu_ratio = rec_cpu / bare_cpu
+        if args.cpu_only:
+            print("\n# ratios (target)")
+            print(f"CPU recorder / bare ffmpeg      {cpu_ratio:.3f}   (<= 1.05; SHA-256 floor "
+                  f"{1 + hash_cpu / bare_cpu:.3f}, without it "
+                  f"{(rec_cpu - hash_cpu) / bare_cpu:.3f}; python {own_cpu / bare_cpu:.3f}, "
+                  f"recording ffmpeg {live_cpu / bare_cpu:.3f}, short-lived children "
+                  f"{reaped_cpu / bare_cpu:.3f} of bare)")
+            print(f"first bytes on disk after camera return  {statistics.median(resume_data):.2f}s "
+                  f"median, {max(resume_data):.2f}s max over {n} cameras (first recorded frame "
+                  f"{max(resume):.2f}s max)")
+            print(f"first bytes after connect       {fb_probe / fb_default:.3f}   (probesize vs "
+                  f"default: {fb_probe:.2f}s / {fb_default:.2f}s)")
+            print(f"# end: {load()}")
+            index.close()
+            return 0
 
         # kill -9 of the whole group, then restart (repair)
         time.sleep(args.segment_seconds / 2)
@@ -413,11 +526,13 @@ def main() -> int:
               f", max {max(losses):.2f}s; {repaired} partial segments repaired", flush=True)
         index.close()
 
-        cpu_ratio = rec_cpu / bare_cpu
         pss_ratio = rec_pss / bare_pss
         print("\n# ratios (target)")
         print(f"CPU recorder / bare ffmpeg      {cpu_ratio:.3f}   (<= 1.05; SHA-256 floor "
-              f"{1 + hash_cpu / bare_cpu:.3f}, without it {(rec_cpu - hash_cpu) / bare_cpu:.3f})")
+              f"{1 + hash_cpu / bare_cpu:.3f}, without it {(rec_cpu - hash_cpu) / bare_cpu:.3f};"
+              f" short-lived children {reaped_cpu / bare_cpu:.3f} of bare)")
+        print(f"first bytes on disk after camera return  {statistics.median(resume_data):.2f}s "
+              f"median, {max(resume_data):.2f}s max over {n} cameras")
         print(f"PSS per stream recorder / bare  {pss_ratio:.3f}   (<= 1.25)")
         print(f"recorded / wall                 {100 * ratio:.3f}%  (>= 99.9%, over "
               f"{w1 - w0:.0f}s{'' if w1 - w0 >= 300 else ' — shorter than the 5 min target'})")
@@ -428,7 +543,8 @@ def main() -> int:
             write_figures(args.json, {
                 "recorder.cpu_ratio": cpu_ratio, "recorder.pss_ratio": pss_ratio,
                 "recorder.recorded_percent": 100 * ratio, "recorder.resume_s": max(resume),
-                "recorder.loss_kill_s": max(losses)})
+                "recorder.loss_kill_s": max(losses),
+                "recorder.first_bytes_after_return_s": max(resume_data)})
         print(f"first bytes after connect       {fb_probe / fb_default:.3f}   (probesize vs "
               f"default: {fb_probe:.2f}s / {fb_default:.2f}s)")
         print(f"# end: {load()}")

@@ -8,7 +8,9 @@ watching 2 cameras, and with the health probe's DESCRIBE of 4 cameras.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,6 +32,7 @@ def main() -> int:
     from recorder import keys, viewtoken
 
     tmp = Path(tempfile.mkdtemp(prefix="wall-wan-"))
+    atexit.register(shutil.rmtree, tmp, True)  # a run records gigabytes: never left behind
     key = tmp / "key" / "token.pem"
     keys.generate(key)
     public = viewtoken.public_key_b64(keys.load_private(key))

@@ -30,6 +30,10 @@ CREATE TABLE IF NOT EXISTS segments (
   purge_reason TEXT
 );
 CREATE INDEX IF NOT EXISTS segments_cam_start ON segments(camera, start);
+-- last_segment(): a camera's latest end without scanning its whole history
+CREATE INDEX IF NOT EXISTS segments_cam_end ON segments(camera, "end");
+-- retention: present rows only (purged ones pile up for years), covering what it weighs
+CREATE INDEX IF NOT EXISTS segments_present ON segments(status, start, "end", camera, size);
 CREATE TABLE IF NOT EXISTS gaps (
   id INTEGER PRIMARY KEY,
   camera TEXT NOT NULL,
@@ -201,6 +205,28 @@ class Index:
                                    'ORDER BY "end" DESC LIMIT 1', (camera,)).fetchone()
         return _seg(row) if row else None
 
+    def segments_after(self, seg_id: int) -> list[Segment]:
+        """Segments of every camera indexed after the row `seg_id` (present or purged), in
+        index order: what a poller has not seen yet, read by primary key (no scan)."""
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_SEG_COLS} FROM segments WHERE id > ? ORDER BY id",
+                                    (seg_id,)).fetchall()
+        return [_seg(r) for r in rows]
+
+    def gaps_after(self, gap_id: int) -> list[tuple[int, Gap]]:
+        """(row id, gap) of every camera's gaps recorded after the row `gap_id`, in order."""
+        with self._lock:
+            rows = self._db.execute('SELECT id, camera, start, "end", reason FROM gaps '
+                                    "WHERE id > ? ORDER BY id", (gap_id,)).fetchall()
+        return [(int(r[0]), Gap(str(r[1]), float(r[2]), float(r[3]), str(r[4]))) for r in rows]
+
+    def last_ids(self) -> tuple[int, int]:
+        """(largest segment row id, largest gap row id), 0 when empty: a poller's baseline."""
+        with self._lock:
+            seg = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM segments").fetchone()[0]
+            gap = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM gaps").fetchone()[0]
+        return int(seg), int(gap)
+
     def mark_purged(self, seg_id: int, at: float, reason: str) -> None:
         """Record that a segment's file was destroyed."""
         with self._lock:
@@ -244,6 +270,28 @@ class Index:
             rows = self._db.execute(sql + " ORDER BY id").fetchall()
         return [Hold(int(r[0]), str(r[1]), str(r[2]), float(r[3]), float(r[4]), float(r[5]),
                      str(r[6]), None if r[7] is None else float(r[7])) for r in rows]
+
+    _HELD = ("EXISTS (SELECT 1 FROM holds h WHERE h.released IS NULL AND h.camera IN "
+             "('*', s.camera) AND s.start < h.\"end\" AND s.\"end\" > h.start)")
+
+    def unheld(self) -> tuple[int, int]:
+        """(count, total bytes) of the present segments no active hold covers (Hold.covers,
+        in SQL): what retention weighs every pass, read from the present rows' covering index
+        instead of loading the index into Python (a month of 16 cameras is ~700,000 rows;
+        purged rows stay for years)."""
+        with self._lock:
+            count, total = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM segments s "
+                f"WHERE status='present' AND NOT {self._HELD}").fetchone()
+        return int(count), int(total)
+
+    def unheld_earliest(self) -> float | None:
+        """Start of the oldest present segment no active hold covers (None if none)."""
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT start FROM segments s WHERE status='present' AND NOT {self._HELD} "
+                "ORDER BY start LIMIT 1").fetchone()
+        return None if row is None else float(row[0])
 
     def release_hold(self, hold_id: int, at: float, by: str) -> Hold | None:
         """Release an active hold; None if no such active hold."""

@@ -105,8 +105,8 @@ def purge(state: State, now: float, free_fn: Callable[[], float] | None = None,
     measure = free_fn or (lambda: free_percent(conf.storage_root))
     result = PurgeResult(now=now)
     holds = state.index.holds()
-    unheld = [s for s in state.index.segments() if not is_held(s, holds)]
-    budget = share * sum(s.size for s in unheld)
+    unheld, unheld_bytes = state.index.unheld()
+    budget = share * unheld_bytes
     cutoff = now - days * DAY
     expired: list[Segment] = []
     for seg in state.index.segments(end=cutoff):
@@ -117,7 +117,7 @@ def purge(state: State, now: float, free_fn: Callable[[], float] | None = None,
             continue
         expired.append(seg)
     if sum(s.size for s in expired) > budget:
-        _refuse_mass_purge(state, result, len(expired), len(unheld), share, "age", now)
+        _refuse_mass_purge(state, result, len(expired), unheld, share, "age", now)
         expired = []
     spent = 0.0
     for seg in expired:
@@ -138,7 +138,7 @@ def purge(state: State, now: float, free_fn: Callable[[], float] | None = None,
                 break
             if spent + seg.size > budget:
                 _refuse_mass_purge(state, result, len(result.destroyed_pressure) + 1,
-                                   len(unheld), share, "disk pressure", now)
+                                   unheld, share, "disk pressure", now)
                 break
             _destroy(state, seg, f"disk pressure (free < {conf.min_free_percent:g}%)", now)
             result.destroyed_pressure.append(seg)
@@ -200,8 +200,5 @@ def release_hold(state: State, hold_id: int, by: str, reason: str | None = None)
 
 def oldest_unheld_age(state: State, now: float) -> float:
     """Age in seconds of the oldest non-held segment's end (RET-2 metric); 0 if none."""
-    holds = state.index.holds()
-    for seg in state.index.segments():
-        if not is_held(seg, holds):
-            return max(0.0, now - seg.start)
-    return 0.0
+    earliest = state.index.unheld_earliest()
+    return 0.0 if earliest is None else max(0.0, now - earliest)

@@ -3,27 +3,44 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from beffroi.cli.output import console
+from beffroi.lab.topology import DEFAULT_LAB
 
 
 def drill(
     names: Annotated[list[str] | None, typer.Argument(help="Drills to run (default: every "
                                                       "loopback drill).")] = None,
-    lab: Annotated[bool, typer.Option("--lab", help="Run the lab drills too (a running "
-                                      "`beffroi lab` is needed).")] = False,
+    lab: Annotated[bool, typer.Option("--lab", help="Run the lab drills too (nvr-restart, "
+                                      "wan-cut, crisis-cell-stopped): they need a lab brought "
+                                      "up AND deployed (`beffroi demo --lab`, or `beffroi lab "
+                                      "up` then `beffroi deploy`).")] = False,
+    name: Annotated[str, typer.Option("--name", help="Lab the lab drills act on (as `beffroi "
+                                      "lab up --name`).")] = DEFAULT_LAB,
+    inventory: Annotated[Path, typer.Option("--inventory", "-i", help="Inventory the lab was "
+                                            "built from.")] = Path("inventories/moselle"),
+    site: Annotated[str, typer.Option("--site", "-s", help="Deployed commune the lab drills "
+                                      "act on.")] = "evrange",
     list_only: Annotated[bool, typer.Option("--list", help="List the drills.")] = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
-    """Run fault drills; exit 0 when every drill run passed, 1 otherwise."""
+    """Run fault drills; exit 0 when every drill run passed, 1 otherwise.
+
+    Without --lab (as `make drill` runs it): the loopback drills, on real parts on 127.0.0.1
+    (camera stream, recorder restart, disk full, UPS low battery, clock step); they need no
+    lab. With --lab, the lab drills too, on the commune a running lab has deployed.
+    """
+    from beffroi.drills import lab as lab_drills
     from beffroi.drills.catalog import load_all
     from beffroi.drills.runner import run
 
     drills = load_all()
+    lab_drills.use(lab_drills.LabTarget(inventory, name, site))
     if list_only:
         for d in drills.values():
             console.print(f"{d.name:22} {d.level:9} {d.summary}")

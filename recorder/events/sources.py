@@ -25,6 +25,7 @@ from recorder import timeutil
 from recorder.events import event as ev
 from recorder.events import tamper
 from recorder.events.router import Emitter
+from recorder.index import Segment
 from recorder.retention import free_percent
 from recorder.state import State
 
@@ -38,8 +39,8 @@ HOLDS_EVERY = 60.0
 class _Camera:
     down: bool = False
     since: float = field(default_factory=time.monotonic)  # not recording since
-    gaps: int = -1
-    segment: int = -1
+    segment: int = -1  # the last segment seen (-1: none yet, the next one is the baseline)
+    segment_end: float = float("-inf")
     tamper: dict[str, bool] = field(default_factory=dict)
     reference: bytes | None = None  # the last keyframe thumbnail seen (scene change)
 
@@ -60,6 +61,7 @@ class Watcher(threading.Thread):
         self.flags: dict[str, bool] = {}
         self._next: dict[str, float] = {}
         self.warned_holds: set[int] = set()
+        self._seen: tuple[int, int] | None = None  # (segment, gap) row ids already looked at
 
     def stop(self) -> None:
         """Stop polling."""
@@ -131,30 +133,58 @@ class Watcher(threading.Thread):
                 cam.down = True
                 self._emit("camera_down", "la caméra n'envoie plus de flux", cam_id,
                            seconds=round(now - cam.since, 1))
-            self._gaps(cam_id, cam)
-            if self.conf.events.tamper:
-                self._tamper(cam_id, cam)
+        # what the index gained since the last poll, read by row id: two queries per poll
+        # for every camera, however long the history (not a scan per camera per second)
+        if self._seen is None:
+            self._seen = self.state.index.last_ids()
+            for cam_id, cam in self.cams.items():  # the state at start is the baseline
+                last = self.state.index.last_segment(cam_id)
+                if last is not None:
+                    cam.segment, cam.segment_end = last.id, last.end
+            return
+        self._gaps()
+        if self.conf.events.tamper:
+            self._tamper()
 
-    def _gaps(self, cam_id: str, cam: _Camera) -> None:
-        gaps = self.state.index.gaps(cam_id)
-        if cam.gaps >= 0:
-            for gap in gaps[cam.gaps:]:
+    def _gaps(self) -> None:
+        seg_seen, gap_seen = self._seen or (0, 0)
+        for gap_id, gap in self.state.index.gaps_after(gap_seen):
+            gap_seen = gap_id
+            if gap.camera in self.cams:
                 self._emit("recording_gap", f"{gap.end - gap.start:.1f} s sans enregistrement "
-                           f"({timeutil.iso(gap.start)} → {timeutil.iso(gap.end)})", cam_id,
+                           f"({timeutil.iso(gap.start)} → {timeutil.iso(gap.end)})", gap.camera,
                            seconds=round(gap.end - gap.start, 3))
-        cam.gaps = len(gaps)
+        self._seen = (seg_seen, gap_seen)
 
-    def _tamper(self, cam_id: str, cam: _Camera) -> None:
-        seg = self.state.index.last_segment(cam_id)
-        if seg is None or seg.id == cam.segment:
+    def _tamper(self) -> None:
+        seg_seen, gap_seen = self._seen or (0, 0)
+        latest: dict[str, Segment] = {}
+        for seg in self.state.index.segments_after(seg_seen):
+            seg_seen = seg.id
+            cam = self.cams.get(seg.camera)
+            if cam is None or seg.end <= cam.segment_end:
+                continue  # a repaired older segment: not the camera's current view
+            if seg.camera not in latest or seg.end > latest[seg.camera].end:
+                latest[seg.camera] = seg
+        self._seen = (seg_seen, gap_seen)
+        todo = []
+        for cam_id, seg in latest.items():
+            cam = self.cams[cam_id]
+            first = cam.segment < 0
+            cam.segment, cam.segment_end = seg.id, seg.end
+            if not first:  # a camera's first segment is its baseline, not news
+                todo.append((cam_id, seg))
+        if not todo:
             return
-        first = cam.segment < 0
-        cam.segment = seg.id
-        if first:
-            return  # the state at start is the baseline, not news
-        verdict = tamper.analyse(self.state.abspath(seg.path), cam.reference)
-        if verdict is None:
-            return
+        # the cameras cut on the same wall-clock boundary: their segments share one ffmpeg
+        verdicts = tamper.analyse_many([(self.state.abspath(seg.path),
+                                         self.cams[cam_id].reference) for cam_id, seg in todo])
+        for (cam_id, seg), verdict in zip(todo, verdicts, strict=True):
+            if verdict is not None:
+                self._judged(cam_id, seg, verdict)
+
+    def _judged(self, cam_id: str, seg: Segment, verdict: tamper.Verdict) -> None:
+        cam = self.cams[cam_id]
         cam.reference = verdict.last
         for kind, on, text in (("stream_frozen", verdict.frozen, "l'image ne change plus"),
                                ("stream_black", verdict.black, "l'image est noire")):

@@ -56,3 +56,20 @@ def test_clock_step_drill_marks_segments_invalid_alarms_and_recovers() -> None:
     assert report.passed, report.to_json()
     assert {"clock step → segments marked not valid",
             "clock back → segments valid again"} <= set(report.recovery)
+
+
+def test_lab_drill_without_a_deployed_lab_says_how_to_get_one() -> None:
+    """No traceback, no silent pass: the drill fails and names the commands to run first."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    res = subprocess.run([str(Path(sys.executable).with_name("beffroi")), "drill", "nvr-restart",
+                          "--name", "beffroi-no-such-lab", "-f", "json"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert res.returncode == 1, res.stdout + res.stderr
+    [report] = json.loads(res.stdout)
+    assert not report["passed"] and "Traceback" not in res.stderr
+    assert "bring the lab up and deploy first" in report["error"], report
+    assert "--name beffroi-no-such-lab" in report["error"], report

@@ -33,7 +33,8 @@ def segments(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_a_moving_scene_is_neither_frozen_black_nor_changed(segments: dict[str, Path]) -> None:
     first = tamper.analyse(segments["moving"])
-    assert first is not None and first.frames == 4  # one keyframe a second
+    # 4 keyframes (one a second): only the first KEYFRAMES are decoded (issue 10 §5)
+    assert first is not None and first.frames == tamper.KEYFRAMES < 4
     again = tamper.analyse(segments["moving"], first.last)
     assert again is not None
     assert (again.frozen, again.black, again.scene_changed) == (False, False, False)
@@ -62,6 +63,44 @@ def test_a_flash_that_does_not_last_is_not_a_scene_change() -> None:
     white = bytes([250]) * tamper.FRAME
     verdict = tamper.judge([grey, white, grey, grey], reference=grey)
     assert verdict is not None and not verdict.scene_changed
+
+
+class _CountLaunches:
+    """Spy on subprocess.Popen: the real ffmpeg runs, its launches are counted."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.ffmpeg = 0
+        real = subprocess.Popen
+
+        def spy(cmd: list[str], *args: object, **kwargs: object) -> object:
+            self.ffmpeg += cmd[0] == "ffmpeg"
+            return real(cmd, *args, **kwargs)  # type: ignore[call-overload]
+
+        monkeypatch.setattr(subprocess, "Popen", spy)
+
+
+def test_segments_closed_together_share_one_ffmpeg_and_keep_their_own_verdicts(
+        segments: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    alone = [tamper.analyse(segments[k]) for k in ("moving", "still", "black")]
+    launches = _CountLaunches(monkeypatch)
+    together = tamper.analyse_many([(segments[k], None) for k in ("moving", "still", "black")])
+    assert launches.ffmpeg == 1  # issue 10 §5: one process start-up for a boundary
+    assert together == alone
+    moving, still, black = together
+    assert moving is not None and not (moving.frozen or moving.black)
+    assert still is not None and still.frozen and not still.black
+    assert black is not None and black.black and not black.frozen
+
+
+def test_an_unreadable_segment_spoils_no_other_of_its_batch(segments: dict[str, Path],
+                                                           tmp_path: Path) -> None:
+    torn = tmp_path / "torn.ts"
+    torn.write_bytes(b"\x00not a transport stream" * 100)
+    verdicts = tamper.analyse_many([(segments["still"], None), (torn, None),
+                                    (tmp_path / "gone.ts", None), (segments["black"], None)])
+    assert verdicts[1] is None and verdicts[2] is None
+    assert verdicts[0] is not None and verdicts[0].frozen
+    assert verdicts[3] is not None and verdicts[3].black
 
 
 def test_a_recorder_filming_a_repeated_image_reports_it_frozen(

@@ -217,3 +217,65 @@ def test_operator_may_allow_a_larger_purge_explicitly(tmp_path: Path,
     purges = [e["data"] for e in st.journal.entries() if e["kind"] == "purge"]
     assert purges[-1]["user"] == "admin-jroux" and purges[-1]["max_purge_share"] == 1.0
     st.close()
+
+
+def _index_history(st: State, rows: int) -> None:
+    """Index rows (no files) for a long history: what retention weighs each pass."""
+    import random
+
+    rng = random.Random(5)
+    for i in range(rows):
+        cam = rng.choice(["cam1", "cam2"])
+        start = NOW - 14 * DAY + 60 * i
+        seg = st.index.add_segment(cam, start, start + 60, f"{cam}/h{i}.ts",
+                                   rng.randint(1, 10**7), "0" * 64, True, False, "hist")
+        if i % 7 == 0:
+            st.index.mark_purged(seg.id, NOW, "test")
+    for cam, a, b in (("cam1", 100, 160), ("*", 400, 410), ("cam2", 700, 900)):
+        st.index.add_hold("PV", cam, NOW - 14 * DAY + 60 * a, NOW - 14 * DAY + 60 * b, NOW,
+                          "mdupont")
+    released = st.index.add_hold("PV2", "*", NOW - 14 * DAY, NOW, NOW, "mdupont")
+    st.index.release_hold(released.id, NOW, "mdupont")
+
+
+def test_unheld_totals_are_those_of_every_present_segment_no_active_hold_covers(
+        state: State) -> None:
+    from recorder.retention import is_held
+
+    _index_history(state, 1000)
+    holds = state.index.holds()
+    unheld = [s for s in state.index.segments() if not is_held(s, holds)]
+    assert state.index.unheld() == (len(unheld), sum(s.size for s in unheld))
+    assert state.index.unheld_earliest() == min(s.start for s in unheld)
+
+
+def test_a_purge_pass_never_loads_the_whole_index(state: State,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 10 §5: a purge every 30 s listing a month of 16 cameras (~700,000 rows) into
+    # Python cost more CPU than all the recording ffmpeg together
+    from recorder import retention
+
+    _index_history(state, 300)
+    listed: list[int] = []
+    real = state.index.segments
+
+    def spy(*args: object, **kwargs: object) -> list[object]:
+        rows = real(*args, **kwargs)  # type: ignore[arg-type]
+        listed.append(len(rows))
+        return rows  # type: ignore[return-value]
+
+    monkeypatch.setattr(state.index, "segments", spy)
+    statements: list[str] = []
+    state.index._db.set_trace_callback(statements.append)
+    try:
+        result = retention.purge(state, NOW, free_fn=lambda: 50.0)
+        assert retention.oldest_unheld_age(state, NOW) > 13 * DAY
+    finally:
+        state.index._db.set_trace_callback(None)
+    assert not result.destroyed_age and max(listed, default=0) == 0
+    # and SQLite reads the present rows by index, not the table's whole history
+    plans = [row[-1] for sql in statements if sql.lstrip().upper().startswith("SELECT")
+             and "FROM segments" in sql
+             for row in state.index._db.execute("EXPLAIN QUERY PLAN " + sql)]
+    assert plans and not [p for p in plans if p.startswith("SCAN segments")
+                          or p.startswith("SCAN s")], plans
