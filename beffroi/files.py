@@ -262,6 +262,16 @@ def monitoring_files(mon: dict[str, Any]) -> list[RenderedFile]:
                      paths["alertmanager_conf"], "ENG-MONITORING", role,
                      validate=ALERTMANAGER_CHECK, notify=("Reload Alertmanager",)),
     ]
+    units = paths["systemd_dir"]
+    files += [
+        RenderedFile(host, kind, "monitoring/wg-quick-dropin.conf.j2",
+                     f"{host}/systemd/wg-quick@{wg}.service.d/beffroi.conf",
+                     f"{units}/wg-quick@{wg}.service.d/beffroi.conf", "NET-2", role,
+                     notify=("Restart WireGuard monitoring",)),
+        *(RenderedFile(host, kind, f"monitoring/{unit}.j2", f"{host}/systemd/{unit}",
+                       f"{units}/{unit}", "NET-2", role, notify=("Write the handshakes",))
+          for unit in ("beffroi-wg-handshakes.service", "beffroi-wg-handshakes.timer")),
+    ]
     files += [RenderedFile(host, kind, "monitoring/daemon.default.j2", f"{host}/default/{name}",
                            f"{paths['defaults_dir']}/{name}", "NET-1", role,
                            notify=(f"Restart {name}",), variables={"daemon": name})

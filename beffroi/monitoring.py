@@ -27,14 +27,17 @@ PROMETHEUS_LISTEN = "127.0.0.1:9090"      # operators reach it through SSH, neve
 ALERTMANAGER_LISTEN = "127.0.0.1:9093"
 NODE_EXPORTER_LISTEN = "127.0.0.1:9100"   # textfiles only: tunnels' handshakes, peers, drift
 TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
+# how often the tunnels' latest handshakes are written (systemd time span): TunnelDown reads them
+HANDSHAKE_INTERVAL = "30s"
 MONITORING_PATHS = {
     "prometheus_conf": "/etc/prometheus/prometheus.yml",
     "rules": "/etc/prometheus/beffroi-rules.yml",
     "alertmanager_conf": "/etc/prometheus/alertmanager.yml",
     "defaults_dir": "/etc/default",
     "textfile_dir": TEXTFILE_DIR,
+    "handshakes_program": "/usr/local/bin/beffroi-wg-handshakes",   # roles/monitoring/files
     # shared with every Linux host of Beffroi: spelled once, in the intent
-    **{key: PATHS[key] for key in ("wireguard_dir", "chrony_conf", "sshd_config",
+    **{key: PATHS[key] for key in ("wireguard_dir", "systemd_dir", "chrony_conf", "sshd_config",
                                    "journald_dropin", "apt_conf_dir", "sudoers_admins")},
 }
 RECORDER_JOB = "beffroi-recorder-"        # + slug: one scrape job per NVR
@@ -144,6 +147,7 @@ def monitoring_intent(inv: Inventory, reveal_secrets: Reveal = False) -> dict[st
             "rules": alert_rules(mon.thresholds),
             "alertmanager": alertmanager_config(mon),
             "daemon_args": daemon_args(),
+            "handshakes": {"interval": HANDSHAKE_INTERVAL},
             "services": {"monitoring": monitoring_services()}}
 
 

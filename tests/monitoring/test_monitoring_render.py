@@ -53,7 +53,26 @@ def test_monitoring_files_are_the_intents_list() -> None:
     assert set(_rendered()) == {"wg-beffroi.conf", "beffroi-rules.yml", "prometheus.yml",
                                 "alertmanager.yml", "default/prometheus",
                                 "default/prometheus-alertmanager",
-                                "default/prometheus-node-exporter"}
+                                "default/prometheus-node-exporter",
+                                "systemd/wg-quick@wg-beffroi.service.d/beffroi.conf",
+                                "systemd/beffroi-wg-handshakes.service",
+                                "systemd/beffroi-wg-handshakes.timer"}
+
+
+def test_tunnel_units_are_the_intents_decisions() -> None:
+    """The wg-quick drop-in and the handshake units are the intent's items (issue 11: drift
+    checks them): the tunnel address, the program and the interval come from the intent."""
+    from beffroi.monitoring import HANDSHAKE_INTERVAL, monitoring_intent
+
+    mon = monitoring_intent(load_inventory(MOSELLE))
+    out = _rendered()
+    dropin = out["systemd/wg-quick@wg-beffroi.service.d/beffroi.conf"]
+    assert (f"ExecStartPost=/usr/sbin/ip address replace {mon['wireguard']['address']} "
+            f"dev {mon['wireguard']['interface']}") in dropin
+    assert "wireguard-go" not in dropin   # userspace is a fact of the host: the role's drop-in
+    service = out["systemd/beffroi-wg-handshakes.service"]
+    assert f"ExecStart={MONITORING_PATHS['handshakes_program']} wg-beffroi " in service
+    assert f"OnUnitActiveSec={HANDSHAKE_INTERVAL}\n" in out["systemd/beffroi-wg-handshakes.timer"]
 
 
 def test_prometheus_config_passes_promtool(files: Path) -> None:

@@ -47,10 +47,7 @@ STAYS = {
     # the lab image and the demo's collector: lab-only files, never a commune's host
     "beffroi/lab/image.py": "lab image", "beffroi/demo_alert.py": "demo collector CA",
     "beffroi/cli/drift.py": "help text example",
-    # owned by other work of this session: to route through the intent at merge (issue 11)
-    "beffroi/drills/lab.py": "drill runner's recorder CLI",
-    "roles/monitoring/tasks/wireguard.yml": "monitoring wg-quick drop-in",
-    "roles/monitoring/tasks/handshakes.yml": "monitoring handshake units",
+    # a systemd path of the kiosk's boot target, not a file of the intent
     "roles/workstation/tasks/service.yml": "default.target link",
 }
 
