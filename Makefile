@@ -12,12 +12,12 @@ export ANSIBLE_CONFIG := $(CURDIR)/lab/ansible.cfg
 export BEFFROI_VAULT_PASSWORD_FILE := $(CURDIR)/lab/test-vault-password
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help bootstrap apt venv lint test test-fast demo drill drill-lab clean lab-image
+.PHONY: help bootstrap apt venv lint test test-fast demo drill drill-loopback clean lab-image
 
 help:
 	@echo "make demo   validate Moselle, render Évrange, write its dossiers, deploy it on the lab, audit drift"
 	@echo "make test   lint + the whole test suite (installs what it needs)"
-	@echo "make drill  the fault drills that need no lab (loopback); make drill-lab: every drill, on a lab deployed for the purpose"
+	@echo "make drill  every fault drill: loopback ones, then the lab ones on a lab deployed for the purpose (make drill-loopback: no lab)"
 
 # --- bootstrap --------------------------------------------------------------------------------
 APT_STAMP := /var/lib/beffroi-apt.stamp
@@ -49,16 +49,21 @@ test: bootstrap lint lab-image
 demo: bootstrap lab-image
 	$(VENV)/bin/beffroi demo --lab
 
-# Fault drills on real parts on 127.0.0.1, no lab (camera stream, recorder restart, disk full,
-# UPS low battery, clock step). The lab drills (nvr-restart, wan-cut, crisis-cell-stopped) need
-# a deployed lab: `make drill-lab` brings Évrange up, deploys it, runs every drill, takes it down.
-drill: bootstrap
-	$(VENV)/bin/beffroi drill
+# Every fault drill: first those on real parts on 127.0.0.1 (camera stream, recorder restart,
+# disk full, UPS low battery, clock step), then the lab drills (nvr-restart, wan-cut,
+# crisis-cell-stopped) on a lab of its own (`beffroi-drill`: up, Évrange deployed, drills, down).
+# It refuses while another lab holds the model's subnets (e.g. `make demo`'s: beffroi lab down).
+# `make drill-loopback`: only the drills that need no lab (~2 min).
+DRILL_LAB := beffroi-drill
+drill: bootstrap lab-image
+	$(VENV)/bin/beffroi lab up --name $(DRILL_LAB) --site evrange
+	$(VENV)/bin/beffroi deploy --lab $(DRILL_LAB) --site evrange \
+	  || { $(VENV)/bin/beffroi lab down --name $(DRILL_LAB); exit 1; }
+	$(VENV)/bin/beffroi drill --lab --name $(DRILL_LAB); rc=$$?; \
+	  $(VENV)/bin/beffroi lab down --name $(DRILL_LAB); exit $$rc
 
-drill-lab: bootstrap lab-image
-	$(VENV)/bin/beffroi lab up --site evrange
-	$(VENV)/bin/beffroi deploy --site evrange || { $(VENV)/bin/beffroi lab down; exit 1; }
-	$(VENV)/bin/beffroi drill --lab; rc=$$?; $(VENV)/bin/beffroi lab down; exit $$rc
+drill-loopback: bootstrap
+	$(VENV)/bin/beffroi drill
 
 clean:
 	rm -rf build out .pytest_cache .mypy_cache .ruff_cache

@@ -31,7 +31,7 @@ def drill(
 ) -> None:
     """Run fault drills; exit 0 when every drill run passed, 1 otherwise.
 
-    Without --lab (as `make drill` runs it): the loopback drills, on real parts on 127.0.0.1
+    Without --lab (`make drill-loopback`): the loopback drills, on real parts on 127.0.0.1
     (camera stream, recorder restart, disk full, UPS low battery, clock step); they need no
     lab. With --lab, the lab drills too, on the commune a running lab has deployed.
     """

@@ -1,8 +1,9 @@
 """A loopback NVR for the drills: real RTSP cameras (gst-rtsp-server), a real `recorder run`
 process and real ffmpeg, all on 127.0.0.1, in a private directory.
 
-Loopback drills run from a checkout (`make drill`, the test suite): they reuse the recorder's
-test harness (tests/recorder/recorder_harness.py) rather than a second copy of it.
+Loopback drills run from a checkout (`make drill`, `make drill-loopback`, the test suite): they
+reuse the recorder's test harness (tests/recorder/recorder_harness.py) rather than a second copy
+of it.
 """
 
 from __future__ import annotations
