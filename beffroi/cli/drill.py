@@ -71,4 +71,8 @@ def drill(
             console.print(f"  {verdict} in {rep.seconds:.0f} s")
     if fmt == "json":
         print(json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=1))
+    else:  # the verdict at a glance, after pages of checks
+        failed = [r.name for r in reports if not r.passed]
+        console.print(f"[bold]{len(reports) - len(failed)} of {len(reports)} drill(s) passed[/]"
+                      + (f"; failed: {escape(', '.join(failed))}" if failed else ""))
     raise typer.Exit(0 if reports and all(r.passed for r in reports) else 1)

@@ -73,3 +73,17 @@ def test_lab_drill_without_a_deployed_lab_says_how_to_get_one() -> None:
     assert not report["passed"] and "Traceback" not in res.stderr
     assert "bring the lab up and deploy first" in report["error"], report
     assert "--name beffroi-no-such-lab" in report["error"], report
+
+
+def test_text_output_ends_with_the_verdict_of_every_drill() -> None:
+    """After pages of checks, the last line says how many drills passed and which failed."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    res = subprocess.run([str(Path(sys.executable).with_name("beffroi")), "drill", "nvr-restart",
+                          "--name", "beffroi-no-such-lab"],
+                         capture_output=True, text=True, timeout=120, check=False,
+                         env={**os.environ, "COLUMNS": "200"})
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert res.stdout.strip().splitlines()[-1] == "0 of 1 drill(s) passed; failed: nvr-restart"
