@@ -282,7 +282,9 @@ def _where(topo: Any, slug: str) -> None:
         table.add_column(col)
     runs = {"firewall": "nftables, WireGuard spoke, chrony",
             "nvr": "recorder (ffmpeg per camera, API), live relay, chrony, NUT",
-            "crisis_cell": "WireGuard hub, live viewer (timer)",
+            "crisis_cell": "WireGuard hub, live viewer (timer), the wall (recorder wall)",
+            "workstation": "kiosk: chromium under cage at the console (headless in the lab)",
+            "monitoring": "Prometheus, Alertmanager, node exporter (loopback), WireGuard",
             "camhost": "camera-VLAN test host (isolation checks)"}
     for host in topo.hosts:
         table.add_row(host.hostname, str(host.ssh_ip), runs.get(host.kind, host.kind))
