@@ -24,8 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lab_container import converged
+from lab_container import image_exists as _image_exists
+from lab_container import podman as _podman
+from lab_container import run_container as _run_container
+from lab_container import sh as _sh
 from network_kit import MOSELLE, REPO, write_endpoints
-from test_linux_drift import ADMIN_GROUP, _image_exists, _podman, _run_container, _sh
+from test_linux_drift import ADMIN_GROUP
 
 from beffroi.drift.department import HostIntent, host_intent
 from beffroi.inventory import load_inventory
@@ -87,13 +92,9 @@ def _converge_like_the_crisis_cell_role(name: str, hub: HostIntent) -> None:
 @pytest.fixture
 def hub(hub_intent: HostIntent) -> Iterator[str]:
     """A running container converged like the crisis-cell hub, with no network; removed after."""
-    name = f"beffroi-drift-hub-{uuid.uuid4().hex[:8]}"
-    _run_container(name, "none")
-    try:
-        _converge_like_the_crisis_cell_role(name, hub_intent)
+    with converged("beffroi-drift-hub",
+                   lambda name: _converge_like_the_crisis_cell_role(name, hub_intent)) as name:
         yield name
-    finally:
-        _podman("rm", "-f", "-t", "0", name, check=False)
 
 
 def _drift(cli: Any, tmp_path: Path, host: HostIntent, container: str
@@ -168,16 +169,14 @@ def monitoring_intent() -> HostIntent:
 @pytest.fixture
 def monitoring(monitoring_intent: HostIntent) -> Iterator[str]:
     """A container holding the monitoring host's files, its tunnels up and chrony running."""
-    name = f"beffroi-drift-mon-{uuid.uuid4().hex[:8]}"
-    _run_container(name, "none")
-    try:
+    def converge(name: str) -> None:
         _sh(name, _BOOTED + f"groupadd -r -f {ADMIN_GROUP}; mkdir -p /run/sshd")
         _install(name, monitoring_intent)
         _sh(name, _USERSPACE_WG_AND_CHRONY.format(
             wg=monitoring_intent.ctx["wireguard"]["interface"]))
+
+    with converged("beffroi-drift-mon", converge) as name:
         yield name
-    finally:
-        _podman("rm", "-f", "-t", "0", name, check=False)
 
 
 def test_monitoring_host_files_and_peers_match_but_a_missing_prometheus_is_drift(

@@ -10,7 +10,6 @@ Skipped when the lab image (built by `beffroi lab`) is not there.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -19,33 +18,22 @@ from typing import Any
 
 import intruder
 import pytest
-from network_kit import REPO, SiteUnderTest, write_endpoints
+from lab_container import IMAGE, converged
+from lab_container import image_exists as _image_exists
+from lab_container import podman as _podman
+from lab_container import run_container as _run_container
+from lab_container import sh as _sh
+from network_kit import SiteUnderTest, write_endpoints
 
 from beffroi.drift import hostsec
 from beffroi.files import site_files
 from beffroi.intent import SSHD, site_intent
 from beffroi.inventory import load_inventory
-from beffroi.lab.image import IMAGE_NAME
 from beffroi.lab.overrides import lab_variant
 from beffroi.render import render_file, render_site
 from beffroi.secrets import vaulted_values
 
-IMAGE = IMAGE_NAME  # the lab image of this recipe (tagged by its hash)
 ADMIN_GROUP = SSHD["admin_group"]  # the intent's NET-3 decision
-ENV = {**os.environ, "CONTAINERS_CONF": str(REPO / "lab" / "containers.conf")}
-
-
-def _podman(*args: str, stdin: str | None = None, check: bool = True
-            ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["podman", *args], env=ENV, input=stdin, capture_output=True,
-                          text=True, timeout=120, check=check)
-
-
-def _image_exists() -> bool:
-    try:
-        return _podman("image", "exists", IMAGE, check=False).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
 
 
 pytestmark = [
@@ -53,10 +41,6 @@ pytestmark = [
     pytest.mark.skipif(not _image_exists(),
                        reason=f"lab image {IMAGE} not built (beffroi lab); nothing to run on"),
 ]
-
-
-def _sh(name: str, script: str) -> str:
-    return _podman("exec", name, "sh", "-c", script).stdout
 
 
 def _lab_sshd_config(site: SiteUnderTest, host: str) -> str:
@@ -109,22 +93,12 @@ def _converge_like_the_firewall_role(name: str, site: SiteUnderTest, lab: bool =
               f"systemctl start wg-quick@{wg}")
 
 
-def _run_container(name: str, network: str) -> None:
-    _podman("run", "-d", "--rm", "--name", name, "--label", "beffroi.test=drift",
-            "--network", network, "--systemd=always", "--cap-add", "NET_ADMIN",
-            "--device", "/dev/net/tun", IMAGE, "/lib/systemd/systemd")
-
-
 @pytest.fixture
 def firewall(evrange: SiteUnderTest) -> Iterator[str]:
     """A running container converged like Évrange's firewall, with no network; removed after."""
-    name = f"beffroi-drift-test-{uuid.uuid4().hex[:8]}"
-    _run_container(name, "none")
-    try:
-        _converge_like_the_firewall_role(name, evrange)
+    with converged("beffroi-drift-test",
+                   lambda name: _converge_like_the_firewall_role(name, evrange)) as name:
         yield name
-    finally:
-        _podman("rm", "-f", "-t", "0", name, check=False)
 
 
 def _drift(cli: Any, tmp_path: Path, site: SiteUnderTest, container: str, *args: str) -> Any:
@@ -232,15 +206,14 @@ def test_drift_reaches_the_firewall_over_ssh_as_in_production(
 @pytest.fixture
 def nvr(evrange: SiteUnderTest) -> Iterator[str]:
     """A container holding Évrange's rendered NVR files at their destinations."""
-    name = f"beffroi-drift-nvr-{uuid.uuid4().hex[:8]}"
-    _run_container(name, "none")
-    try:
-        nvr_host = evrange.ctx["nvr"]["hostname"]
+    nvr_host = evrange.ctx["nvr"]["hostname"]
+
+    def converge(name: str) -> None:
         _install_rendered(name, evrange, nvr_host)
         _harden_like_role_common(name, evrange.files[f"{nvr_host}/sshd_config"])
+
+    with converged("beffroi-drift-nvr", converge) as name:
         yield name
-    finally:
-        _podman("rm", "-f", "-t", "0", name, check=False)
 
 
 def test_edited_recorder_config_is_drift_and_camera_passwords_stay_masked(
