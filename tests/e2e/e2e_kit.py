@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import testinfra
+
 from beffroi.inventory import Inventory
 from beffroi.lab.topology import Topology
 
@@ -22,3 +24,8 @@ class Deployed:
     code: int
     checks: list[dict[str, Any]]
     out: Path
+
+    def host(self, hostname: str) -> Any:
+        """A testinfra host for a lab host by inventory name (podman backend: `podman exec`
+        into its container, as root)."""
+        return testinfra.get_host(f"podman://{self.topo.host(hostname).container}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+MOVED_ENDPOINT = "203.0.113.7:51820"   # where the intruder points the tunnel (TEST-NET-3)
 # name → (script, rule, words in the detail); scripts are idempotent enough for one injection
 FIREWALL: dict[str, tuple[str, str, str]] = {
     "nft-copy-camera-vlan": (
@@ -28,7 +29,7 @@ FIREWALL: dict[str, tuple[str, str, str]] = {
     "wg-allowed-ips-widened": ("wg set wg-beffroi peer \"$(wg show wg-beffroi peers | head -1)\" "
                                "allowed-ips 0.0.0.0/0", "NET-2", "peer allowed ips is"),
     "wg-endpoint-moved": ("wg set wg-beffroi peer \"$(wg show wg-beffroi peers | head -1)\" "
-                          "endpoint 203.0.113.7:51820", "NET-2", "peer endpoint is"),
+                          f"endpoint {MOVED_ENDPOINT}", "NET-2", "peer endpoint is"),
     "wg-extra-peer": ("wg set wg-beffroi peer \"$(wg genkey | wg pubkey)\" allowed-ips "
                       "10.57.0.64/27", "NET-2", "extra WireGuard peer"),
 }
