@@ -33,7 +33,8 @@ run_pytest "unit, validation, recorder, network, dossiers" -n 2 -m "not lab and 
 # call asyncio.run() (ONVIF, events) must not share a process with it, so the browser runs apart.
 run_pytest "browser (Playwright on Debian's chromium)" -n 2 -m "browser and not lab" -q \
   -p no:cacheprovider --timeout 600 || status=1
-run_pytest "lab" -m lab -q -p no:cacheprovider --timeout 900 || status=1
+# The lab stage is the longest (~15 min on 2 cores): its slowest tests are listed at the end.
+run_pytest "lab" -m lab -q -p no:cacheprovider --timeout 900 --durations 15 || status=1
 if [ -x scripts/run-molecule.sh ]; then
   # Molecule's labs use the model's real subnets: the demo's lab (`make demo`) must make room.
   if .venv/bin/beffroi lab status --json 2>/dev/null | grep -q '"container"'; then
