@@ -25,11 +25,6 @@ INVENTORY = REPO / "inventories" / "moselle"
 LINUX = {"evrange-fw": "firewall", "evrange-nvr": "nvr"}
 
 
-@pytest.fixture(autouse=True)
-def _vault(monkeypatch: pytest.MonkeyPatch) -> None:
-    # drift compares the deployed bytes: the example vault's published test password
-    monkeypatch.setenv("BEFFROI_VAULT_PASSWORD_FILE", str(REPO / "lab" / "test-vault-password"))
-
 
 def _drift_plan(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[Output, str]]]:
     """The (file, rendered text) drift's plan hands each Linux host's check (none contacted)."""

@@ -6,12 +6,15 @@ firewall lets it reach the metrics port and nothing else; a stopped recorder fir
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from e2e_kit import SLUG, Deployed
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "monitoring"))
+from monitoring_harness import wait_for
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.xdist_group("lab")]
 UP = f'up{{beffroi="recorder",site="{SLUG}"}}'
@@ -21,15 +24,6 @@ def _query(mon: Any, promql: str) -> list[dict[str, Any]]:
     out = mon.check_output(f"curl -sf --get --data-urlencode 'query={promql}' "
                            "http://127.0.0.1:9090/api/v1/query")
     return json.loads(out)["data"]["result"]  # type: ignore[no-any-return]
-
-
-def _wait(predicate: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    value = predicate()
-    while not value and time.monotonic() < deadline:
-        time.sleep(3)
-        value = predicate()
-    return value
 
 
 def _mon(deployed: Deployed) -> Any:
@@ -61,14 +55,15 @@ def test_prometheus_scrapes_the_real_recorder_through_the_tunnel(deployed: Deplo
     mon = _mon(deployed)
     nvr_ip = deployed.model.sites[SLUG].nvr.ip
     assert "dev wg-beffroi" in mon.check_output(f"ip route get {nvr_ip}")
-    assert _wait(lambda: [r for r in _query(mon, UP) if r["value"][1] == "1"], 120)
+    assert wait_for(lambda: [r for r in _query(mon, UP) if r["value"][1] == "1"], 120,
+                    interval=3)
     assert _query(mon, f'recorder_camera_state{{site="{SLUG}",state="recording"}} == 1')
 
 
 def test_tunnel_handshakes_are_named_by_commune(deployed: Deployed) -> None:
     mon = _mon(deployed)
-    assert _wait(lambda: _query(
-        mon, f'beffroi_wireguard_latest_handshake_timestamp_seconds{{site="{SLUG}"}} > 0'), 120)
+    handshakes = f'beffroi_wireguard_latest_handshake_timestamp_seconds{{site="{SLUG}"}} > 0'
+    assert wait_for(lambda: _query(mon, handshakes), 120, interval=3)
 
 
 def test_the_firewall_lets_the_monitoring_host_reach_the_metrics_port_only(
@@ -96,6 +91,6 @@ def test_a_stopped_recorder_fires_recorder_down(deployed: Deployed) -> None:
             out = mon.check_output("curl -sf http://127.0.0.1:9093/api/v2/alerts")
             return [a for a in json.loads(out) if a["labels"]["alertname"] == "RecorderDown"
                     and a["labels"].get("site") == SLUG and a["status"]["state"] == "active"]
-        assert _wait(firing, 180)
+        assert wait_for(firing, 180, interval=3)
     finally:
         nvr.check_output("systemctl start beffroi-recorder")

@@ -18,24 +18,24 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from lab_container import converged
+from lab_container import BOOTED, authorize, converged, reachable
 from lab_container import image_exists as _image_exists
 from lab_container import podman as _podman
-from lab_container import run_container as _run_container
 from lab_container import sh as _sh
 from network_kit import MOSELLE, REPO, write_endpoints
-from test_linux_drift import ADMIN_GROUP
 
 from beffroi.drift.department import HostIntent, host_intent
+from beffroi.intent import SSHD
 from beffroi.inventory import load_inventory
 from beffroi.monitoring import daemon_args
 from beffroi.render import CRISIS_CELL, MONITORING
+
+ADMIN_GROUP = SSHD["admin_group"]  # the intent's NET-3 decision
 
 pytestmark = [
     pytest.mark.lab, pytest.mark.slow,
@@ -68,16 +68,11 @@ _USERSPACE_WG_AND_CHRONY = (
     "systemctl daemon-reload && systemctl restart chrony && systemctl start wg-quick@{wg}")
 
 
-# systemd has finished booting (running, or degraded: a unit of the image failed); bounded
-_BOOTED = ("for i in $(seq 300); do s=$(systemctl is-system-running 2>/dev/null); "
-           "[ \"$s\" = running ] || [ \"$s\" = degraded ] && break; sleep 0.2; done; ")
-
-
 def _converge_like_the_crisis_cell_role(name: str, hub: HostIntent) -> None:
     ctx = hub.ctx
     users = [ctx["viewer"]["user"], *([ctx["wall"]["user"]] if ctx.get("wall") else [])]
     paths = ctx["paths"]
-    _sh(name, _BOOTED + "".join(f"useradd -r -M -s /usr/sbin/nologin {u}; " for u in users)
+    _sh(name, BOOTED + "".join(f"useradd -r -M -s /usr/sbin/nologin {u}; " for u in users)
               + f"usermod -aG {ctx['viewer']['user']} {users[-1]}; "
               f"groupadd -r -f {ADMIN_GROUP}; mkdir -p /run/sshd "
               f"{paths['viewer_state_dir']} {paths['wall_state_dir']} {paths['wall_key_dir']}")
@@ -170,7 +165,7 @@ def monitoring_intent() -> HostIntent:
 def monitoring(monitoring_intent: HostIntent) -> Iterator[str]:
     """A container holding the monitoring host's files, its tunnels up and chrony running."""
     def converge(name: str) -> None:
-        _sh(name, _BOOTED + f"groupadd -r -f {ADMIN_GROUP}; mkdir -p /run/sshd")
+        _sh(name, BOOTED + f"groupadd -r -f {ADMIN_GROUP}; mkdir -p /run/sshd")
         _install(name, monitoring_intent)
         _sh(name, _USERSPACE_WG_AND_CHRONY.format(
             wg=monitoring_intent.ctx["wireguard"]["interface"]))
@@ -222,19 +217,8 @@ def test_role_common_leaves_on_a_department_host_the_bytes_drift_expects(
     the host's sshd_config, chrony.conf, journald, apt and sudoers files byte for byte as drift
     renders them (a host with no commune: role common's own context), with their modes."""
     host = host_intent(load_inventory(MOSELLE), site)
-    tag = uuid.uuid4().hex[:8]
-    net, name = f"beffroi-drift-net-{tag}", f"beffroi-drift-common-{tag}"
-    octet = 16 * (int(tag[:2], 16) % 15 + 1)   # a /28 in 10.254.254.0/24, away from lab pools
-    subnet, addr = f"10.254.254.{octet}/28", f"10.254.254.{octet + 2}"
-    key = tmp_path / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    _podman("network", "create", "--internal", "--subnet", subnet, "--label",
-            "beffroi.test=drift", net)
-    try:
-        _run_container(name, f"{net}:ip={addr}")
-        _podman("exec", "-i", name, "sh", "-c", _BOOTED + "mkdir -p /root/.ssh && chmod 700 "
-                "/root/.ssh && cat > /root/.ssh/authorized_keys && systemctl restart ssh",
-                stdin=key.with_suffix(".pub").read_text())
+    with reachable("beffroi-drift-common", tmp_path) as box:
+        authorize(box)
         play = tmp_path / "common.yml"
         play.write_text(json.dumps([{"hosts": host.host, "roles": ["common"]}]),
                         encoding="utf-8")
@@ -243,14 +227,14 @@ def test_role_common_leaves_on_a_department_host_the_bytes_drift_expects(
                "PYTHONPATH": str(REPO)}
         done = subprocess.run(
             [str(Path(sys.executable).with_name("ansible-playbook")), str(play), "-l", host.host,
-             "-e", json.dumps({"ansible_host": addr, "ansible_user": "root",
-                               "ansible_ssh_private_key_file": str(key),
-                               "beffroi_lab": f"ddrift-{tag}"})],
+             "-e", json.dumps({"ansible_host": box.addr, "ansible_user": "root",
+                               "ansible_ssh_private_key_file": str(box.key),
+                               "beffroi_lab": f"ddrift-{box.tag}"})],
             cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
         eps = write_endpoints(tmp_path / "endpoints.yml", {host.host: {
-            "host": addr, "username": "root", "ssh_key": str(key), "check_host_key": False,
-            "lab": True}})
+            "host": box.addr, "username": "root", "ssh_key": str(box.key),
+            "check_host_key": False, "lab": True}})
         res = cli(["drift", "--site", site, "--endpoints", str(eps), "--format", "json",
                    "--inventory", str(MOSELLE)])
         (dev,) = res.json()["devices"]
@@ -261,6 +245,3 @@ def test_role_common_leaves_on_a_department_host_the_bytes_drift_expects(
                     dev["detail"]
         assert "sshd " not in dev["detail"] and "account " not in dev["detail"], dev["detail"]
         assert "service chrony" not in dev["detail"]
-    finally:
-        _podman("rm", "-f", "-t", "0", name, check=False)
-        _podman("network", "rm", "-f", net, check=False)

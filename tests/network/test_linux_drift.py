@@ -10,18 +10,15 @@ Skipped when the lab image (built by `beffroi lab`) is not there.
 from __future__ import annotations
 
 import json
-import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import intruder
 import pytest
-from lab_container import IMAGE, converged
+from lab_container import IMAGE, authorize, converged, reachable
 from lab_container import image_exists as _image_exists
 from lab_container import podman as _podman
-from lab_container import run_container as _run_container
 from lab_container import sh as _sh
 from network_kit import SiteUnderTest, write_endpoints
 
@@ -167,40 +164,24 @@ def test_drift_reaches_the_firewall_over_ssh_as_in_production(
     test creates: no default route, nothing leaves it; the host reaches it by its bridge. The
     firewall only lets SSH in from the management VLAN and the department's admin networks, so
     this test's network is declared as an admin network in a copy of the inventory."""
-    tag = uuid.uuid4().hex[:8]
-    net, name = f"beffroi-drift-net-{tag}", f"beffroi-drift-ssh-{tag}"
-    octet = 16 * (int(tag[:2], 16) % 15 + 1)   # a /28 in 10.254.254.0/24, away from lab pools
-    subnet, addr = f"10.254.254.{octet}/28", f"10.254.254.{octet + 2}"
-    moselle.set("department.yml", ("defaults", "admin_networks"), [subnet])
-    inv = load_inventory(moselle.root)
-    site = SiteUnderTest("evrange", site_intent(inv, "evrange", True).context(),
-                         {o.relpath: t for o, t in render_site(inv, "evrange", True).items()})
-    key = tmp_path / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    _podman("network", "create", "--internal", "--subnet", subnet, "--label",
-            "beffroi.test=drift", net)
-    try:
-        _run_container(name, f"{net}:ip={addr}")
-        _converge_like_the_firewall_role(name, site, lab=True)   # root logs in by key
-        # restart, not start: sshd may have come up at boot between the intent's production
-        # sshd_config (root login off) and the lab's, and it reads its config only when it starts
-        _podman("exec", "-i", name, "sh", "-c", "mkdir -p /root/.ssh && chmod 700 /root/.ssh && "
-                "cat > /root/.ssh/authorized_keys && systemctl restart ssh",
-                stdin=key.with_suffix(".pub").read_text())
+    with reachable("beffroi-drift-ssh", tmp_path) as box:
+        moselle.set("department.yml", ("defaults", "admin_networks"), [box.subnet])
+        inv = load_inventory(moselle.root)
+        site = SiteUnderTest("evrange", site_intent(inv, "evrange", True).context(),
+                             {o.relpath: t for o, t in render_site(inv, "evrange", True).items()})
+        _converge_like_the_firewall_role(box.name, site, lab=True)
+        authorize(box)   # root logs in by key (the lab's sshd_config allows it)
         eps = write_endpoints(tmp_path / "endpoints.yml", {
             site.ctx["firewall"]["hostname"]: {
-                "host": addr, "username": "root", "ssh_key": str(key),
+                "host": box.addr, "username": "root", "ssh_key": str(box.key),
                 "check_host_key": False, "lab": True}})
         args = ["drift", "--inventory", str(moselle.root), "--site", site.slug, "--kind",
                 "firewall", "--endpoints", str(eps), "--format", "json"]
         clean = cli(args)
         assert clean.exit_code == 0, clean.json()["devices"][0]["detail"]
-        _sh(name, "nft add rule inet beffroi input tcp dport 23 accept")
+        _sh(box.name, "nft add rule inet beffroi input tcp dport 23 accept")
         (dev,) = cli(args).json()["devices"]
         assert dev["status"] == "drifted" and "NET-1" in dev["rules"]
-    finally:
-        _podman("rm", "-f", "-t", "0", name, check=False)
-        _podman("network", "rm", "-f", net, check=False)
 
 
 @pytest.fixture

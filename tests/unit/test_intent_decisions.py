@@ -22,10 +22,6 @@ INVENTORY = REPO / "inventories" / "moselle"
 LINUX = {"evrange-fw": "firewall", "evrange-nvr": "nvr"}
 
 
-@pytest.fixture(autouse=True)
-def _vault(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BEFFROI_VAULT_PASSWORD_FILE", str(REPO / "lab" / "test-vault-password"))
-
 
 def _drift(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, str]]:
     """Per Linux host of Évrange: destination → the bytes drift compares it with."""
